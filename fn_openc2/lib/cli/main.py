@@ -1,0 +1,44 @@
+"""The ``fn-openc2`` console script.
+
+Each subcommand lives in its own module of this package, exposing
+``add_parser(subparsers)`` (which sets ``func=run`` on its parser) and
+``run(args) -> int``. Exit codes: 0 success, 1 the operation failed
+(invalid document, consumer error, bad signature), 2 usage or invalid input.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = ("validate", "sign", "verify", "send", "query", "consumer", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fn-openc2", description="OpenC2 producer, consumer and tools")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"fn_openc2.lib.cli.cmd_{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"fn_openc2.lib.cli.cmd_{name}":
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
