@@ -1,0 +1,233 @@
+"""Per-consumer HTTPS wire dialects.
+
+Deployed consumers disagree on path, content type, body shape, where the
+OpenC2 status lives and how the profile is named, so each of these is a
+per-consumer setting over one of two spec presets (HTTPS transfer v1.1 and
+v1.0). Everything here is pure: dicts and bytes in, dicts and bytes out."""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fn_openc2.lib.transfer.model import TransferError
+
+log = logging.getLogger(__name__)
+
+OPENC2_STATUS_CODES = frozenset({102, 200, 400, 401, 403, 404, 500, 501, 503})
+ENVELOPES = ("full", "bare", "openc2-only")
+STATUS_PLACES = ("body", "http")
+PROFILE_ENCODINGS = ("string", "object", "actuator")
+_RESPONSE_FIELDS = frozenset({"status", "status_text", "results"})
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one consumer wants a command on the wire.
+
+    envelope: "full" = LS Message envelope (v1.1), "bare" = the Command alone
+    (v1.0), "openc2-only" = `{"openc2": {"request": ...}}` with the envelope
+    headers carried as HTTP headers."""
+
+    name: str
+    path: str
+    content_type: str
+    accept: str
+    envelope: str
+    status_in: str
+    profile_encoding: str
+
+
+DIALECTS: dict[str, Dialect] = {
+    "https-v1.1": Dialect("https-v1.1", "/.well-known/openc2", "application/openc2+json;version=1.0",
+                          "application/openc2+json;version=1.0", "full", "body", "string"),
+    "https-v1.0": Dialect("https-v1.0", "/.well-known/openc2", "application/openc2-cmd+json;version=1.0",
+                          "application/openc2-rsp+json;version=1.0", "bare", "http", "string"),
+}
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], key: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise TransferError("config", f"{key} = {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def resolve_dialect(name: str = "https-v1.1", *, path: str | None = None, content_type: str | None = None,
+                    accept: str | None = None, envelope: str | None = None, status_in: str | None = None,
+                    profile_encoding: str | None = None) -> Dialect:
+    """A preset with the consumer's overrides applied (None keeps the preset's value)."""
+    try:
+        base = DIALECTS[name]
+    except KeyError:
+        raise TransferError("config", f"dialect = {name!r} is not one of {', '.join(DIALECTS)}") from None
+    if path is not None and not path.startswith("/"):
+        raise TransferError("config", f"path = {path!r} must start with '/'")
+    overrides: dict[str, str] = {}
+    for key, value in (("path", path), ("content_type", content_type), ("accept", accept),
+                       ("envelope", _choice(envelope, ENVELOPES, "envelope")),
+                       ("status_in", _choice(status_in, STATUS_PLACES, "status_in")),
+                       ("profile_encoding", _choice(profile_encoding, PROFILE_ENCODINGS, "profile_encoding"))):
+        if value is not None:
+            overrides[key] = value
+    return replace(base, **overrides) if overrides else base
+
+
+# --- profile encoding -------------------------------------------------------
+
+def _profile_of(command: Mapping[str, Any]) -> tuple[str | None, dict]:
+    """(profile name, actuator specifiers) whichever of the three forms is used."""
+    for key in ("profile", "actuator"):
+        value = command.get(key)
+        if isinstance(value, str):
+            return value, {}
+        if isinstance(value, Mapping) and len(value) == 1:
+            (name, spec), = value.items()
+            return str(name), dict(spec) if isinstance(spec, Mapping) else {}
+        if value is not None:
+            raise TransferError("config", f"{key}: expected a profile name or a one-key object, got {value!r}")
+    return None, {}
+
+
+def adapt_command(command: Mapping[str, Any], profile_encoding: str | None) -> dict:
+    """Re-express the command's profile the way the consumer understands it.
+
+    "string": LS v2.0 `"profile": "slpf"`; "object": `"profile": {"slpf": {}}`;
+    "actuator": LS v1.0 `"actuator": {"slpf": {}}`, where the v2.0 extended
+    target `{"slpf": {"rule_number": 1}}` also becomes `"slpf:rule_number": 1`.
+    None returns a copy unchanged."""
+    out = dict(command)
+    if profile_encoding is None:
+        return out
+    _choice(profile_encoding, PROFILE_ENCODINGS, "profile_encoding")
+    name, spec = _profile_of(command)
+    out.pop("profile", None)
+    out.pop("actuator", None)
+    if name is None:
+        return out
+    if profile_encoding == "string":
+        if spec:
+            log.warning("actuator specifiers %s dropped: the string profile form cannot carry them", sorted(spec))
+        out["profile"] = name
+    elif profile_encoding == "object":
+        out["profile"] = {name: spec}
+    else:
+        out["actuator"] = {name: spec}
+        out["target"] = _v1_target(out.get("target"), name)
+    return out
+
+
+def _v1_target(target: Any, profile: str) -> Any:
+    if isinstance(target, Mapping) and len(target) == 1:
+        (key, value), = target.items()
+        if key == profile and isinstance(value, Mapping) and len(value) == 1:
+            (inner, inner_value), = value.items()
+            return {f"{profile}:{inner}": inner_value}
+    return target
+
+
+# --- outgoing ---------------------------------------------------------------
+
+def dumps(obj: Any) -> bytes:
+    """Compact UTF-8 JSON (the form signed by the producer stays untouched)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _request_of(message: Mapping[str, Any]) -> Any:
+    try:
+        return message["body"]["openc2"]["request"]
+    except (KeyError, TypeError):
+        raise TransferError("config", "message: expected body.openc2.request in the envelope") from None
+
+
+def encode_request(message: Mapping[str, Any], dialect: Dialect) -> tuple[bytes, dict[str, str]]:
+    """Body bytes and the extra HTTP headers the dialect's envelope style needs."""
+    if dialect.envelope == "full":
+        return dumps(message), {}
+    request = _request_of(message)
+    if dialect.envelope == "bare":
+        return dumps(request), {}
+    headers = message.get("headers") or {}
+    extra: dict[str, str] = {}
+    for key in ("request_id", "created", "from"):
+        if key in headers:
+            extra[key] = str(headers[key])
+    if headers.get("to"):
+        extra["to"] = ", ".join(str(t) for t in headers["to"])
+    return dumps({"openc2": {"request": request}}), extra
+
+
+# --- incoming ---------------------------------------------------------------
+
+def _header(http_headers: Mapping[str, str], name: str) -> str | None:
+    getter = getattr(http_headers, "get", None)
+    value = getter(name) if getter else None
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in http_headers.items() if k.lower() == lowered), None)
+    return value
+
+
+def _wrap(content: dict, kind: str) -> dict:
+    return {"headers": {}, "body": {"openc2": {kind: content}}}
+
+
+def normalize_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], dialect: Dialect,
+                    request_id: str, where: str) -> dict | None:
+    """The HTTP answer as an envelope, None when the consumer had nothing to say.
+
+    Raises TransferError "http" for an HTTP status that is neither 2xx nor an
+    OpenC2 status carrying an OpenC2 answer, and "decode" for a 2xx answer
+    that is not OpenC2 JSON. `where` names consumer and URL for messages."""
+    is_oc2_status = http_status in OPENC2_STATUS_CODES
+    if not raw.strip():
+        if http_status == 204 or (200 <= http_status < 300 and dialect.status_in == "body"):
+            return None
+        if is_oc2_status and dialect.status_in == "http":
+            return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id)
+        raise TransferError("http", f"{where}: HTTP {http_status} with an empty body")
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        if 200 <= http_status < 300:
+            raise TransferError("decode", f"{where}: HTTP {http_status} body is not JSON ({exc})") from None
+        raise TransferError("http", f"{where}: HTTP {http_status} with a non-JSON body") from None
+    message = _as_envelope(doc)
+    if message is None:
+        if 200 <= http_status < 300:
+            raise TransferError("decode", f"{where}: HTTP {http_status} body is not an OpenC2 response")
+        raise TransferError("http", f"{where}: HTTP {http_status} with a body that is not OpenC2")
+    if not (200 <= http_status < 300 or is_oc2_status):
+        raise TransferError("http", f"{where}: HTTP {http_status} is not an OpenC2 status code")
+    response = message["body"]["openc2"].get("response")
+    if isinstance(response, dict) and "status" not in response and is_oc2_status:
+        response["status"] = http_status
+    return _fill_headers(message, http_headers, request_id)
+
+
+def _as_envelope(doc: Any) -> dict | None:
+    if not isinstance(doc, dict):
+        return None
+    body = doc.get("body")
+    if isinstance(body, dict) and isinstance(body.get("openc2"), dict):
+        if not isinstance(doc.get("headers"), dict):
+            doc["headers"] = {}
+        return doc
+    if isinstance(doc.get("openc2"), dict):
+        return {"headers": {}, "body": {"openc2": doc["openc2"]}}
+    if "action" not in doc and doc.keys() & _RESPONSE_FIELDS:
+        return _wrap(doc, "response")
+    return None
+
+
+def _fill_headers(message: dict, http_headers: Mapping[str, str], request_id: str) -> dict:
+    """Bring request_id (and from, for openc2-only consumers) into headers."""
+    headers = message["headers"]
+    if "request_id" not in headers:
+        headers["request_id"] = _header(http_headers, "X-Request-ID") or request_id
+    if "from" not in headers:
+        sender = _header(http_headers, "from")
+        if sender:
+            headers["from"] = sender
+    return message

@@ -1,0 +1,227 @@
+"""HTTPS transfer: one pooled requests Session per consumer.
+
+`verify` and the client certificate go on every request because an
+environment CA bundle (REQUESTS_CA_BUNDLE) otherwise silently replaces the
+per-consumer CA; `trust_env` is off for the same reason and for speed
+(proxies come from settings, as resilient-lib hands them over)."""
+from __future__ import annotations
+
+import errno
+import http.client
+import logging
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from fn_openc2.lib.transfer.dialects import Dialect, encode_request, normalize_reply, resolve_dialect
+from fn_openc2.lib.transfer.model import Reply, TransferError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HttpsSettings:
+    """One consumer reached over HTTPS. None fields take the dialect's value."""
+
+    url: str
+    dialect: str = "https-v1.1"
+    path: str | None = None
+    content_type: str | None = None
+    accept: str | None = None
+    envelope: str | None = None
+    status_in: str | None = None
+    profile_encoding: str | None = None
+    verify: bool | str = True
+    client_cert: str | None = None
+    client_key: str | None = None
+    bearer_token: str | None = None
+    basic_auth: tuple[str, str] | None = None
+    proxies: dict[str, str] | None = None
+    timeout: float = 30.0
+    retries: int = 2
+    backoff: float = 0.5
+    pool_size: int = 16
+
+    def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
+        return f"HttpsSettings(url={self.url!r}, dialect={self.dialect!r})"
+
+
+class _Tls12Adapter(HTTPAdapter):
+    """Pooled adapter refusing anything below TLS 1.2 (direct and via proxy)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_minimum_version"] = ssl.TLSVersion.TLSv1_2
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        kwargs["ssl_minimum_version"] = ssl.TLSVersion.TLSv1_2
+        return super().proxy_manager_for(proxy, **kwargs)
+
+
+def _target_url(url: str, path: str | None, dialect: Dialect) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise TransferError("config", f"url = {url!r}: expected https://host[:port][/path]")
+    if path is None and parts.path not in ("", "/"):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, path or dialect.path, parts.query, ""))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        nested = [a for a in getattr(cur, "args", ()) if isinstance(a, BaseException)]
+        reason = getattr(cur, "reason", None)
+        cur = cur.__cause__ or cur.__context__ or (reason if isinstance(reason, BaseException) else None) \
+            or (nested[0] if nested else None)
+    return seen
+
+
+def classify(exc: requests.RequestException) -> str:
+    """Which TransferError kind a requests failure is."""
+    chain = _chain(exc)
+    if any(isinstance(e, (ssl.SSLError, requests.exceptions.SSLError)) for e in chain):
+        return "tls"
+    if any(isinstance(e, (requests.exceptions.Timeout, socket.timeout, TimeoutError)) for e in chain):
+        return "timeout"
+    if any(isinstance(e, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected,
+                          http.client.IncompleteRead, requests.exceptions.ChunkedEncodingError))
+           for e in chain):
+        return "reset"
+    if any(isinstance(e, OSError) and e.errno == errno.ECONNRESET for e in chain):
+        return "reset"
+    if any(type(e).__name__ == "ProtocolError" for e in chain):
+        return "reset"
+    return "connect"
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost OS/TLS reason (no URL: it may carry user info)."""
+    for e in reversed(_chain(exc)):
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return f" ({e.verify_message})"
+        if isinstance(e, OSError) and (e.strerror or getattr(e, "reason", None)):
+            return f" ({getattr(e, 'reason', None) or e.strerror})"
+    return ""
+
+
+_RETRYABLE = frozenset({"connect", "timeout", "reset"})
+
+
+class HttpsTransport:
+    """Send envelopes to one consumer; thread-safe, connections pooled."""
+
+    def __init__(self, settings: HttpsSettings, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        self.dialect = resolve_dialect(settings.dialect, path=settings.path, content_type=settings.content_type,
+                                       accept=settings.accept, envelope=settings.envelope,
+                                       status_in=settings.status_in, profile_encoding=settings.profile_encoding)
+        self.url = _target_url(settings.url, settings.path, self.dialect)
+        if self.url.startswith("http://"):
+            log.warning("consumer %s: %s is plain HTTP (testing only; the spec requires TLS)", name, self.url)
+        if settings.client_key and not settings.client_cert:
+            raise TransferError("config", f"consumer {name}: client_key given without client_cert")
+        self._where = f"consumer {name} at {self.url}"
+        self._verify = settings.verify
+        self._cert: str | tuple[str, str] | None = (
+            (settings.client_cert, settings.client_key) if settings.client_cert and settings.client_key
+            else settings.client_cert)
+        self._timeout = settings.timeout
+        self._proxies = dict(settings.proxies or {})
+        self._static_headers = {"Content-Type": self.dialect.content_type, "Accept": self.dialect.accept,
+                                "Cache-Control": "no-cache"}
+        if settings.bearer_token:
+            self._static_headers["Authorization"] = f"Bearer {settings.bearer_token}"
+        self._session = self._new_session()
+
+    @property
+    def profile_encoding(self) -> str:
+        return self.dialect.profile_encoding
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False
+        adapter = _Tls12Adapter(pool_connections=1, pool_maxsize=max(1, self.settings.pool_size), max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        if self.settings.basic_auth:
+            session.auth = tuple(self.settings.basic_auth)  # type: ignore[assignment]
+        return session
+
+    def send(self, message: dict, *, await_response: bool = True) -> list[Reply]:
+        """POST the envelope; return the normalised answer(s) ([] for none).
+
+        Retries transport failures and HTTP 503 with exponential backoff,
+        resending the same bytes and X-Request-ID. HTTP always answers on the
+        exchange, so `await_response` only documents intent here."""
+        headers_in = message.get("headers") or {}
+        request_id = str(headers_in.get("request_id") or "")
+        if not request_id:
+            raise TransferError("config", f"{self._where}: message headers.request_id is missing")
+        body, extra = encode_request(message, self.dialect)
+        headers = {**self._static_headers, **extra, "X-Request-ID": request_id}
+        started = time.perf_counter()
+        attempts = 0
+        max_attempts = 1 + max(0, self.settings.retries)
+        while True:
+            attempts += 1
+            headers["Date"] = formatdate(usegmt=True)
+            try:
+                resp = self._session.post(self.url, data=body, headers=headers, verify=self._verify,
+                                          cert=self._cert, timeout=self._timeout, proxies=self._proxies,
+                                          allow_redirects=False)
+            except requests.RequestException as exc:
+                kind = classify(exc)
+                if kind in _RETRYABLE and attempts < max_attempts:
+                    self._pause(attempts, kind)
+                    continue
+                raise TransferError(kind, f"{self._where}: {self._describe(kind)}{_reason(exc)} "
+                                          f"after {attempts} attempt(s)") from None
+            if resp.status_code == 503 and attempts < max_attempts:
+                resp.close()
+                self._pause(attempts, "HTTP 503")
+                continue
+            return self._reply(resp, request_id, started, attempts)
+
+    def _reply(self, resp: requests.Response, request_id: str, started: float, attempts: int) -> list[Reply]:
+        raw = resp.content
+        if resp.status_code < 200:  # 1xx answers carry no readable body; do not reuse the connection
+            resp.raw.close()
+        message = normalize_reply(raw, resp.status_code, resp.headers, self.dialect, request_id, self._where)
+        if message is None:
+            return []
+        responder = message["headers"].get("from") or self.name
+        return [Reply(transport="https", message=message, raw=raw, http_status=resp.status_code,
+                      responder=str(responder), elapsed_ms=(time.perf_counter() - started) * 1000.0,
+                      attempts=attempts)]
+
+    def _pause(self, attempt: int, why: str) -> None:
+        delay = self.settings.backoff * (2 ** (attempt - 1))
+        log.info("%s: %s, retry %d in %.2fs", self._where, why, attempt, delay)
+        if delay > 0:
+            time.sleep(delay)
+
+    @staticmethod
+    def _describe(kind: str) -> str:
+        return {"tls": "TLS handshake or certificate verification failed",
+                "timeout": "no answer within the timeout", "reset": "connection reset by the peer",
+                "connect": "connection failed"}.get(kind, kind)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> "HttpsTransport":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
