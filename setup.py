@@ -24,7 +24,7 @@ setup(
     version="1.0.0",
     license="MIT",
     author="fn_openc2 developers",
-    author_email="fn-openc2@example.com",
+    author_email="fn-openc2-maintainers@users.noreply.github.com",
     url="https://github.com/fn-openc2/fn_openc2",
     description="Send OpenC2 commands (deny, allow, contain, query, cancel) built from incident artifacts "
                 "to firewalls, EDR agents and other OpenC2 Consumers, and record every Response in the incident.",
@@ -34,7 +34,6 @@ and MQTT v1.0 transfers to the configured Consumers, verifies signed Responses, 
 into the incident as a note and as data-table rows.""",
     install_requires=[
         "resilient-circuits>=51.0.8.0",
-        "resilient-lib>=51.0.8.0",
         "pydantic~=2.11",
         "jwcrypto~=1.5",
         "rfc8785~=0.1.4",
@@ -54,10 +53,8 @@ into the incident as a note and as data-table rows.""",
     ],
     entry_points={
         "resilient.circuits.components": [
-            # One entry point per function component module in components/.
-            "{}FunctionComponent = fn_openc2.components.{}:FunctionComponent".format(
-                snake_to_camel(get_module_name(filename)), get_module_name(filename))
-            for filename in glob.glob("./fn_openc2/components/[a-zA-Z]*.py")
+            # When setup.py is executed, loop through the .py files in the components directory and create the entry points.
+            "{}FunctionComponent = fn_openc2.components.{}:FunctionComponent".format(snake_to_camel(get_module_name(filename)), get_module_name(filename)) for filename in glob.glob("./fn_openc2/components/[a-zA-Z]*.py")
         ],
         "resilient.circuits.configsection": ["gen_config = fn_openc2.util.config:config_section_data"],
         "resilient.circuits.customize": ["customize = fn_openc2.util.customize:customization_data"],

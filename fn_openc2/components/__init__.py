@@ -1,0 +1,1 @@
+"""SOAR function components: one thin module per function (funct_<name>.py)."""

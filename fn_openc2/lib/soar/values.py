@@ -1,0 +1,170 @@
+"""Value checks and normalisers for artifact values.
+
+Each function takes the trimmed text of one artifact value and returns the
+normalised form, or raises ValueError with a short phrase saying what is wrong
+with the value (the caller adds which artifact type it was). They are kept apart
+from the mapping table so the rules for "what is a hostname" live in one place.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import string
+import urllib.parse
+from email.utils import parseaddr
+
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_HEX = set(string.hexdigits)
+_MAC_LENGTHS = (12, 16)  # EUI-48, EUI-64 in hex digits
+_PROTOCOLS = ("tcp", "udp", "sctp", "icmp")
+
+
+def is_ascii(text: str) -> bool:
+    return text.isascii()
+
+
+def no_control(text: str) -> str:
+    """Reject empty values and control characters (they never belong in a target)."""
+    if not text:
+        raise ValueError("the value is empty")
+    bad = [c for c in text if ord(c) < 0x20 or ord(c) == 0x7F]
+    if bad:
+        raise ValueError(f"it contains the control character {bad[0]!r}")
+    return text
+
+
+def ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    if "/" in text:
+        raise ValueError(f"{text!r} has a prefix length; use the 'Network CIDR Range' type for ranges")
+    if "%" in text:
+        raise ValueError(f"{text!r} has an IPv6 zone index, which has no meaning outside its host")
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IPv4 or IPv6 address") from None
+
+
+def ip_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A CIDR block; host bits must be zero so the range is what the analyst meant."""
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError as err:
+        if "host bits set" in str(err):
+            loose = ipaddress.ip_network(text, strict=False)
+            raise ValueError(f"{text!r} has host bits set; the network is {loose.with_prefixlen}") from None
+        raise ValueError(f"{text!r} is not an IPv4 or IPv6 CIDR range") from None
+
+
+def hostname(text: str) -> str:
+    """An ASCII DNS name (RFC 1123 labels), lower-cased, without a trailing dot."""
+    name = text[:-1] if text.endswith(".") else text
+    if not name:
+        raise ValueError("the name is empty")
+    if len(name) > 253:
+        raise ValueError(f"the name is {len(name)} characters long; at most 253 are allowed")
+    for label in name.split("."):
+        if not label:
+            raise ValueError(f"{text!r} has an empty label (two dots in a row or a leading dot)")
+        if not _LABEL.match(label):
+            raise ValueError(f"label {label!r} may only hold letters, digits and inner hyphens, "
+                             "at most 63 characters")
+    if name.rsplit(".", 1)[-1].isdigit():
+        raise ValueError(f"{text!r} looks like an IP address, not a name")
+    return name.lower()
+
+
+def idn_hostname(text: str) -> str:
+    """A non-ASCII DNS name: it must convert to a valid ASCII (punycode) name."""
+    name = text[:-1] if text.endswith(".") else text
+    try:
+        ascii_form = name.encode("idna").decode("ascii")
+    except UnicodeError as err:
+        raise ValueError(f"{text!r} is not a valid internationalized domain name ({err})") from None
+    hostname(ascii_form)
+    return name
+
+
+def any_hostname(text: str) -> tuple[bool, str]:
+    """(is_idn, normalised name) for an ASCII or internationalized name."""
+    if is_ascii(text):
+        return False, hostname(text)
+    return True, idn_hostname(text)
+
+
+def email(text: str) -> tuple[bool, str]:
+    """(is_idn, address); a 'Name <addr>' form is reduced to the address."""
+    address = text
+    if "<" in text:
+        _, address = parseaddr(text)
+        if not address:
+            raise ValueError(f"{text!r} is not an email address")
+    if any(c.isspace() for c in address):
+        raise ValueError(f"{address!r} contains white space")
+    local, sep, domain = address.rpartition("@")
+    if not sep or not local or not domain:
+        raise ValueError(f"{address!r} is not of the form local-part@domain")
+    if len(local) > 64:
+        raise ValueError(f"the local part of {address!r} is longer than 64 characters")
+    try:
+        idn_domain, _ = any_hostname(domain)
+    except ValueError as err:
+        raise ValueError(f"the domain of {address!r} is not valid: {err}") from None
+    return (idn_domain or not is_ascii(local)), address
+
+
+def uri(text: str) -> tuple[bool, str]:
+    """(is_iri, value): an absolute URI with a scheme; hierarchical ones need a host."""
+    if any(c.isspace() for c in text):
+        raise ValueError(f"{text!r} contains white space")
+    parts = urllib.parse.urlsplit(text)
+    if not parts.scheme or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*$", parts.scheme):
+        raise ValueError(f"{text!r} has no scheme (such as https://)")
+    if parts.scheme.lower() in ("http", "https", "ftp", "ftps", "ws", "wss") and not parts.hostname:
+        raise ValueError(f"{text!r} has no host")
+    return (not is_ascii(text)), text
+
+
+def mac(text: str) -> str:
+    """EUI-48 or EUI-64 in any common notation -> lower-case colon form."""
+    digits = re.sub(r"[:\-.]", "", text)
+    if len(digits) not in _MAC_LENGTHS or not set(digits) <= _HEX:
+        raise ValueError(f"{text!r} is not a MAC address (12 or 16 hex digits, separated by ':', '-' or '.')")
+    separators = set(re.findall(r"[:\-.]", text))
+    if len(separators) > 1:
+        raise ValueError(f"{text!r} mixes separators")
+    digits = digits.lower()
+    return ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+
+
+def hex_digest(text: str, length: int) -> str:
+    """A hash as OpenC2 Binary /x: upper-case Base16 (RFC 4648 section 8)."""
+    if len(text) != length or not set(text) <= _HEX:
+        raise ValueError(f"{text!r} is not {length} hexadecimal digits")
+    return text.upper()
+
+
+def port(text: str) -> tuple[int, str | None]:
+    """'443' or '443/tcp' -> (443, 'tcp')."""
+    number, _, protocol = text.partition("/")
+    protocol = protocol.strip().lower() or None
+    if not number.strip().isdigit():
+        raise ValueError(f"{text!r} is not a port number (optionally followed by /tcp, /udp or /sctp)")
+    value = int(number)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"port {value} is outside 0..65535")
+    if protocol is not None and protocol not in _PROTOCOLS[:3]:
+        raise ValueError(f"protocol {protocol!r} has no ports; use tcp, udp or sctp")
+    return value, protocol
+
+
+def file_name(text: str) -> str:
+    if "/" in text or "\\" in text:
+        raise ValueError(f"{text!r} contains a path separator; use the 'File Path' type for paths")
+    return text
+
+
+def absolute_path(text: str) -> str:
+    """POSIX (/x), Windows drive (C:\\x) or UNC (\\\\host\\share) absolute paths."""
+    if text.startswith("/") or text.startswith("\\\\") or re.match(r"^[A-Za-z]:[\\/]", text):
+        return text
+    raise ValueError(f"{text!r} is not an absolute path (OpenC2 file.path is the absolute path)")

@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Generated with resilient-sdk v51.0.9.1, then written by hand.
+"""The app.config template for fn_openc2 (`resilient-circuits config -c|-u`).
+
+Why it looks like this: [fn_openc2] carries producer-wide settings and the
+defaults every consumer inherits; each [fn_openc2:<name>] section is one OpenC2
+Consumer. Every key has a comment line above it (no inline comments: the
+app.config parser would keep them in the value). Optional keys that point at
+files are commented out, because the registry checks that files exist when the
+app starts. The keys must stay those of CONFIG_KEYS_PRODUCER /
+CONFIG_KEYS_CONSUMER in fn_openc2.lib.producer.config (a test checks it).
+"""
+from __future__ import annotations
+
+CONFIG_TEMPLATE = """[fn_openc2]
+# headers.from of every command; MQTT responses come back on oc2/rsp/<producer_id>
+producer_id = soar@example.com
+# Consumers used when a function names none (comma-separated section names after 'fn_openc2:')
+default_consumers = fw1
+# Networks that are never denied or contained, comma-separated CIDR (your own ranges)
+protected_networks = 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16
+# Refuse deny/contain of loopback, link-local, multicast and unspecified addresses
+protect_special_addresses = true
+# Refuse deny/contain of the configured consumers' own addresses
+protect_consumer_addresses = true
+# PEM private key: sign every command (JWS detached over the JCS form)
+#signing_key = /etc/fn_openc2/producer.pem
+# Password of signing_key when it is encrypted (use an App Host secret: $OPENC2_SIGNING_PASSWORD)
+#signing_key_password = $OPENC2_SIGNING_PASSWORD
+# JWS algorithm for signing_key: ES256, RS256, PS256 or EdDSA
+signing_alg = ES256
+# Optional JWS 'kid' header naming the signing key
+#signing_kid = soar-2025
+# Most consumers contacted at the same time
+max_concurrency = 8
+# Default per-request timeout in seconds for every consumer
+timeout = 30
+# Default number of HTTPS retries (a retry reuses the request_id)
+retries = 2
+# Default MQTT response collection window in seconds
+collect_seconds = 10
+# Proxies for all consumers (override [integrations]); HTTPS_PROXY/HTTP_PROXY in the environment win
+#http_proxy = http://proxy.example.com:3128
+#https_proxy = http://proxy.example.com:3128
+# Write one incident note per command
+write_note = true
+# Write one openc2_commands data-table row per consumer answer
+write_table = true
+
+[fn_openc2:fw1]
+# A firewall reached over the OpenC2 HTTPS transfer
+# https or mqtt
+transport = https
+# The consumer's endpoint
+url = https://fw1.example.com/.well-known/openc2
+# HTTPS wire dialect: https-v1.1 (message envelope) or https-v1.0 (bare command, headers in HTTP)
+dialect = https-v1.1
+# Override the dialect's request path, Content-Type, Accept, body form or where the status is read
+#path = /.well-known/openc2
+#content_type = application/openc2+json;version=1.0
+#accept = application/openc2+json;version=1.0
+#envelope = full
+#status_in = body
+# How the command's profile is encoded: string (v2.0), object or actuator (LS v1.0)
+#profile_encoding = string
+# true, false or the path of a CA bundle that signed the consumer's certificate
+verify = true
+# Client certificate and key for mutual TLS (PEM files)
+#client_auth_cert = /etc/fn_openc2/soar.crt
+#client_auth_key = /etc/fn_openc2/soar.key
+# HTTP authentication: a bearer token, or basic auth user and password (use App Host secrets)
+#bearer_token = $OPENC2_FW1_TOKEN
+#basic_auth_user = soar
+#basic_auth_password = $OPENC2_FW1_PASSWORD
+# Proxies for this consumer only (override [fn_openc2])
+#http_proxy = http://proxy.example.com:3128
+#https_proxy = http://proxy.example.com:3128
+# Per-request timeout in seconds and retries (default: the [fn_openc2] values)
+timeout = 30
+retries = 2
+# Actuator profiles this consumer serves, comma-separated (slpf, pf, er)
+profiles = slpf
+# PEM public key: verify the signatures of this consumer's responses
+#response_verify_key = /etc/fn_openc2/fw1.pub
+# headers.to for this consumer (default: the section name)
+#device_id = fw1.example.com
+# Most commands per minute sent to this consumer
+#rate_limit = 60
+
+[fn_openc2:edge]
+# A fleet of devices behind an MQTT v5 broker
+# https or mqtt
+transport = mqtt
+# mqtts://host:port (mqtt://host:port for tests only)
+broker = mqtts://broker.example.com:8883
+# Topic the commands are published to
+topic = oc2/cmd/ap/slpf
+# headers.from values expected to answer, comma-separated; the others are reported missing
+expected_responders = fw-a, fw-b
+# Response collection window in seconds
+collect_seconds = 10
+# true, false or the path of the CA bundle of the broker's certificate
+verify = true
+# PEM CA bundle for the broker's certificate (alternative to verify = <path>)
+#ca = /etc/fn_openc2/broker-ca.pem
+# Client certificate and key for mutual TLS to the broker
+#client_auth_cert = /etc/fn_openc2/soar.crt
+#client_auth_key = /etc/fn_openc2/soar.key
+# MQTT user name and password (use an App Host secret for the password)
+#username = soar
+#password = $OPENC2_MQTT_PASSWORD
+# MQTT client id (default: generated)
+#client_id = soar-openc2
+# Per-request timeout in seconds
+timeout = 30
+# Actuator profiles the fleet serves, comma-separated
+profiles = slpf
+# PEM public key: verify signed responses
+#response_verify_key = /etc/fn_openc2/edge.pub
+# headers.to for this consumer (default: the section name)
+#device_id = edge
+# Most commands per minute sent to this consumer
+#rate_limit = 60
+"""
+
+
+def config_section_data() -> str:
+    """The default configuration sections for app.config."""
+    return CONFIG_TEMPLATE

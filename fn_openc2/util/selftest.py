@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Generated with resilient-sdk v51.0.9.1, then written by hand.
+"""Selftest: does every configured consumer answer `query features`?
+
+Usage:
+    resilient-circuits selftest -l fn-openc2
+
+Each consumer is asked on its own, so one unreachable consumer does not hide
+the state of the others; the reason lists every consumer with its reachability
+and the OpenC2 versions it reports, and the state is "failure" when any
+consumer did not answer with status 200 (the failing ones are named first).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SECTION = "fn_openc2"
+CONSUMER_PREFIX = "fn_openc2:"
+
+ProducerFactory = Callable[[Any], Any]  # registry -> object with query_features(consumers)
+
+
+def app_sections(opts: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The app.config sections the registry reads, as plain {section: {key: str}}."""
+    wanted = (SECTION, "integrations")
+    return {name: {k: "" if v is None else str(v) for k, v in dict(section).items()}
+            for name, section in opts.items()
+            if (name in wanted or name.startswith(CONSUMER_PREFIX)) and isinstance(section, Mapping)}
+
+
+def _describe(name: str, outcome: Any) -> tuple[bool, str]:
+    """(ok, one line) for one consumer's query-features outcome."""
+    if getattr(outcome, "refused", None):
+        return False, f"{name}: refused ({outcome.refused})"
+    answers = list(getattr(outcome, "answers", []) or [])
+    if not answers:
+        return False, f"{name}: no answer"
+    lines, ok_all = [], True
+    for answer in answers:
+        who = answer.responder or answer.consumer or name
+        if answer.error or answer.status != 200:
+            ok_all = False
+            why = answer.error or f"status {answer.status} {answer.status_text or ''}".strip()
+            lines.append(f"{who} unreachable or failing ({why})")
+        else:
+            versions = ", ".join((answer.results or {}).get("versions") or []) or "versions not reported"
+            lines.append(f"{who} reachable (versions: {versions})")
+    return ok_all, f"{name}: " + "; ".join(lines)
+
+
+def run_selftest(opts: Mapping[str, Any], producer_factory: ProducerFactory | None = None) -> dict[str, Any]:
+    """The selftest result dict; producer_factory lets tests supply the producer."""
+    from fn_openc2.lib.producer.config import load_registry  # deferred: keeps `resilient-circuits` start light
+    from fn_openc2.lib.producer.errors import ConfigError
+
+    try:
+        registry = load_registry(app_sections(opts))
+    except ConfigError as err:
+        return {"state": "failure", "reason": f"app.config is not valid: {err}"}
+    if not registry.consumers:
+        return {"state": "failure", "reason": "no consumer configured: add a [fn_openc2:<name>] section"}
+    if producer_factory is None:
+        from fn_openc2.lib.producer import Producer
+        producer_factory = Producer
+    producer = producer_factory(registry)
+
+    failing, lines = [], []
+    for name in sorted(registry.consumers):
+        try:
+            ok, line = _describe(name, producer.query_features([name]))
+        except Exception as err:  # one broken consumer must not stop the others being checked
+            ok, line = False, f"{name}: {type(err).__name__}: {err}"
+        lines.append(line)
+        if not ok:
+            failing.append(name)
+    if failing:
+        return {"state": "failure",
+                "reason": f"failing consumers: {', '.join(failing)}. " + " | ".join(lines)}
+    return {"state": "success", "reason": " | ".join(lines)}
+
+
+def selftest_function(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry point named in setup.py (resilient.circuits.selftest)."""
+    result = run_selftest(opts)
+    log.info("fn_openc2 selftest: %s: %s", result["state"], result["reason"])
+    return result
