@@ -1,0 +1,112 @@
+"""``fn-openc2 validate``: check OpenC2 documents against LS v2.0 and the shipped profiles.
+
+One line per problem, "FILE: PATH: message", so an operator can fix a file in
+one pass; exit 0 all valid, 1 some invalid, 2 usage (including an unreadable file).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+KINDS = ("command", "response", "message")
+STDIN = "-"
+
+
+class InputError(Exception):
+    """A file could not be read (a usage error: exit 2)."""
+
+
+def read_input(name: str) -> bytes:
+    """The bytes of FILE, or of stdin for "-"; InputError names the file."""
+    if name == STDIN:
+        return sys.stdin.buffer.read()
+    try:
+        with open(name, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+
+
+def display_name(name: str) -> str:
+    return "<stdin>" if name == STDIN else name
+
+
+def detect_kind(doc: Any) -> str | None:
+    """message if it has headers/body, command if it has action, response if it has status."""
+    if not isinstance(doc, dict):
+        return None
+    if "headers" in doc or "body" in doc:
+        return "message"
+    if "action" in doc:
+        return "command"
+    if "status" in doc:
+        return "response"
+    return None
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="validate OpenC2 commands, responses or messages",
+        description="Validate OpenC2 JSON documents (LS v2.0 and actuator profiles). "
+        'Use "-" to read stdin. Exit 0 valid, 1 invalid, 2 usage or unreadable file.',
+    )
+    parser.add_argument("--as", dest="kind", choices=KINDS, help="document kind (default: detect per file)")
+    parser.add_argument("-v", "--verbose", action="store_true", help='also print "FILE: ok (kind)" for valid files')
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.set_defaults(func=run)
+
+
+def _parsers() -> dict[str, Callable[[Any], Any]]:
+    from fn_openc2.lib.language import parse_command, parse_message, parse_response
+
+    return {"command": parse_command, "response": parse_response, "message": parse_message}
+
+
+def check_document(data: bytes, kind: str | None) -> tuple[str | None, list[tuple[str, str]]]:
+    """Decode and validate; return (kind used, [(path, message), ...]) with no issues when valid."""
+    from fn_openc2.lib.language import OpenC2ValidationError, loads
+
+    try:
+        doc = loads(data)
+    except OpenC2ValidationError as exc:
+        return kind, [(issue.path, issue.message) for issue in exc.issues]
+    used = kind or detect_kind(doc)
+    if used is None:
+        return None, [("", 'cannot tell the document kind: expected "headers"/"body" (message), '
+                           '"action" (command) or "status" (response); use --as')]
+    try:
+        _parsers()[used](doc)
+    except OpenC2ValidationError as exc:
+        return used, [(issue.path, issue.message) for issue in exc.issues] or [("", str(exc))]
+    return used, []
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.files.count(STDIN) > 1:
+        print('fn-openc2 validate: "-" (stdin) can be given only once', file=sys.stderr)
+        return 2
+    unreadable = invalid = False
+    for name in args.files:
+        shown = display_name(name)
+        try:
+            data = read_input(name)
+        except InputError as exc:
+            print(f"fn-openc2 validate: {exc}", file=sys.stderr)
+            unreadable = True
+            continue
+        kind, issues = check_document(data, args.kind)
+        for path, message in issues:
+            print(f"{shown}: {path or '(root)'}: {message}")
+        if issues:
+            invalid = True
+        elif args.verbose:
+            print(f"{shown}: ok ({kind})")
+    sys.stdout.flush()
+    return 2 if unreadable else 1 if invalid else 0

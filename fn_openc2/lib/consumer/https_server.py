@@ -1,0 +1,260 @@
+"""The reference consumer's HTTPS listener (OpenC2 HTTPS transfer v1.0/v1.1).
+
+A threaded HTTP/1.1 server with keep-alive over TLS 1.2+, optionally
+requiring a client certificate. TLS handshakes run in the per-connection
+thread so one slow client cannot stall the accept loop. The request log lets
+tests prove what reached the consumer (nothing, or the same request_id twice).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from fn_openc2.lib.consumer.actuator import Actuator
+from fn_openc2.lib.consumer.dialects import Dialect, content_type_ok, get_dialect
+
+from fn_openc2.lib.language import loads as _loads
+
+log = logging.getLogger(__name__)
+IDLE_TIMEOUT = 60.0
+MAX_BODY = 1 << 20
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    request_id: str | None
+    http_status: int
+
+
+class RequestLog:
+    """What reached the server, in arrival order (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.entries: list[LoggedRequest] = []
+
+    def record(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.entries.append(entry)
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+    @property
+    def request_ids(self) -> list[str | None]:
+        with self._lock:
+            return [e.request_id for e in self.entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.entries.clear()
+
+
+def server_tls_context(cert: str, key: str, client_ca: str | None) -> ssl.SSLContext:
+    """TLS 1.2+ as the transfer spec requires; client certificate required when a CA is given."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    if client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=client_ca)
+    return context
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple, handler: type, actuator: Actuator, dialect: Dialect,
+                 context: ssl.SSLContext | None, family: int) -> None:
+        self.address_family = family
+        super().__init__(address, handler)
+        self.actuator = actuator
+        self.dialect = dialect
+        self.request_log = RequestLog()
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        if context is not None:
+            self.socket = context.wrap_socket(self.socket, server_side=True,
+                                              do_handshake_on_connect=False)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT
+    wbufsize = -1        # buffered: status, headers and body leave in one segment per answer
+    server: _Server
+
+    def setup(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.add(self.request)
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
+        super().setup()
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.server.connections_lock:
+                self.server.connections.discard(self.request)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_POST(self) -> None:
+        dialect = self.server.dialect
+        request_id = self.headers.get("X-Request-ID")
+        if self.path.split("?", 1)[0] != dialect.path:
+            self._discard_body()
+            return self._reply(404, request_id, {"status": 404, "status_text": f"no OpenC2 endpoint at {self.path}"})
+        if not content_type_ok(self.headers.get("Content-Type"), dialect):
+            self._discard_body()
+            return self._reply(415, request_id, {"status": 415, "status_text":
+                               f"Content-Type must be {dialect.request_type};version=1.0"})
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit() or int(length) > MAX_BODY:
+            self.close_connection = True
+            return self._reply(400, request_id, {"status": 400, "status_text": "Content-Length missing or too large"})
+        raw = self.rfile.read(int(length))
+        try:
+            doc = _loads(raw)
+        except ValueError as exc:
+            return self._answer(request_id, {"status": 400, "status_text": f"body: not valid JSON: {exc}"}, wrap=True)
+        if dialect.envelope:
+            self._answer_envelope(doc, request_id)
+        else:
+            self._answer(request_id, self.server.actuator.respond(doc, request_id), wrap=False)
+
+    def _answer_envelope(self, doc: Any, header_id: str | None) -> None:
+        if isinstance(doc, dict) and header_id:
+            headers = doc.get("headers")
+            if isinstance(headers, dict) and "request_id" not in headers:
+                doc = {**doc, "headers": {**headers, "request_id": header_id}}
+            elif headers is None:
+                doc = {**doc, "headers": {"request_id": header_id}}
+        message = self.server.actuator.handle(doc)
+        request_id = header_id
+        headers = doc.get("headers") if isinstance(doc, dict) else None
+        if isinstance(headers, dict) and isinstance(headers.get("request_id"), str):
+            request_id = headers["request_id"]
+        self._send(message, request_id, message["body"]["openc2"]["response"]["status"] if message else None)
+
+    def _answer(self, request_id: str | None, response: dict | None, wrap: bool) -> None:
+        if response is not None and wrap and self.server.dialect.envelope:
+            response = self.server.actuator.envelope(response, request_id, None)
+            return self._send(response, request_id, response["body"]["openc2"]["response"]["status"])
+        self._send(response, request_id, response["status"] if response else None)
+
+    def _send(self, body: dict | None, request_id: str | None, status: int | None) -> None:
+        if body is None:
+            return self._reply(204, request_id, None)
+        code = status if self.server.dialect.status_in_line and status else 200
+        self._reply(code, request_id, body)
+
+    def _reply(self, code: int, request_id: str | None, body: dict | None) -> None:
+        self.server.request_log.record(LoggedRequest(self.command, self.path, request_id, code))
+        if 100 <= code < 200:
+            body = None                 # an interim HTTP status cannot carry a body
+            self.close_connection = True
+        payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        self.send_response(code)
+        if payload:
+            self.send_header("Content-Type", self.server.dialect.response_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Cache-Control", "no-cache")
+        if request_id:
+            self.send_header("X-Request-ID", request_id)
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+    def _discard_body(self) -> None:
+        length = self.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) <= MAX_BODY:
+            self.rfile.read(int(length))
+        else:
+            self.close_connection = True
+
+    def _not_allowed(self) -> None:
+        self._discard_body()
+        self.server.request_log.record(LoggedRequest(self.command, self.path, None, 405))
+        self.send_response(405)
+        self.send_header("Allow", "POST")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
+
+
+class HttpsConsumerServer:
+    """The reference consumer over HTTPS; plain HTTP (testing only) when no certificate."""
+
+    def __init__(self, actuator: Actuator, host: str = "127.0.0.1", port: int = 0,
+                 tls_cert: str | None = None, tls_key: str | None = None,
+                 client_ca: str | None = None, dialect: str = "https-v1.1") -> None:
+        self.actuator = actuator
+        self.dialect = get_dialect(dialect)
+        if bool(tls_cert) != bool(tls_key):
+            raise ValueError("tls_cert and tls_key must be given together")
+        if client_ca and not tls_cert:
+            raise ValueError("client_ca needs tls_cert and tls_key: client certificates need TLS")
+        context = server_tls_context(tls_cert, tls_key, client_ca) if tls_cert else None
+        if context is None:
+            log.warning("reference consumer on %s:%s speaks plain HTTP: for testing only", host, port)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._server = _Server((host, port), _Handler, actuator, self.dialect, context, family)
+        self.scheme = "https" if context else "http"
+        self.host = host
+        self.port = self._server.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{self.dialect.path}"
+
+    @property
+    def request_log(self) -> RequestLog:
+        return self._server.request_log
+
+    def start(self) -> "HttpsConsumerServer":
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"oc2-consumer-{self.port}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, then cut open keep-alive connections so no thread keeps answering."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+        with self._server.connections_lock:
+            connections = list(self._server.connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> "HttpsConsumerServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

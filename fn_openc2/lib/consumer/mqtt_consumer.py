@@ -1,0 +1,174 @@
+"""The reference consumer over MQTT v5 (OpenC2 MQTT transfer v1.0).
+
+Subscribes to the spec's command topics, answers every command on
+``oc2/rsp`` with the properties the transfer spec asks for, and sets
+TCP_NODELAY on its socket (without it each round trip stalls on Nagle).
+``Fleet`` runs many simulated consumers behind one connection for scale
+tests; each still answers with its own ``headers.from``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import ssl
+import threading
+from typing import Any, Iterable, Sequence
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from fn_openc2.lib.consumer.actuator import Actuator
+
+from fn_openc2.lib.language import loads as _loads
+
+log = logging.getLogger(__name__)
+RESPONSE_TOPIC = "oc2/rsp"
+CONNECT_TIMEOUT = 10.0
+
+
+def default_topics(actuator: Actuator) -> list[str]:
+    """oc2/cmd/all, oc2/cmd/ap/<profile> for each profile, oc2/cmd/device/<device_id>."""
+    return (["oc2/cmd/all"] + [f"oc2/cmd/ap/{p}" for p in actuator.profiles]
+            + [f"oc2/cmd/device/{actuator.device_id}"])
+
+
+def _response_properties() -> Properties:
+    props = Properties(PacketTypes.PUBLISH)
+    props.PayloadFormatIndicator = 1
+    props.ContentType = "application/openc2"
+    props.UserProperty = [("msgType", "rsp"), ("encoding", "json")]
+    return props
+
+
+class _Connection:
+    """One MQTT v5 session: connect, subscribe, dispatch, publish answers."""
+
+    def __init__(self, client_id: str, host: str, port: int, topics: Sequence[str],
+                 tls: ssl.SSLContext | None, username: str | None, password: str | None) -> None:
+        self.host, self.port, self.topics = host, port, list(topics)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if tls is not None:
+            self.client.tls_set_context(tls)
+        if username is not None:
+            self.client.username_pw_set(username, password)
+        self.client.on_socket_open = self._on_socket_open
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self._subscribed = threading.Event()
+        self._props = _response_properties()
+        self._error: str | None = None
+
+    def dispatch(self, topic: str, doc: Any) -> Iterable[dict]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 300   # clean_start False keeps the session across reconnects
+        self.client.connect(self.host, self.port, keepalive=60, clean_start=False, properties=props)
+        self.client.loop_start()
+        if not self._subscribed.wait(CONNECT_TIMEOUT):
+            self.stop()
+            raise ConnectionError(f"mqtt {self.host}:{self.port}: not subscribed within {CONNECT_TIMEOUT:g}s"
+                                  + (f" ({self._error})" if self._error else ""))
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        raw = sock if isinstance(sock, socket.socket) else getattr(sock, "_sock", sock)
+        try:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            log.debug("could not set TCP_NODELAY on the MQTT socket")
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            self._error = f"CONNACK {reason}"
+            return
+        client.subscribe([(t, 1) for t in self.topics])
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        failed = [str(r) for r in reasons if r.is_failure]
+        if failed:
+            self._error = f"SUBACK {', '.join(failed)}"
+            return
+        self._subscribed.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            doc = _loads(msg.payload)
+        except ValueError as exc:
+            log.info("mqtt %s: payload is not JSON (%s); no request_id to answer to", msg.topic, exc)
+            return
+        for answer in self.dispatch(msg.topic, doc):
+            client.publish(RESPONSE_TOPIC, json.dumps(answer, separators=(",", ":")), qos=1,
+                           properties=self._props)
+
+
+class MqttConsumer(_Connection):
+    """One reference consumer on an MQTT broker."""
+
+    def __init__(self, actuator: Actuator, host: str, port: int, topics: Sequence[str] | None = None,
+                 tls: ssl.SSLContext | None = None, username: str | None = None,
+                 password: str | None = None, client_id: str | None = None) -> None:
+        self.actuator = actuator
+        super().__init__(client_id or f"oc2-consumer-{actuator.device_id}", host, port,
+                         topics or default_topics(actuator), tls, username, password)
+
+    def dispatch(self, topic: str, doc: Any) -> Iterable[dict]:
+        answer = self.actuator.handle(doc)
+        return () if answer is None else (answer,)
+
+    def start(self) -> "MqttConsumer":
+        super().start()
+        return self
+
+
+class Fleet(_Connection):
+    """Many simulated consumers behind one MQTT connection.
+
+    Subscribes once to ``oc2/cmd/#`` and routes by topic exactly as separate
+    consumers with the default subscriptions would receive it: ``all`` to
+    every member, ``ap/<p>`` to members with profile p, ``device/<id>`` to one.
+    """
+
+    def __init__(self, actuators: Sequence[Actuator], host: str, port: int,
+                 tls: ssl.SSLContext | None = None, username: str | None = None,
+                 password: str | None = None, client_id: str | None = None) -> None:
+        self.actuators = list(actuators)
+        self._by_device = {a.device_id: a for a in self.actuators}
+        super().__init__(client_id or f"oc2-fleet-{self.actuators[0].device_id}", host, port,
+                         ["oc2/cmd/#"], tls, username, password)
+
+    @classmethod
+    def of(cls, count: int, host: str, port: int, prefix: str = "sim",
+           profiles: Sequence[str] = ("slpf", "er"), **kwargs: Any) -> "Fleet":
+        """count fresh actuators named <prefix>-<n>@example.com."""
+        return cls([Actuator(f"{prefix}-{n}@example.com", profiles=profiles) for n in range(count)],
+                   host, port, **kwargs)
+
+    def members_for(self, topic: str) -> list[Actuator]:
+        parts = topic.split("/")
+        if parts[:3] == ["oc2", "cmd", "all"] and len(parts) == 3:
+            return self.actuators
+        if parts[:3] == ["oc2", "cmd", "ap"] and len(parts) == 4:
+            return [a for a in self.actuators if parts[3] in a.profiles]
+        if parts[:3] == ["oc2", "cmd", "device"] and len(parts) >= 4:
+            member = self._by_device.get("/".join(parts[3:]))
+            return [member] if member else []
+        return []
+
+    def dispatch(self, topic: str, doc: Any) -> Iterable[dict]:
+        for actuator in self.members_for(topic):
+            answer = actuator.handle(doc)
+            if answer is not None:
+                yield answer
+
+    def start(self) -> "Fleet":
+        super().start()
+        return self

@@ -1,0 +1,171 @@
+"""Strict JSON in and out: I-JSON (RFC 7493) on decode, compact UTF-8 on encode.
+
+The fast path is plain ``json.loads`` plus a dict-building hook that notices
+duplicate keys by comparing lengths; costly exact checks only run when a
+C-speed regex pre-check says the text could contain a problem.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from .constants import MAX_SAFE_INT
+from .errors import Issue, OpenC2ValidationError, PathPart, render_path
+
+# A JSON escape of a UTF-16 surrogate: the only way a lone one can get into text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+class _Duplicate(Exception):
+    """Raised by the fast hook; the slow path then finds where."""
+
+
+def _fast_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        raise _Duplicate
+    return d
+
+
+class _DupDict(dict):
+    """A decoded object that remembers which keys it saw twice."""
+
+    duplicates: list[str]
+
+
+def _slow_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = _DupDict()
+    dups: list[str] = []
+    for k, v in pairs:
+        if k in d and k not in dups:
+            dups.append(k)
+        d[k] = v
+    d.duplicates = dups
+    return d
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+class _NumberIssue(ValueError):
+    pass
+
+
+def _check_int(text: str) -> int:
+    value = int(text)
+    if len(text) < 16 or -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+        return value
+    raise _NumberIssue(f"integer {text} is outside the I-JSON range +-(2**53-1)")
+
+
+def _check_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NumberIssue(f"number {text} is outside the range of an IEEE 754 double")
+    return value
+
+
+_FAST = json.JSONDecoder(
+    object_pairs_hook=_fast_pairs, parse_constant=_reject_constant, parse_int=_check_int, parse_float=_check_float
+)
+
+
+def loads(data: bytes | bytearray | str) -> Any:
+    """Decode an I-JSON text; raise OpenC2ValidationError(what="json") otherwise."""
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise OpenC2ValidationError(
+                "json", [Issue("", f"invalid UTF-8 at byte {exc.start}: {exc.reason}")]
+            ) from None
+    elif isinstance(data, str):
+        text = data
+    else:
+        raise TypeError(f"loads() takes bytes or str, not {type(data).__name__}")
+    if text.startswith("\ufeff"):
+        raise OpenC2ValidationError("json", [Issue("", "a byte order mark is not allowed (RFC 8259 section 8.1)")])
+    try:
+        doc = _FAST.decode(text)
+    except _Duplicate:
+        doc = _slow_loads(text)
+    except json.JSONDecodeError as exc:
+        raise _syntax(exc) from None
+    except ValueError as exc:
+        raise OpenC2ValidationError("json", [Issue("", str(exc))]) from None
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        issues = list(_lone_surrogates(doc, []))
+        if issues:
+            raise OpenC2ValidationError("json", issues)
+    return doc
+
+
+def _syntax(exc: json.JSONDecodeError) -> OpenC2ValidationError:
+    return OpenC2ValidationError(
+        "json", [Issue("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+    )
+
+
+def _slow_loads(text: str) -> Any:
+    """Exact I-JSON checks; reports every duplicate key with its path."""
+    try:
+        doc = json.loads(
+            text,
+            object_pairs_hook=_slow_pairs,
+            parse_constant=_reject_constant,
+            parse_int=_check_int,
+            parse_float=_check_float,
+        )
+    except json.JSONDecodeError as exc:
+        raise _syntax(exc) from None
+    except ValueError as exc:
+        raise OpenC2ValidationError("json", [Issue("", str(exc))]) from None
+    issues = list(_duplicates(doc, []))
+    if issues:
+        raise OpenC2ValidationError("json", issues)
+    return _plain(doc)
+
+
+def _duplicates(node: Any, path: list[PathPart]):
+    if isinstance(node, dict):
+        for key in getattr(node, "duplicates", ()):
+            yield Issue(render_path([*path, key]), f"duplicate object key {key!r} (RFC 7493 section 2.3)")
+        for key, value in node.items():
+            yield from _duplicates(value, [*path, key])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _duplicates(value, [*path, i])
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _lone_surrogates(node: Any, path: list[PathPart]):
+    if isinstance(node, str):
+        if _has_surrogate(node):
+            yield Issue(render_path(path), "string contains an unpaired UTF-16 surrogate (RFC 7493 section 2.1)")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if _has_surrogate(key):
+                yield Issue(render_path(path), f"object key {key!r} contains an unpaired UTF-16 surrogate")
+            yield from _lone_surrogates(value, [*path, key])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _lone_surrogates(value, [*path, i])
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact UTF-8 JSON (no insignificant whitespace, no NaN)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")

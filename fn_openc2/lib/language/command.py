@@ -1,0 +1,101 @@
+"""OpenC2-Command (LS v2.0 section 3.3.1): Target choice, Args map, Command record.
+
+Profile extensions (``target.slpf``, ``args.slpf``) are kept as extra members
+here and checked against the profile registry by :mod:`.rules`, so adding a
+profile needs no change to these models.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field
+
+from .base import OPEN, NonEmptyModel, StrictModel
+from .targets import Artifact, Device, File, IPv4Connection, IPv6Connection, Process
+from .types import (
+    Action, CommandId, DateTime, Duration, EmailAddr, Expect, Feature, Hostname, IdnEmailAddr, IdnHostname,
+    IPv4Net, IPv6Net, Iri, MacAddr, Nsid, ResponseType, Uri,
+)
+
+Features = Annotated[
+    list[Feature], Field(max_length=10), Expect("an array of at most 10 distinct features")
+]
+
+
+class Target(StrictModel):
+    """Section 3.3.1.2, a Choice; extension members are profile nsids."""
+
+    model_config = OPEN
+    artifact: Artifact = Field(None)
+    command: CommandId = Field(None)
+    device: Device = Field(None)
+    domain_name: Hostname = Field(None)
+    email_addr: EmailAddr = Field(None)
+    features: Features = Field(None)
+    file: File = Field(None)
+    idn_domain_name: IdnHostname = Field(None)
+    idn_email_addr: IdnEmailAddr = Field(None)
+    ipv4_net: IPv4Net = Field(None)
+    ipv6_net: IPv6Net = Field(None)
+    ipv4_connection: IPv4Connection = Field(None)
+    ipv6_connection: IPv6Connection = Field(None)
+    iri: Iri = Field(None)
+    mac_addr: MacAddr = Field(None)
+    process: Process = Field(None)
+    uri: Uri = Field(None)
+
+    @property
+    def name(self) -> str:
+        """The chosen member ("ipv4_net", or a profile nsid such as "slpf")."""
+        for key in self.__pydantic_fields_set__:
+            return key
+        return next(iter(self.__pydantic_extra__ or {}), "")
+
+
+class Args(NonEmptyModel):
+    """Section 3.3.1.4, Map{1..*}; extension members are profile nsids."""
+
+    model_config = OPEN
+    type_name: ClassVar[str] = "Args"
+    start_time: DateTime = Field(None)
+    stop_time: DateTime = Field(None)
+    duration: Duration = Field(None)
+    response_requested: ResponseType = Field(None)
+    comment: str = Field(None)
+
+
+class Command(StrictModel):
+    """Section 3.3.1 OpenC2-Command."""
+
+    action: Action
+    target: Target
+    args: Args = Field(None)
+    profile: Nsid = Field(None)
+    command_id: CommandId = Field(None)
+
+    @property
+    def target_name(self) -> str:
+        """The one key of ``target``: "ipv4_net", or the profile nsid ("slpf") of an extended target."""
+        return self.target.name
+
+    @property
+    def target_value(self) -> Any:
+        """The target's value as JSON."""
+        name = self.target.name
+        if name in self.target.__pydantic_fields_set__:
+            return self.target.model_dump(mode="json", by_alias=True, exclude_unset=True)[name]
+        return (self.target.__pydantic_extra__ or {}).get(name)
+
+    @property
+    def response_requested(self) -> str:
+        """``args.response_requested``, or "complete" (the spec's default)."""
+        if self.args is not None and "response_requested" in self.args.__pydantic_fields_set__:
+            return str(self.args.response_requested)
+        return "complete"
+
+    def extension_args(self, nsid: str) -> dict[str, Any] | None:
+        """``args.<nsid>`` as JSON, or None."""
+        if self.args is None or not self.args.__pydantic_extra__:
+            return None
+        value = self.args.__pydantic_extra__.get(nsid)
+        return value if isinstance(value, dict) else None

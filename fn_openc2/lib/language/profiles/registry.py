@@ -1,0 +1,65 @@
+"""The actuator-profile registry: what the core consults for extension members.
+
+A profile is data plus plain functions, so a new one is a new module that
+calls :func:`register_profile`; nothing in the core changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+from pydantic import BaseModel
+
+from ..errors import Issue
+
+#: A cross-field rule: gets the command as JSON, returns the issues it finds.
+CommandRule = Callable[[Mapping[str, Any]], Iterable[Issue]]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One actuator profile's extensions of the language (LS v2.0 section 3.1.4).
+
+    ``pairs`` maps each action the profile defines to the targets it takes;
+    an extended target is written "<nsid>:<name>" (e.g. "slpf:rule_number").
+    """
+
+    nsid: str
+    title: str
+    pairs: Mapping[str, tuple[str, ...]]
+    target_model: type[BaseModel] | None = None
+    args_model: type[BaseModel] | None = None
+    results_model: type[BaseModel] | None = None
+    rules: tuple[CommandRule, ...] = field(default=())
+
+    def allows(self, action: str, target: str) -> bool:
+        """Whether ``action target`` is a pair this profile defines."""
+        return target in self.pairs.get(action, ())
+
+
+_REGISTRY: dict[str, Profile] = {}
+
+
+def register_profile(profile: Profile, *, replace: bool = False) -> Profile:
+    """Make ``profile`` known to the core; a second registration of the same nsid needs ``replace``."""
+    if not 1 <= len(profile.nsid) <= 16:
+        raise ValueError(f"profile nsid {profile.nsid!r} must be 1..16 characters (LS v2.0 section 3.4.2.13)")
+    if profile.nsid in _REGISTRY and not replace and _REGISTRY[profile.nsid] is not profile:
+        raise ValueError(f"profile {profile.nsid!r} is already registered")
+    _REGISTRY[profile.nsid] = profile
+    return profile
+
+
+def unregister_profile(nsid: str) -> None:
+    """Forget a profile (tests and plug-in reloads)."""
+    _REGISTRY.pop(nsid, None)
+
+
+def get_profile(nsid: str) -> Profile | None:
+    """The registered profile with this nsid, or None."""
+    return _REGISTRY.get(nsid)
+
+
+def registered_profiles() -> tuple[str, ...]:
+    """The nsids of every registered profile."""
+    return tuple(_REGISTRY)

@@ -1,0 +1,245 @@
+"""Checks that need more than one field, or the profile registry.
+
+They run on the decoded JSON (not the model) so they can report alongside
+pydantic's shape errors; every access is defensive because the document may
+be malformed in other places.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from pydantic import ValidationError
+
+from .constants import ACTIONS, CORE_ARGS, CORE_RESULTS, PROFILE_NAMES, TARGETS
+from .errors import Issue, PathPart, render_path
+from .profiles.registry import Profile, get_profile, registered_profiles
+from .translate import issues_from
+
+Path = tuple[PathPart, ...]
+_TARGETS = frozenset(TARGETS)
+_ACTIONS = frozenset(ACTIONS)
+
+
+def _p(*parts: PathPart) -> str:
+    return render_path(parts)
+
+
+def _validate_extension(model: type | None, value: Any, path: Path, what: str, nsid: str) -> list[Issue]:
+    if model is None:
+        return [Issue(render_path(path), f"profile {nsid!r} defines no {what} extension")]
+    try:
+        model.model_validate(value)  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        return issues_from(exc, model, path)
+    return []
+
+
+def extended_target_name(target: Mapping[str, Any]) -> str | None:
+    """"ipv4_net" for a core target, "slpf:rule_number" for an extended one, None if unclear."""
+    if len(target) != 1:
+        return None
+    key, value = next(iter(target.items()))
+    if key in _TARGETS:
+        return key
+    if isinstance(value, dict) and len(value) == 1:
+        return f"{key}:{next(iter(value))}"
+    return key
+
+
+def _unique(values: Any, path: Path, noun: str) -> list[Issue]:
+    if not isinstance(values, list):
+        return []
+    seen: set[Any] = set()
+    out = []
+    for i, v in enumerate(values):
+        if not isinstance(v, (str, int)):
+            continue
+        if v in seen:
+            out.append(Issue(render_path((*path, i)), f"duplicate {noun} {v!r}: the list must hold each {noun} once"))
+        seen.add(v)
+    return out
+
+
+# --- command ---------------------------------------------------------------------
+def command_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
+    """Choice, extension, argument and profile rules of one command."""
+    out: list[Issue] = []
+    used: list[str] = []  # profile nsids whose extensions appear
+    target = doc.get("target")
+    if type(target) is dict:
+        out += _target_issues(target, (*base, "target"), used)
+    args = doc.get("args")
+    if type(args) is dict:
+        out += _args_issues(args, (*base, "args"), used)
+        if doc.get("action") == "query" and type(target) is dict and "features" in target:
+            out += _query_features_args(args, (*base, "args"))
+    profile_name = doc.get("profile")
+    named: Profile | None = None
+    if profile_name is not None and type(profile_name) is str:
+        named = get_profile(profile_name)
+        if named is None:
+            if profile_name not in PROFILE_NAMES:
+                known = ", ".join(sorted(set(PROFILE_NAMES) | set(registered_profiles())))
+                out.append(Issue(_p(*base, "profile"), f"unknown profile {profile_name!r}: known are {known}"))
+        else:
+            out += _pair_issues(named, doc, base)
+            for nsid in used:
+                if nsid != profile_name and type(args) is dict and nsid in args:
+                    out.append(Issue(_p(*base, "args", nsid),
+                                     f"argument namespace {nsid!r} does not belong to the named profile {profile_name!r}"))
+            for rule in named.rules:
+                found = rule(doc)
+                if found:
+                    out += [Issue(_join(base, i.path), i.message) for i in found]
+    for nsid in used:
+        if nsid == profile_name:
+            continue
+        prof = get_profile(nsid)
+        if prof is not None:
+            for rule in prof.rules:
+                found = rule(doc)
+                if found:
+                    out += [Issue(_join(base, i.path), i.message) for i in found]
+    return out
+
+
+def _join(base: Path, path: str) -> str:
+    prefix = render_path(base)
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    return prefix + path if path.startswith("[") else f"{prefix}.{path}"
+
+
+def _target_issues(target: dict[str, Any], path: Path, used: list[str]) -> list[Issue]:
+    out: list[Issue] = []
+    if len(target) != 1:
+        names = ", ".join(map(repr, target)) or "none"
+        out.append(Issue(render_path(path), f"expected exactly one target (LS 3.3.1.2), got {len(target)}: {names}"))
+    for key, value in target.items():
+        if key in _TARGETS:
+            if key == "features":
+                out += _unique(value, (*path, key), "feature")
+            continue
+        prof = get_profile(key)
+        if prof is None:
+            out.append(Issue(render_path((*path, key)),
+                             f"unknown target {key!r}: neither a target of LS v2.0 nor a registered profile namespace"))
+            continue
+        used.append(key)
+        out += _validate_extension(prof.target_model, value, (*path, key), "target", key)
+    return out
+
+
+def _args_issues(args: dict[str, Any], path: Path, used: list[str]) -> list[Issue]:
+    out: list[Issue] = []
+    for key, value in args.items():
+        if key in CORE_ARGS:
+            continue
+        prof = get_profile(key)
+        if prof is None:
+            out.append(Issue(render_path((*path, key)),
+                             f"unknown argument {key!r}: neither an argument of LS v2.0 nor a registered profile namespace"))
+            continue
+        if key not in used:
+            used.append(key)
+        out += _validate_extension(prof.args_model, value, (*path, key), "args", key)
+    if "start_time" in args and "stop_time" in args and "duration" in args:
+        out.append(Issue(render_path(path), "at most two of start_time, stop_time and duration may be given "
+                                            "(the third is derived: stop_time = start_time + duration)"))
+    start, stop = args.get("start_time"), args.get("stop_time")
+    if stop is not None and type(start) is int and type(stop) is int and stop < start:
+        out.append(Issue(render_path((*path, "stop_time")), f"expected stop_time >= start_time ({start}), got {stop}"))
+    return out
+
+
+def _query_features_args(args: dict[str, Any], path: Path) -> list[Issue]:
+    out = []
+    for key, value in args.items():
+        if key != "response_requested":
+            out.append(Issue(render_path((*path, key)),
+                             "'query features' takes no argument other than response_requested (LS 4.1)"))
+        elif value != "complete":
+            out.append(Issue(render_path((*path, key)),
+                             f"'query features' allows only response_requested 'complete' (LS 4.1), got {value!r}"))
+    return out
+
+
+def _pair_issues(profile: Profile, doc: Mapping[str, Any], base: Path) -> list[Issue]:
+    action = doc.get("action")
+    target = doc.get("target")
+    if not isinstance(action, str) or action not in _ACTIONS:
+        return []
+    if action not in profile.pairs:
+        return [Issue(_p(*base, "action"), f"profile {profile.nsid!r} does not define action {action!r}; "
+                                           f"it defines {', '.join(profile.pairs)}")]
+    if not isinstance(target, dict):
+        return []
+    name = extended_target_name(target)
+    if name is None or profile.allows(action, name):
+        return []
+    return [Issue(_p(*base, "target"), f"profile {profile.nsid!r} does not define '{action} {name}'; "
+                                       f"{action} takes {', '.join(profile.pairs[action])}")]
+
+
+# --- response --------------------------------------------------------------------
+def response_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
+    """Uniqueness and extension rules of a response's results."""
+    results = doc.get("results")
+    if not isinstance(results, dict):
+        return []
+    path = (*base, "results")
+    out: list[Issue] = []
+    out += _unique(results.get("versions"), (*path, "versions"), "version")
+    out += _unique(results.get("profiles"), (*path, "profiles"), "profile")
+    pairs = results.get("pairs")
+    if isinstance(pairs, dict):
+        for action, targets in pairs.items():
+            out += _unique(targets, (*path, "pairs", action), "target")
+            if isinstance(targets, list):
+                for i, name in enumerate(targets):
+                    if isinstance(name, str) and not _known_target_name(name):
+                        out.append(Issue(render_path((*path, "pairs", action, i)),
+                                         f"unknown target {name!r}: expected a target of LS v2.0, a profile nsid "
+                                         "or an extended target 'nsid:name'"))
+    for key, value in results.items():
+        if key in CORE_RESULTS:
+            continue
+        prof = get_profile(key)
+        if prof is None:
+            out.append(Issue(render_path((*path, key)),
+                             f"unknown result {key!r}: neither a result of LS v2.0 nor a registered profile namespace"))
+            continue
+        out += _validate_extension(prof.results_model, value, (*path, key), "results", key)
+    return out
+
+
+def _known_target_name(name: str) -> bool:
+    if name in _TARGETS or get_profile(name) is not None:
+        return True
+    nsid, colon, rest = name.partition(":")
+    return bool(colon and 1 <= len(nsid) <= 16 and rest)
+
+
+# --- message ---------------------------------------------------------------------
+def message_issues(doc: Mapping[str, Any]) -> list[Issue]:
+    """Content rules of the wrapped command/response plus the request_id rule of LS 3.2."""
+    body = doc.get("body")
+    content = body.get("openc2") if isinstance(body, dict) else None
+    if not isinstance(content, dict):
+        return []
+    out: list[Issue] = []
+    request = content.get("request")
+    if isinstance(request, dict):
+        out += command_issues(request, ("body", "openc2", "request"))
+        args = request.get("args")
+        wants = args.get("response_requested", "complete") if isinstance(args, dict) else "complete"
+        headers = doc.get("headers")
+        if wants != "none" and not (isinstance(headers, dict) and "request_id" in headers):
+            out.append(Issue("headers.request_id",
+                             "a command that requests a response MUST carry headers.request_id (LS 3.2)"))
+    response = content.get("response")
+    if isinstance(response, dict):
+        out += response_issues(response, ("body", "openc2", "response"))
+    return out

@@ -1,0 +1,85 @@
+"""Annotated primitive types of LS v2.0 section 3.4.2, each with the text an
+error message uses to say what was expected (:class:`Expect`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal, Union
+
+from pydantic import AfterValidator, Field, StrictFloat, StrictInt
+
+from . import semantic
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Human wording of a type's domain, read back when an error is reported."""
+
+    text: str
+
+
+Action = Annotated[
+    Literal[
+        "scan", "locate", "query", "deny", "contain", "allow", "start", "stop",
+        "restart", "cancel", "set", "update", "redirect", "create", "delete",
+        "detonate", "restore", "copy", "investigate", "remediate",
+    ],
+    Expect("one of the 20 actions of LS v2.0 section 3.3.1.1"),
+]
+Feature = Annotated[
+    Literal["versions", "profiles", "pairs", "rate_limit"],
+    Expect("one of versions, profiles, pairs, rate_limit"),
+]
+ResponseType = Annotated[
+    Literal["none", "ack", "status", "complete"], Expect("one of none, ack, status, complete")
+]
+L4Protocol = Annotated[
+    Literal["icmp", "tcp", "udp", "ipv6_icmp", "sctp"],
+    Expect("one of icmp, tcp, udp, ipv6_icmp, sctp"),
+]
+StatusCode = Annotated[
+    Literal[102, 200, 400, 401, 403, 404, 500, 501, 503],
+    Expect("a status code integer: one of 102, 200, 400, 401, 403, 404, 500, 501, 503"),
+]
+
+NonNegInt = Annotated[int, Field(ge=0), Expect("an integer >= 0")]
+DateTime = Annotated[int, Field(ge=0), Expect("a Date-Time: integer milliseconds since 1970-01-01 UTC, >= 0")]
+Duration = Annotated[int, Field(ge=0), Expect("a Duration: integer milliseconds >= 0")]
+Port = Annotated[int, Field(ge=0, le=65535), Expect("an integer 0..65535")]
+Number = Annotated[
+    Union[StrictInt, StrictFloat], Field(ge=0), Expect("a number >= 0")
+]
+
+Nsid = Annotated[str, Field(min_length=1, max_length=16), Expect("a namespace identifier of 1..16 characters")]
+Version = Annotated[
+    str, Field(pattern=r"^[0-9]+\.[0-9]+$"), Expect("a version 'Major.Minor' of two integers, e.g. '2.0'")
+]
+CommandId = Annotated[
+    str, Field(pattern=r"^\S{0,36}$"), Expect("a Command-ID: 0..36 characters without whitespace")
+]
+MacAddr = Annotated[
+    str,
+    Field(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}((:[0-9A-Fa-f]{2}){2})?$"),
+    Expect("an EUI-48 or EUI-64 MAC address in colon hexadecimal, e.g. '00:1b:63:84:45:e6'"),
+]
+Md5 = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{32}$"), Expect("an MD5 hash: 32 hex digits")]
+Sha1 = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{40}$"), Expect("a SHA1 hash: 40 hex digits")]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{64}$"), Expect("a SHA256 hash: 64 hex digits")]
+
+IPv4Net = Annotated[
+    str, AfterValidator(semantic.check_ipv4_net), Expect("an IPv4 address with optional /prefix 0..32")
+]
+IPv6Net = Annotated[
+    str, AfterValidator(semantic.check_ipv6_net), Expect("an IPv6 address (RFC 5952) with optional /prefix 0..128")
+]
+Hostname = Annotated[str, AfterValidator(semantic.check_hostname), Expect("a hostname (RFC 1034)")]
+IdnHostname = Annotated[
+    str, AfterValidator(semantic.check_idn_hostname), Expect("an internationalized hostname (RFC 5890)")
+]
+EmailAddr = Annotated[str, AfterValidator(semantic.check_email), Expect("an email address (RFC 5322)")]
+IdnEmailAddr = Annotated[
+    str, AfterValidator(semantic.check_idn_email), Expect("an internationalized email address (RFC 6531)")
+]
+Uri = Annotated[str, AfterValidator(semantic.check_uri), Expect("an absolute URI (RFC 3986)")]
+Iri = Annotated[str, AfterValidator(semantic.check_iri), Expect("an absolute IRI (RFC 3987)")]
+Binary = Annotated[str, AfterValidator(semantic.check_base64url), Expect("base64url-encoded binary")]
