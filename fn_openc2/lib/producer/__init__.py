@@ -1,0 +1,23 @@
+"""Producer layer: consumer registry, policy guard, routing, rate limits and
+the send-and-collect loop (see docs/internals.md for the contract)."""
+from __future__ import annotations
+
+from fn_openc2.lib.producer.config import (CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, ConsumerSettings, KeySpec,
+                                           ProducerSettings, Registry, load_registry, registry_from_file)
+from fn_openc2.lib.producer.errors import ConfigError, RoutingError
+from fn_openc2.lib.producer.guard import PolicyGuard
+from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer.ratelimit import RateLimits, TokenBucket
+
+__all__ = ["CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CommandOutcome", "ConfigError", "ConsumerAnswer",
+           "ConsumerSettings", "KeySpec", "PolicyGuard", "Producer", "ProducerSettings", "RateLimits", "Registry",
+           "RoutingError", "TokenBucket", "load_registry", "registry_from_file"]
+
+
+def __getattr__(name: str) -> object:
+    """Producer pulls in the language, security and transfer layers; load it on demand
+    so the registry and guard stay importable on their own (config template checks)."""
+    if name == "Producer":
+        from fn_openc2.lib.producer.producer import Producer
+        return Producer
+    raise AttributeError(name)

@@ -1,0 +1,43 @@
+"""``fn-openc2 query``: ``query features`` to a consumer, print the answers."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from fn_openc2.lib.producer.cliutil import EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report
+from fn_openc2.lib.producer.errors import ConfigError
+
+FEATURES = ("versions", "profiles", "pairs", "rate_limit")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("query", help="query features of a consumer",
+                                   description="Send 'query features' and print the answers as JSON; same exit "
+                                               "codes as send. Without FEATURE, all four are asked for.")
+    add_consumer_arguments(parser)
+    parser.add_argument("features", metavar="FEATURE", nargs="*",
+                        help=f"one of {', '.join(FEATURES)} (default: all)")
+    parser.add_argument("--no-features", action="store_true",
+                        help="send an empty features list (a liveness check: answer is a bare 200)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from fn_openc2.lib.producer.producer import Producer
+
+    unknown = [f for f in args.features if f not in FEATURES]
+    if unknown:
+        print(f"error: FEATURE: {unknown[0]!r} is not one of {', '.join(FEATURES)}", file=sys.stderr)
+        return EXIT_USAGE
+    features: tuple[str, ...] = () if args.no_features else tuple(dict.fromkeys(args.features)) or FEATURES
+    try:
+        registry, consumers = registry_and_consumers(args)
+        producer = Producer(registry)
+    except (ConfigError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with producer:
+        outcome = producer.query_features(consumers, features)
+    return report(outcome)

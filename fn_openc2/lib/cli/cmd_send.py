@@ -1,0 +1,54 @@
+"""``fn-openc2 send``: send one command file to a consumer, print the answers."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from fn_openc2.lib.producer.cliutil import EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report
+from fn_openc2.lib.producer.errors import ConfigError
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("send", help="send one OpenC2 command to a consumer and print the response(s)",
+                                   description="Send one command (bare command JSON) and print the responses "
+                                               "as JSON. Exit 0 when every awaited response arrived, 1 when a "
+                                               "consumer failed or did not answer, 2 on usage or invalid input.")
+    add_consumer_arguments(parser)
+    parser.add_argument("file", metavar="FILE", help="command JSON file, or - for standard input")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def run(args: argparse.Namespace) -> int:
+    from fn_openc2.lib.language import OpenC2ValidationError, parse_command
+    from fn_openc2.lib.producer.producer import Producer
+
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        data = _read(args.file)
+    except OSError as exc:
+        print(f"error: {name}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        command = parse_command(data)
+    except OpenC2ValidationError as exc:
+        for issue in exc.issues:
+            print(f"{name}: {issue.path or '(document)'}: {issue.message}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        registry, consumers = registry_and_consumers(args)
+        producer = Producer(registry)
+    except (ConfigError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with producer:
+        outcome = producer.send(command, consumers)
+    return report(outcome)

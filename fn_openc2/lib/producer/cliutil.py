@@ -1,0 +1,119 @@
+"""What ``fn-openc2 send`` and ``fn-openc2 query`` share: choosing the
+consumer (app.config section or an ad-hoc URL), printing outcomes, exit codes."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from fn_openc2.lib.producer.config import SIGNING_ALGORITHMS, Registry, load_registry, registry_from_file
+from fn_openc2.lib.producer.outcome import CommandOutcome
+
+DEFAULT_CONFIG = os.path.join("~", ".resilient", "app.config")
+ADHOC = "cli"
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+_ADHOC_FLAGS = ("dialect", "ca", "cert", "key", "timeout", "profile_encoding", "topic", "expected_responders",
+                "collect_seconds", "response_verify_key", "producer_id", "signing_key", "signing_alg")
+
+
+class UsageError(Exception):
+    """Bad flags or input: exit 2 with this message."""
+
+
+def add_consumer_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--consumer", action="append", metavar="NAME",
+                       help="consumer section [fn_openc2:NAME] of the app.config (repeat or comma-separate; "
+                            "'default' uses default_consumers)")
+    where.add_argument("--url", help="ad-hoc consumer: https://host:port[/path] (http:// for test consumers), "
+                                     "or mqtt[s]://broker:port")
+    parser.add_argument("--config", default=None, help=f"app.config to read with --consumer (default {DEFAULT_CONFIG})")
+    adhoc = parser.add_argument_group("ad-hoc consumer (--url)")
+    adhoc.add_argument("--dialect", default=None, help="https-v1.1 (default) or https-v1.0")
+    adhoc.add_argument("--ca", default=None, help="CA bundle that signed the consumer's (or broker's) certificate")
+    adhoc.add_argument("--cert", default=None, help="client certificate (PEM) for mutual TLS")
+    adhoc.add_argument("--key", default=None, help="private key (PEM) of --cert")
+    adhoc.add_argument("--timeout", default=None, help="seconds to wait for an answer")
+    adhoc.add_argument("--profile-encoding", default=None, help="string, object or actuator")
+    adhoc.add_argument("--topic", default=None, help="MQTT command topic (default oc2/cmd/all)")
+    adhoc.add_argument("--expected-responders", default=None, help="MQTT: comma list of responders to wait for")
+    adhoc.add_argument("--collect-seconds", default=None, help="MQTT: response collection window")
+    adhoc.add_argument("--response-verify-key", default=None, help="public key (PEM) to verify signed responses")
+    signing = parser.add_argument_group("producer (--url)")
+    signing.add_argument("--producer-id", default=None, help="headers.from (default soar@example.com)")
+    signing.add_argument("--signing-key", default=None, help="private key (PEM) to sign the command with")
+    signing.add_argument("--signing-alg", default=None, choices=SIGNING_ALGORITHMS, help="JWS algorithm")
+
+
+def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str, str]]:
+    url: str = args.url
+    producer: dict[str, str] = {}
+    for key, value in (("producer_id", args.producer_id), ("signing_key", args.signing_key),
+                       ("signing_alg", args.signing_alg)):
+        if value is not None:
+            producer[key] = value
+    consumer: dict[str, str] = {}
+    if url.startswith(("mqtt://", "mqtts://")):
+        consumer.update(transport="mqtt", broker=url)
+        options = (("topic", args.topic), ("expected_responders", args.expected_responders),
+                   ("collect_seconds", args.collect_seconds), ("ca", args.ca))
+    else:
+        consumer["url"] = url
+        if url.startswith("http://"):
+            print(f"warning: {url} is plain HTTP, without TLS: for test consumers only", file=err)
+        options = (("dialect", args.dialect), ("verify", args.ca))
+    for key, value in options + (("client_auth_cert", args.cert), ("client_auth_key", args.key),
+                                 ("timeout", args.timeout), ("profile_encoding", args.profile_encoding),
+                                 ("response_verify_key", args.response_verify_key)):
+        if value is not None:
+            consumer[key] = value
+    return {"fn_openc2": producer, f"fn_openc2:{ADHOC}": consumer}
+
+
+def registry_and_consumers(args: argparse.Namespace, err: TextIO = sys.stderr) -> tuple[Registry, list[str]]:
+    """The registry to use and the consumer names to send to (ConfigError / UsageError)."""
+    if args.url:
+        if (args.cert is None) != (args.key is None):
+            raise UsageError("--cert and --key go together")
+        return load_registry(_adhoc_sections(args, err)), [ADHOC]
+    adhoc_only = ["--" + dest.replace("_", "-") for dest in _ADHOC_FLAGS if getattr(args, dest) is not None]
+    if adhoc_only:
+        raise UsageError(f"{', '.join(adhoc_only)} only apply with --url (with --consumer, set them in app.config)")
+    path = os.path.expanduser(args.config or DEFAULT_CONFIG)
+    if not os.path.isfile(path):
+        raise UsageError(f"--config: {path} does not exist")
+    registry = registry_from_file(path)
+    names = [n.strip() for item in args.consumer for n in item.split(",") if n.strip()]
+    return registry, names
+
+
+def _answer_view(answer: dict[str, Any]) -> dict[str, Any]:
+    message = answer.pop("message", None)
+    content = ((message or {}).get("body") or {}).get("openc2") or {}
+    answer["response"] = content.get("response") if isinstance(content, dict) else None
+    return answer
+
+
+def render(outcome: CommandOutcome) -> dict[str, Any]:
+    doc = outcome.to_dict()
+    doc["answers"] = [_answer_view(a) for a in doc["answers"]]
+    return doc
+
+
+def report(outcome: CommandOutcome, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Print the outcome as JSON; the exit code the architecture contract promises."""
+    json.dump(render(outcome), out, indent=2, sort_keys=False)
+    out.write("\n")
+    if outcome.refused:
+        print(f"error: nothing sent: {outcome.refused}", file=err)
+        return EXIT_USAGE
+    failed = [a for a in outcome.answers if not a.ok]
+    for answer in failed:
+        who = answer.consumer + (f" ({answer.responder})" if answer.responder else "")
+        print(f"error: {who}: {answer.error}", file=err)
+    return EXIT_FAILED if failed else EXIT_OK

@@ -1,0 +1,322 @@
+"""The consumer registry, loaded from app.config sections.
+
+``[fn_openc2]`` holds producer-wide settings and defaults; each
+``[fn_openc2:<name>]`` section describes one consumer. The accepted keys live
+in exactly one place (``CONFIG_KEYS_PRODUCER`` / ``CONFIG_KEYS_CONSUMER``) so
+the app.config template can be checked against them, and every bad, missing
+or unknown key fails at load time with the section and key named.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from fn_openc2.lib.producer import parsers as p
+from fn_openc2.lib.producer.errors import ConfigError
+from fn_openc2.lib.transfer.dialects import DIALECTS as _DIALECTS
+from fn_openc2.lib.transfer.dialects import ENVELOPES, PROFILE_ENCODINGS, STATUS_PLACES
+
+SECTION = "fn_openc2"
+CONSUMER_PREFIX = "fn_openc2:"
+INTEGRATIONS = "integrations"
+
+SIGNING_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
+DIALECTS = tuple(_DIALECTS)
+TRANSPORTS = ("https", "mqtt")
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One app.config key: how to parse it, its default, and what it means."""
+
+    parser: p.Parser
+    doc: str
+    default: Any = None
+    secret: bool = False
+    transports: tuple[str, ...] = TRANSPORTS  # consumer keys only: where the key applies
+
+
+_HTTPS = ("https",)
+_MQTT = ("mqtt",)
+
+CONFIG_KEYS_PRODUCER: Mapping[str, KeySpec] = MappingProxyType({
+    "producer_id": KeySpec(p.parse_text, "headers.from of every command (and the MQTT oc2/rsp/<producer_id> topic)",
+                           "soar@example.com"),
+    "default_consumers": KeySpec(p.parse_list, "comma list of consumer names used when a function names none", ()),
+    "protected_networks": KeySpec(p.parse_networks,
+                                  "comma list of CIDR networks that are never denied or contained", ()),
+    "protect_special_addresses": KeySpec(p.parse_bool,
+                                         "refuse deny/contain of loopback, link-local, multicast and "
+                                         "unspecified addresses", True),
+    "protect_consumer_addresses": KeySpec(p.parse_bool,
+                                          "refuse deny/contain of the configured consumers' own addresses", True),
+    "signing_key": KeySpec(p.parse_file, "PEM private key: sign every command (JWS detached over JCS)"),
+    "signing_key_password": KeySpec(p.parse_secret, "password of signing_key, if it is encrypted", secret=True),
+    "signing_alg": KeySpec(p.choice_exact(*SIGNING_ALGORITHMS), "JWS algorithm for signing_key", "ES256"),
+    "signing_kid": KeySpec(p.parse_text, "optional JWS kid header naming the signing key"),
+    "max_concurrency": KeySpec(p.parse_positive_int, "most consumers contacted at the same time", 8),
+    "timeout": KeySpec(p.parse_seconds, "default per-request timeout in seconds for consumers", 30.0),
+    "retries": KeySpec(p.parse_count, "default number of HTTPS retries (same request_id)", 2),
+    "collect_seconds": KeySpec(p.parse_seconds, "default MQTT response collection window in seconds", 10.0),
+    "http_proxy": KeySpec(p.parse_proxy, "default proxy for http:// consumers (overrides [integrations])",
+                          secret=True),
+    "https_proxy": KeySpec(p.parse_proxy, "default proxy for https:// consumers (overrides [integrations])",
+                           secret=True),
+    "write_note": KeySpec(p.parse_bool, "write one incident note per command", True),
+    "write_table": KeySpec(p.parse_bool, "write one openc2_commands data-table row per consumer answer", True),
+})
+
+CONFIG_KEYS_CONSUMER: Mapping[str, KeySpec] = MappingProxyType({
+    "transport": KeySpec(p.choice(*TRANSPORTS), "https or mqtt", "https"),
+    "url": KeySpec(p.parse_https_url, "consumer endpoint, e.g. https://fw1.example.com/.well-known/openc2",
+                   transports=_HTTPS),
+    "dialect": KeySpec(p.choice(*DIALECTS), "HTTPS transfer dialect", "https-v1.1", transports=_HTTPS),
+    "path": KeySpec(p.parse_path, "override the dialect's request path", transports=_HTTPS),
+    "content_type": KeySpec(p.parse_text, "override the dialect's Content-Type", transports=_HTTPS),
+    "accept": KeySpec(p.parse_text, "override the dialect's Accept header", transports=_HTTPS),
+    "envelope": KeySpec(p.choice(*ENVELOPES), "override the body form: full (LS Message), bare (Command "
+                        "alone) or openc2-only ({\"openc2\": ...} with headers as HTTP headers)",
+                        transports=_HTTPS),
+    "status_in": KeySpec(p.choice(*STATUS_PLACES), "override where the OpenC2 status is read: body or http",
+                         transports=_HTTPS),
+    "profile_encoding": KeySpec(p.choice(*PROFILE_ENCODINGS), "how the command's profile is encoded: string "
+                                "(v2.0 \"slpf\"), object ({\"slpf\": {}}) or actuator (LS v1.0)"),
+    "verify": KeySpec(p.parse_verify, "true, false or a CA bundle path to verify the consumer's certificate",
+                      True),
+    "client_auth_cert": KeySpec(p.parse_file, "PEM client certificate for mutual TLS"),
+    "client_auth_key": KeySpec(p.parse_file, "PEM private key of client_auth_cert"),
+    "bearer_token": KeySpec(p.parse_secret, "HTTP bearer token", secret=True, transports=_HTTPS),
+    "basic_auth_user": KeySpec(p.parse_text, "HTTP basic auth user (with basic_auth_password)", transports=_HTTPS),
+    "basic_auth_password": KeySpec(p.parse_secret, "HTTP basic auth password", secret=True, transports=_HTTPS),
+    "http_proxy": KeySpec(p.parse_proxy, "proxy for http:// (overrides [fn_openc2])", secret=True,
+                          transports=_HTTPS),
+    "https_proxy": KeySpec(p.parse_proxy, "proxy for https:// (overrides [fn_openc2])", secret=True,
+                           transports=_HTTPS),
+    "timeout": KeySpec(p.parse_seconds, "per-request timeout in seconds (default: [fn_openc2] timeout)"),
+    "retries": KeySpec(p.parse_count, "HTTPS retries reusing the request_id (default: [fn_openc2] retries)",
+                       transports=_HTTPS),
+    "profiles": KeySpec(p.parse_list, "comma list of actuator profiles this consumer serves", ()),
+    "response_verify_key": KeySpec(p.parse_file, "PEM public key: verify signed responses from this consumer"),
+    "device_id": KeySpec(p.parse_text, "headers.to for this consumer (default: the section's name)"),
+    "rate_limit": KeySpec(p.parse_rate, "most commands per minute sent to this consumer"),
+    "broker": KeySpec(p.parse_broker, "mqtts://host:port (mqtt://host:port for tests)", transports=_MQTT),
+    "topic": KeySpec(p.parse_topic, "command topic", "oc2/cmd/all", transports=_MQTT),
+    "expected_responders": KeySpec(p.parse_list, "comma list of headers.from values expected to answer", (),
+                                   transports=_MQTT),
+    "collect_seconds": KeySpec(p.parse_seconds, "response collection window (default: [fn_openc2])",
+                               transports=_MQTT),
+    "username": KeySpec(p.parse_text, "MQTT user name", transports=_MQTT),
+    "password": KeySpec(p.parse_secret, "MQTT password", secret=True, transports=_MQTT),
+    "ca": KeySpec(p.parse_file, "PEM CA bundle for the broker's certificate", transports=_MQTT),
+    "client_id": KeySpec(p.parse_text, "MQTT client id (default: generated)", transports=_MQTT),
+})
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class ProducerSettings:
+    """Producer-wide settings and the defaults consumers inherit."""
+
+    producer_id: str = "soar@example.com"
+    default_consumers: tuple[str, ...] = ()
+    protected_networks: tuple[Network, ...] = ()
+    protect_special_addresses: bool = True
+    protect_consumer_addresses: bool = True
+    signing_key: str | None = None
+    signing_key_password: str | None = field(default=None, repr=False)
+    signing_alg: str = "ES256"
+    signing_kid: str | None = None
+    max_concurrency: int = 8
+    timeout: float = 30.0
+    retries: int = 2
+    collect_seconds: float = 10.0
+    http_proxy: str | None = field(default=None, repr=False)
+    https_proxy: str | None = field(default=None, repr=False)
+    write_note: bool = True
+    write_table: bool = True
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    """One consumer as configured; transports are built from this."""
+
+    name: str
+    transport: str = "https"
+    url: str | None = None
+    dialect: str = "https-v1.1"
+    path: str | None = None
+    content_type: str | None = None
+    accept: str | None = None
+    envelope: str | None = None
+    status_in: str | None = None
+    profile_encoding: str | None = None
+    verify: bool | str = True
+    client_auth_cert: str | None = None
+    client_auth_key: str | None = None
+    bearer_token: str | None = field(default=None, repr=False)
+    basic_auth_user: str | None = None
+    basic_auth_password: str | None = field(default=None, repr=False)
+    proxies: dict[str, str | None] | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    retries: int = 2
+    profiles: tuple[str, ...] = ()
+    response_verify_key: str | None = None
+    device_id: str | None = None
+    rate_limit: float | None = None
+    broker: str | None = None
+    topic: str = "oc2/cmd/all"
+    expected_responders: tuple[str, ...] = ()
+    collect_seconds: float = 10.0
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca: str | None = None
+    client_id: str | None = None
+
+    @property
+    def recipient(self) -> str:
+        """The headers.to value: the device id when configured, else the name."""
+        return self.device_id or self.name
+
+    @property
+    def host(self) -> str:
+        """Host name or IP literal this consumer is reached at."""
+        return p.host_of_url(self.url or self.broker or "")
+
+
+@dataclass(frozen=True)
+class Registry:
+    producer: ProducerSettings
+    consumers: dict[str, ConsumerSettings]
+
+    def consumer(self, name: str) -> ConsumerSettings:
+        try:
+            return self.consumers[name]
+        except KeyError:
+            known = ", ".join(sorted(self.consumers)) or "none configured"
+            raise KeyError(f"unknown consumer {name!r} (known: {known})") from None
+
+
+def _parse_section(section: str, raw: Mapping[str, Any], table: Mapping[str, KeySpec],
+                   transport: str | None = None) -> dict[str, Any]:
+    """Typed values for the keys present in one section; unknown keys fail."""
+    values: dict[str, Any] = {}
+    for key, text in raw.items():
+        spec = table.get(key)
+        if spec is None:
+            raise ConfigError(section, key, f"unknown key (expected one of: {', '.join(sorted(table))})")
+        text = "" if text is None else str(text)
+        if text.strip() == "":
+            continue  # "key =" with no value means unset: the default applies, required keys fail later
+        if transport is not None and transport not in spec.transports:
+            raise ConfigError(section, key, f"not used with transport = {transport} "
+                                            f"(only with {' or '.join(spec.transports)})")
+        try:
+            values[key] = spec.parser(text)
+        except ValueError as exc:
+            raise ConfigError(section, key, str(exc)) from None
+    return values
+
+
+def _proxies(*layers: Mapping[str, Any]) -> dict[str, str | None] | None:
+    """resilient-lib's RequestsCommon.get_proxies rule: environment proxies win
+    (None lets requests use them), else the most specific section that sets
+    either proxy supplies both."""
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")):
+        return None
+    chosen: dict[str, str | None] | None = None
+    for layer in layers:  # least specific first
+        if layer.get("http_proxy") or layer.get("https_proxy"):
+            chosen = {"http": layer.get("http_proxy"), "https": layer.get("https_proxy")}
+    return chosen
+
+
+def _load_producer(sections: Mapping[str, Mapping[str, Any]]) -> ProducerSettings:
+    values = _parse_section(SECTION, sections.get(SECTION, {}), CONFIG_KEYS_PRODUCER)
+    if "signing_key_password" in values and "signing_key" not in values:
+        raise ConfigError(SECTION, "signing_key_password", "set without signing_key")
+    return ProducerSettings(**values)
+
+
+def _require(section: str, values: Mapping[str, Any], key: str, why: str) -> None:
+    if key not in values:
+        raise ConfigError(section, key, f"missing: required {why}")
+
+
+def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSettings,
+                   integrations: Mapping[str, Any]) -> ConsumerSettings:
+    name = section[len(CONSUMER_PREFIX):].strip()
+    if not name:
+        raise ConfigError(section, None, "consumer section needs a name after 'fn_openc2:'")
+    transport_raw = raw.get("transport", "https")
+    try:
+        transport = CONFIG_KEYS_CONSUMER["transport"].parser(transport_raw or "https")
+    except ValueError as exc:
+        raise ConfigError(section, "transport", str(exc)) from None
+    values = _parse_section(section, raw, CONFIG_KEYS_CONSUMER, transport)
+    values["transport"] = transport
+    if transport == "https":
+        _require(section, values, "url", "for transport = https (the consumer's https:// URL)")
+    else:
+        _require(section, values, "broker", "for transport = mqtt (mqtts://host:port)")
+    if ("client_auth_cert" in values) != ("client_auth_key" in values):
+        missing = "client_auth_key" if "client_auth_cert" in values else "client_auth_cert"
+        raise ConfigError(section, missing, "missing: client_auth_cert and client_auth_key go together")
+    if ("basic_auth_user" in values) != ("basic_auth_password" in values):
+        missing = "basic_auth_password" if "basic_auth_user" in values else "basic_auth_user"
+        raise ConfigError(section, missing, "missing: basic_auth_user and basic_auth_password go together")
+    if "bearer_token" in values and "basic_auth_user" in values:
+        raise ConfigError(section, "bearer_token", "set together with basic_auth_user: choose one")
+    if ("username" in values) != ("password" in values) and "password" in values:
+        raise ConfigError(section, "username", "missing: password is set without username")
+    if transport == "mqtt" and "verify" in values and isinstance(values["verify"], str):
+        values.setdefault("ca", values["verify"])
+        values["verify"] = True
+    values.setdefault("timeout", producer.timeout)
+    values.setdefault("retries", producer.retries)
+    values.setdefault("collect_seconds", producer.collect_seconds)
+    proxies = _proxies(integrations, {"http_proxy": producer.http_proxy, "https_proxy": producer.https_proxy},
+                       {"http_proxy": values.pop("http_proxy", None), "https_proxy": values.pop("https_proxy", None)})
+    if transport == "https":
+        values["proxies"] = proxies
+    return ConsumerSettings(name=name, **values)
+
+
+def load_registry(sections: Mapping[str, Mapping[str, Any]]) -> Registry:
+    """Build the registry from app.config sections ({section: {key: str}})."""
+    producer = _load_producer(sections)
+    integrations = sections.get(INTEGRATIONS) or {}
+    consumers: dict[str, ConsumerSettings] = {}
+    recipients: dict[str, str] = {}
+    for section in sections:
+        if not section.startswith(CONSUMER_PREFIX):
+            continue
+        consumer = _load_consumer(section, sections[section], producer, integrations)
+        if consumer.name in consumers:
+            raise ConfigError(section, None, f"consumer {consumer.name!r} is configured twice")
+        if consumer.recipient in recipients:
+            raise ConfigError(section, "device_id", f"{consumer.recipient!r} is already the id of "
+                                                    f"[fn_openc2:{recipients[consumer.recipient]}]")
+        consumers[consumer.name] = consumer
+        recipients[consumer.recipient] = consumer.name
+    for name in producer.default_consumers:
+        if name not in consumers:
+            known = ", ".join(sorted(consumers)) or "none configured"
+            raise ConfigError(SECTION, "default_consumers", f"names unknown consumer {name!r} (known: {known})")
+    return Registry(producer=producer, consumers=consumers)
+
+
+def registry_from_file(path: str) -> Registry:
+    """Read an app.config file with configparser (for the CLI)."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
+    with open(path, encoding="utf-8") as handle:
+        parser.read_file(handle)
+    sections = {name: dict(parser.items(name, raw=True)) for name in parser.sections()}
+    if SECTION not in sections and not any(s.startswith(CONSUMER_PREFIX) for s in sections):
+        raise ConfigError(SECTION, None, f"no [fn_openc2] or [fn_openc2:<name>] section in {path}")
+    return load_registry(sections)

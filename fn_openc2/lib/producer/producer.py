@@ -1,0 +1,248 @@
+"""The send-and-collect loop: validate, guard, route, envelope, sign, send, collect.
+
+One Producer per registry. It owns one transport per consumer (pooled HTTPS
+session / one MQTT connection, created on first use and reused), the
+capability cache filled by ``query features`` and the per-consumer rate
+limits. It is safe to call from several SOAR worker threads at once.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Iterable, Mapping, Sequence
+
+from jwcrypto.jwk import JWK
+
+from fn_openc2.lib.language import OpenC2ValidationError, parse_command, to_dict
+from fn_openc2.lib.language import query_features as build_query_features
+from fn_openc2.lib.producer.answers import answers_for
+from fn_openc2.lib.producer.capabilities import CapabilityCache
+from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
+from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
+from fn_openc2.lib.producer.errors import ConfigError, RoutingError
+from fn_openc2.lib.producer.guard import PolicyGuard
+from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer.ratelimit import RateLimits
+from fn_openc2.lib.producer.routing import resolve_consumers
+from fn_openc2.lib.producer.transports import Transport, build_transport
+from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key, sign_message
+from fn_openc2.lib.transfer import TransferError, adapt_command
+
+log = logging.getLogger(__name__)
+
+ALL_FEATURES = ("versions", "profiles", "pairs", "rate_limit")
+Consumers = Sequence[str] | str | None
+
+
+def _load_signing_key(registry: Registry) -> JWK | None:
+    settings = registry.producer
+    if not settings.signing_key:
+        return None
+    password = settings.signing_key_password.encode("utf-8") if settings.signing_key_password else None
+    try:
+        key = load_private_key(settings.signing_key, password)
+    except Exception as exc:  # the security layer names the file, never the password
+        raise ConfigError(SECTION, "signing_key", f"cannot load the private key: {exc}") from None
+    if settings.signing_alg not in algorithms_for(key):
+        raise ConfigError(SECTION, "signing_alg", f"{settings.signing_alg} does not fit the signing_key "
+                                                  f"(usable: {', '.join(algorithms_for(key)) or 'none'})")
+    return key
+
+
+def _load_verify_key(consumer: ConsumerSettings) -> JWK | None:
+    if not consumer.response_verify_key:
+        return None
+    try:
+        return load_public_key(consumer.response_verify_key)
+    except Exception as exc:
+        raise ConfigError(f"fn_openc2:{consumer.name}", "response_verify_key",
+                          f"cannot load the public key: {exc}") from None
+
+
+def _invalid(exc: OpenC2ValidationError) -> str:
+    issues = "; ".join(f"{issue.path or '(command)'}: {issue.message}" for issue in exc.issues)
+    return f"invalid command: {issues or exc}"
+
+
+def _response_requested(command: Mapping[str, Any]) -> str:
+    args = command.get("args")
+    value = args.get("response_requested") if isinstance(args, Mapping) else None
+    return value if isinstance(value, str) else "complete"
+
+
+class Producer:
+    """Sends OpenC2 commands to the registry's consumers and collects their answers."""
+
+    def __init__(self, registry: Registry, *, rate_limits: RateLimits | None = None) -> None:
+        self.registry = registry
+        settings = registry.producer
+        self.capabilities = CapabilityCache()
+        self.rate_limits = rate_limits or RateLimits()
+        for consumer in registry.consumers.values():
+            self.rate_limits.set(consumer.name, consumer.rate_limit)
+        hosts = {c.name: c.host for c in registry.consumers.values()} if settings.protect_consumer_addresses else {}
+        self.guard = PolicyGuard(settings.protected_networks, hosts,
+                                 protect_special=settings.protect_special_addresses)
+        self._signing_key = _load_signing_key(registry)
+        self._verify_keys = {c.name: _load_verify_key(c) for c in registry.consumers.values()}
+        self._transports: dict[str, Transport] = {}
+        self._transport_lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="openc2-send")
+        self._closed = False
+
+    # --- public ---------------------------------------------------------------
+
+    def send(self, command: Any, consumers: Consumers = None) -> CommandOutcome:
+        """Send one command (Command model, dict or JSON) to the routed consumers."""
+        prepared = self._prepare(command, consumers)
+        if isinstance(prepared, CommandOutcome):
+            return prepared
+        doc, names = prepared
+        ids = [new_request_id() for _ in names]
+        futures = [self._executor.submit(self._send_one, doc, name, rid) for name, rid in zip(names, ids)]
+        answers = [answer for future in futures for answer in future.result()]
+        return CommandOutcome(command=doc, request_id=ids[0], answers=answers)
+
+    def query_features(self, consumers: Consumers = None,
+                       features: Sequence[str] = ALL_FEATURES) -> CommandOutcome:
+        """``query features`` to the consumers; fills the capability cache and rate limits."""
+        outcome = self.send(build_query_features(*features), consumers)
+        updated: set[str] = set()
+        for answer in outcome.answers:
+            if answer.ok and answer.status == 200 and answer.results is not None and answer.consumer not in updated:
+                updated.add(answer.consumer)
+                found = self.capabilities.update(answer.consumer, answer.results)
+                if found.rate_limit is not None:
+                    configured = self.registry.consumers[answer.consumer].rate_limit
+                    self.rate_limits.set(answer.consumer, min(found.rate_limit, configured or found.rate_limit))
+        return outcome
+
+    def send_many(self, commands: Iterable[Any], consumers: Consumers = None,
+                  concurrency: int = 8) -> list[CommandOutcome]:
+        """Bulk send; at most ``concurrency`` messages in flight per consumer."""
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        outcomes: list[CommandOutcome] = []
+        jobs: list[tuple[int, str, str, dict]] = []
+        for command in commands:
+            prepared = self._prepare(command, consumers)
+            if isinstance(prepared, CommandOutcome):
+                outcomes.append(prepared)
+                continue
+            doc, names = prepared
+            ids = [new_request_id() for _ in names]
+            outcomes.append(CommandOutcome(command=doc, request_id=ids[0]))
+            jobs.extend((len(outcomes) - 1, name, rid, doc) for name, rid in zip(names, ids))
+        if not jobs:
+            return outcomes
+        distinct = {name for _, name, _, _ in jobs}
+        gates = {name: threading.BoundedSemaphore(concurrency) for name in distinct}
+
+        def gated(doc: dict, name: str, rid: str) -> list[ConsumerAnswer]:
+            with gates[name]:
+                return self._send_one(doc, name, rid)
+
+        workers = min(len(jobs), concurrency * len(distinct), 64)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openc2-bulk") as pool:
+            futures: list[tuple[int, Future[list[ConsumerAnswer]]]] = [
+                (index, pool.submit(gated, doc, name, rid)) for index, name, rid, doc in jobs]
+            for index, future in futures:
+                outcomes[index].answers.extend(future.result())
+        return outcomes
+
+    def close(self) -> None:
+        """Close every transport (HTTPS sessions, MQTT connections)."""
+        self._closed = True
+        self._executor.shutdown(wait=True)
+        with self._transport_lock:
+            transports, self._transports = self._transports, {}
+        for name, transport in transports.items():
+            try:
+                transport.close()
+            except Exception as exc:  # closing must not hide the others
+                log.warning("consumer %s: closing its transport failed: %s", name, exc)
+
+    def __enter__(self) -> "Producer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- steps ----------------------------------------------------------------
+
+    def _prepare(self, command: Any, consumers: Consumers) -> CommandOutcome | tuple[dict, list[str]]:
+        """Validate, guard and route; a refused outcome when any of them says no."""
+        if self._closed:
+            raise RuntimeError("Producer is closed")
+        try:
+            model = command if hasattr(command, "target_name") else parse_command(command)
+        except OpenC2ValidationError as exc:
+            raw = command if isinstance(command, dict) else {}
+            return CommandOutcome(command=raw, request_id=new_request_id(), refused=_invalid(exc))
+        doc = to_dict(model)
+        refusal = self.guard.check(doc)
+        if refusal:
+            log.warning("OpenC2 command refused by the policy guard: %s", refusal)
+            return CommandOutcome(command=doc, request_id=new_request_id(), refused=refusal)
+        target = doc.get("target") or {}
+        target_name = next(iter(target), "")
+        try:
+            names = resolve_consumers(self.registry, consumers, action=str(doc.get("action")),
+                                      target_name=target_name, target_value=target.get(target_name),
+                                      cache=self.capabilities)
+        except RoutingError as exc:
+            return CommandOutcome(command=doc, request_id=new_request_id(), refused=str(exc))
+        return doc, names
+
+    def _transport(self, name: str) -> Transport:
+        with self._transport_lock:
+            transport = self._transports.get(name)
+            if transport is None:
+                consumer = self.registry.consumers[name]
+                pool = max(16, self.registry.producer.max_concurrency)
+                transport = build_transport(consumer, self.registry.producer, pool)
+                self._transports[name] = transport
+            return transport
+
+    def _envelope(self, doc: dict, consumer: ConsumerSettings, request_id: str, profile_encoding: str | None) -> dict:
+        content = adapt_command(doc, profile_encoding)
+        recipients = list(consumer.expected_responders) if consumer.transport == "mqtt" \
+            and consumer.expected_responders else [consumer.recipient]
+        message = make_envelope(content, request_id=request_id, sender=self.registry.producer.producer_id,
+                                recipients=recipients)
+        if self._signing_key is not None:
+            message = sign_message(message, self._signing_key, self.registry.producer.signing_alg,
+                                   self.registry.producer.signing_kid)
+        return message
+
+    def _send_one(self, doc: dict, name: str, request_id: str) -> list[ConsumerAnswer]:
+        """One consumer's exchange; never raises (failures become the answer's error)."""
+        consumer = self.registry.consumers[name]
+        wanted = _response_requested(doc)
+        started = time.perf_counter()
+
+        def failed(error: str) -> list[ConsumerAnswer]:
+            return [ConsumerAnswer(consumer=name, responder=None, request_id=request_id, error=error,
+                                   elapsed_ms=(time.perf_counter() - started) * 1000.0, attempts=1,
+                                   transport=consumer.transport)]
+
+        try:
+            transport = self._transport(name)
+            message = self._envelope(doc, consumer, request_id, transport.profile_encoding)
+        except TransferError as exc:
+            return failed(f"cannot reach consumer {name}: {exc}")
+        except Exception as exc:
+            return failed(f"cannot prepare the message for consumer {name}: {type(exc).__name__}: {exc}")
+        self.rate_limits.wait(name)
+        started = time.perf_counter()
+        try:
+            delivery = transport.deliver(message, await_response=wanted != "none")
+        except TransferError as exc:
+            return failed(str(exc))
+        except Exception as exc:
+            log.exception("consumer %s: unexpected failure while sending", name)
+            return failed(f"unexpected {type(exc).__name__} while sending to consumer {name}: {exc}")
+        elapsed = (time.perf_counter() - started) * 1000.0
+        return answers_for(consumer, request_id, delivery, wanted, self._verify_keys.get(name), elapsed)

@@ -1,0 +1,157 @@
+"""Registry loading: every bad, missing or unknown key names its section and key."""
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+import pytest
+
+from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, load_registry, registry_from_file
+from fn_openc2.lib.producer.errors import ConfigError
+
+
+def _https(**extra: str) -> dict[str, str]:
+    return {"url": "https://fw1.example.com/.well-known/openc2", **extra}
+
+
+def test_minimal_registry_has_defaults() -> None:
+    reg = load_registry({"fn_openc2": {"default_consumers": "fw1"}, "fn_openc2:fw1": _https()})
+    fw1 = reg.consumers["fw1"]
+    assert reg.producer.producer_id == "soar@example.com"
+    assert reg.producer.default_consumers == ("fw1",)
+    assert reg.producer.signing_alg == "ES256"
+    assert fw1.transport == "https" and fw1.dialect == "https-v1.1" and fw1.verify is True
+    assert fw1.timeout == 30.0 and fw1.recipient == "fw1" and fw1.host == "fw1.example.com"
+
+
+def test_consumer_inherits_producer_defaults() -> None:
+    reg = load_registry({"fn_openc2": {"timeout": "5", "retries": "0"},
+                         "fn_openc2:fw1": _https(), "fn_openc2:fw2": _https(timeout="7.5")})
+    assert reg.consumers["fw1"].timeout == 5.0 and reg.consumers["fw1"].retries == 0
+    assert reg.consumers["fw2"].timeout == 7.5
+
+
+def test_parsed_values(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    reg = load_registry({
+        "fn_openc2": {"protected_networks": "10.0.0.0/8, 2001:db8::/32", "signing_alg": "EdDSA"},
+        "fn_openc2:edge": {"transport": "mqtt", "broker": "mqtts://broker.example.com:8883",
+                           "topic": "oc2/cmd/ap/slpf", "expected_responders": "fw-a, fw-b",
+                           "collect_seconds": "2", "ca": str(ca), "rate_limit": "30"},
+        "fn_openc2:fw1": _https(verify=str(ca), profiles="slpf, er", device_id="fw1@example.com"),
+    })
+    assert reg.producer.protected_networks == (ipaddress.ip_network("10.0.0.0/8"),
+                                               ipaddress.ip_network("2001:db8::/32"))
+    edge = reg.consumers["edge"]
+    assert edge.expected_responders == ("fw-a", "fw-b") and edge.collect_seconds == 2.0
+    assert edge.rate_limit == 30.0 and edge.ca == str(ca) and edge.host == "broker.example.com"
+    fw1 = reg.consumers["fw1"]
+    assert fw1.verify == str(ca) and fw1.profiles == ("slpf", "er") and fw1.recipient == "fw1@example.com"
+
+
+BAD_VALUES = [
+    ("fn_openc2:fw1", "timeout", "abc", "expected a number of seconds > 0, got 'abc'"),
+    ("fn_openc2:fw1", "timeout", "0", "expected a number of seconds > 0"),
+    ("fn_openc2:fw1", "retries", "-1", "expected an integer >= 0"),
+    ("fn_openc2:fw1", "dialect", "https-v9", "expected one of https-v1.1, https-v1.0"),
+    ("fn_openc2:fw1", "transport", "carrier-pigeon", "expected one of https, mqtt"),
+    ("fn_openc2:fw1", "url", "ftp://x", "expected an https:// URL"),
+    ("fn_openc2:fw1", "verify", "/no/such/ca.pem", "expected true, false or a readable CA bundle path"),
+    ("fn_openc2:fw1", "client_auth_cert", "/no/such.crt", "does not exist"),
+    ("fn_openc2:fw1", "response_verify_key", "/no/such.pem", "does not exist"),
+    ("fn_openc2:fw1", "rate_limit", "fast", "expected a number of requests per minute > 0"),
+    ("fn_openc2:fw1", "envelope", "wrapped", "expected one of full, bare, openc2-only"),
+    ("fn_openc2:fw1", "path", "openc2", "starting with '/'"),
+    ("fn_openc2:fw1", "profile_encoding", "xml", "expected one of string, object, actuator"),
+    ("fn_openc2:fw1", "profiles", "slpf, slpf", "'slpf' appears twice"),
+    ("fn_openc2", "protected_networks", "10.0.0.0/8, 10.0.0.999/8", "item 2 is '10.0.0.999/8'"),
+    ("fn_openc2", "signing_alg", "HS256", "expected one of ES256, RS256, PS256, EdDSA"),
+    ("fn_openc2", "signing_key", "/no/such/key.pem", "does not exist"),
+    ("fn_openc2", "max_concurrency", "0", "expected an integer >= 1"),
+    ("fn_openc2", "protect_consumer_addresses", "maybe", "expected true or false"),
+    ("fn_openc2", "https_proxy", "proxy:3128", "expected a proxy URL"),
+]
+
+
+@pytest.mark.parametrize("section, key, value, expected", BAD_VALUES, ids=[f"{s}-{k}" for s, k, *_ in BAD_VALUES])
+def test_bad_value_names_section_and_key(section: str, key: str, value: str, expected: str) -> None:
+    sections: dict[str, dict[str, str]] = {"fn_openc2": {}, "fn_openc2:fw1": _https()}
+    sections[section][key] = value
+    with pytest.raises(ConfigError) as info:
+        load_registry(sections)
+    assert str(info.value).startswith(f"[{section}] {key}: ")
+    assert expected in str(info.value)
+    assert (info.value.section, info.value.key) == (section, key)
+
+
+def test_unknown_key_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"^\[fn_openc2:fw1\] tiemout: unknown key"):
+        load_registry({"fn_openc2:fw1": _https(tiemout="5")})
+    with pytest.raises(ConfigError, match=r"^\[fn_openc2\] producerid: unknown key"):
+        load_registry({"fn_openc2": {"producerid": "x"}})
+
+
+def test_key_of_the_other_transport_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"^\[fn_openc2:fw1\] topic: not used with transport = https"):
+        load_registry({"fn_openc2:fw1": _https(topic="oc2/cmd")})
+
+
+@pytest.mark.parametrize("section, key", [
+    ({"transport": "https"}, "url"),
+    ({"transport": "mqtt"}, "broker"),
+    (_https(client_auth_cert=__file__), "client_auth_key"),
+    (_https(basic_auth_user="u"), "basic_auth_password"),
+])
+def test_missing_required_key(section: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_registry({"fn_openc2:fw1": section})
+    assert info.value.key == key and "missing" in str(info.value)
+
+
+def test_default_consumer_must_exist() -> None:
+    with pytest.raises(ConfigError, match=r"\[fn_openc2\] default_consumers: names unknown consumer 'fw9' \(known: fw1\)"):
+        load_registry({"fn_openc2": {"default_consumers": "fw9"}, "fn_openc2:fw1": _https()})
+
+
+def test_secret_values_stay_out_of_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_registry({"fn_openc2": {"https_proxy": "hunter2-secret"}})
+    assert "hunter2" not in str(info.value)
+    reg = load_registry({"fn_openc2:fw1": _https(bearer_token="tok-secret")})
+    assert "tok-secret" not in repr(reg)
+
+
+def test_proxies_follow_resilient_lib_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    sections = {"integrations": {"https_proxy": "http://corp:3128"},
+                "fn_openc2": {},
+                "fn_openc2:a": _https(),
+                "fn_openc2:b": _https(http_proxy="http://own:8080")}
+    reg = load_registry(sections)
+    assert reg.consumers["a"].proxies == {"http": None, "https": "http://corp:3128"}
+    assert reg.consumers["b"].proxies == {"http": "http://own:8080", "https": None}
+    sections["fn_openc2"] = {"https_proxy": "http://app:3128"}
+    assert load_registry(sections).consumers["a"].proxies == {"http": None, "https": "http://app:3128"}
+
+
+def test_empty_value_means_unset() -> None:
+    reg = load_registry({"fn_openc2": {"signing_key": "", "timeout": ""}, "fn_openc2:fw1": _https()})
+    assert reg.producer.signing_key is None and reg.producer.timeout == 30.0
+
+
+def test_every_key_is_documented() -> None:
+    for table in (CONFIG_KEYS_PRODUCER, CONFIG_KEYS_CONSUMER):
+        for key, spec in table.items():
+            assert spec.doc.strip(), key
+
+
+def test_registry_from_file(tmp_path: Path) -> None:
+    path = tmp_path / "app.config"
+    path.write_text("[fn_openc2]\nproducer_id = soar@test ; inline comment\n\n"
+                    "[fn_openc2:fw1]\nurl = https://127.0.0.1:9/.well-known/openc2\ntimeout = 3\n")
+    reg = registry_from_file(str(path))
+    assert reg.producer.producer_id == "soar@test" and reg.consumers["fw1"].timeout == 3.0
+

@@ -1,0 +1,101 @@
+"""Policy guard: deny/contain of protected addresses is refused, with the reason."""
+from __future__ import annotations
+
+import pytest
+
+from fn_openc2.lib.producer.guard import PolicyGuard
+
+
+def _cmd(target: dict, action: str = "deny") -> dict:
+    return {"action": action, "target": target}
+
+
+GUARD = PolicyGuard(["10.0.0.0/8", "2001:db8:1::/48"], {"fw1": "127.0.0.1", "fw2": "fw2.example.invalid",
+                                                        "fw3": "192.0.2.10"})
+
+
+@pytest.mark.parametrize("address, label", [
+    ("127.0.0.1", "loopback network 127.0.0.0/8"),
+    ("::1", "loopback network ::1/128"),
+    ("169.254.10.1/32", "link-local network 169.254.0.0/16"),
+    ("fe80::1", "link-local network fe80::/10"),
+    ("239.1.2.3", "multicast network 224.0.0.0/4"),
+    ("ff02::1", "multicast network ff00::/8"),
+    ("0.0.0.0", "unspecified network 0.0.0.0/32"),
+    ("::", "unspecified network ::/128"),
+])
+def test_special_ranges_are_protected_by_default(address: str, label: str) -> None:
+    kind = "ipv6_net" if ":" in address else "ipv4_net"
+    reason = PolicyGuard().check(_cmd({kind: address}))
+    assert reason is not None and address in reason and label in reason
+
+
+def test_special_ranges_can_be_unprotected() -> None:
+    assert PolicyGuard(protect_special=False).check(_cmd({"ipv4_net": "127.0.0.1"})) is None
+
+
+def test_protected_network_containment_and_overlap() -> None:
+    inside = GUARD.check(_cmd({"ipv4_net": "10.1.2.3"}))
+    assert inside == "refused deny of 10.1.2.3 (target.ipv4_net): it overlaps protected network 10.0.0.0/8"
+    wider = GUARD.check(_cmd({"ipv4_net": "10.0.0.0/7"}))
+    assert wider is not None and "10.0.0.0/7" in wider and "10.0.0.0/8" in wider
+    assert GUARD.check(_cmd({"ipv4_net": "0.0.0.0/0"})) is not None
+    assert GUARD.check(_cmd({"ipv6_net": "2001:db8::/32"})) is not None
+    assert GUARD.check(_cmd({"ipv4_net": "11.0.0.0/8"})) is None
+    assert GUARD.check(_cmd({"ipv4_net": "198.51.100.7/32"})) is None
+
+
+def test_ipv4_mapped_ipv6_is_checked_against_ipv4_networks() -> None:
+    reason = GUARD.check(_cmd({"ipv6_net": "::ffff:10.9.9.9"}))
+    assert reason is not None and "10.0.0.0/8" in reason
+
+
+@pytest.mark.parametrize("field", ["src_addr", "dst_addr"])
+def test_connections_are_checked_on_both_ends(field: str) -> None:
+    target = {"ipv4_connection": {field: "10.20.30.0/24", "protocol": "tcp"}}
+    reason = GUARD.check(_cmd(target))
+    assert reason is not None and f"target.ipv4_connection.{field}" in reason
+    reason6 = GUARD.check(_cmd({"ipv6_connection": {field: "2001:db8:1::5"}}))
+    assert reason6 is not None and f"target.ipv6_connection.{field}" in reason6
+    assert GUARD.check(_cmd({"ipv4_connection": {field: "198.51.100.0/24"}})) is None
+
+
+def test_contain_is_guarded_allow_and_query_are_not() -> None:
+    assert GUARD.check(_cmd({"ipv4_net": "10.0.0.1"}, "contain")) is not None
+    assert GUARD.check(_cmd({"ipv4_net": "10.0.0.1"}, "allow")) is None
+    assert GUARD.check(_cmd({"features": []}, "query")) is None
+
+
+def test_consumer_addresses_are_protected() -> None:
+    reason = GUARD.check(_cmd({"ipv4_net": "192.0.2.10/32"}))
+    assert reason is not None and "consumer 'fw3'" in reason and "192.0.2.10" in reason
+    assert GUARD.check(_cmd({"ipv4_net": "192.0.2.0/24"})) is not None
+    assert GUARD.check(_cmd({"ipv4_net": "192.0.2.11/32"})) is None
+
+
+def test_consumer_host_names_are_protected() -> None:
+    for target in ({"device": {"hostname": "FW2.example.invalid."}}, {"domain_name": "fw2.example.invalid"},
+                   {"uri": "https://fw2.example.invalid/x"}):
+        reason = GUARD.check(_cmd(target))
+        assert reason is not None and "consumer 'fw2'" in reason
+    assert GUARD.check(_cmd({"domain_name": "evil.example.com"})) is None
+
+
+def test_ip_literal_hostnames_are_checked_as_addresses() -> None:
+    reason = GUARD.check(_cmd({"device": {"hostname": "10.3.3.3"}}))
+    assert reason is not None and "10.0.0.0/8" in reason
+
+
+def test_profile_targets_with_address_fields_are_checked() -> None:
+    target = {"pf": {"advanced_connection": {"src_addr": "10.0.0.5", "dst_addr": "198.51.100.1"}}}
+    reason = GUARD.check(_cmd(target))
+    assert reason is not None and "target.pf.advanced_connection.src_addr" in reason
+
+
+def test_language_command_models_are_checked() -> None:
+    from fn_openc2.lib.language import build_command
+
+    command = build_command("deny", {"ipv4_connection": {"dst_addr": "10.1.0.0/16", "protocol": "tcp"}})
+    reason = GUARD.check(command)
+    assert reason is not None and "target.ipv4_connection.dst_addr" in reason and "10.0.0.0/8" in reason
+    assert GUARD.check(build_command("deny", {"ipv4_net": "198.51.100.0/24"})) is None

@@ -1,0 +1,74 @@
+"""Routing: explicit names, the default consumers, and "auto" by features pairs."""
+from __future__ import annotations
+
+import pytest
+
+from fn_openc2.lib.producer.capabilities import CapabilityCache
+from fn_openc2.lib.producer.config import load_registry
+from fn_openc2.lib.producer.errors import RoutingError
+from fn_openc2.lib.producer.routing import resolve_consumers
+
+REGISTRY = load_registry({
+    "fn_openc2": {"default_consumers": "fw1, fw2"},
+    "fn_openc2:fw1": {"url": "https://127.0.0.1:1/"},
+    "fn_openc2:fw2": {"url": "https://127.0.0.1:2/"},
+    "fn_openc2:edr": {"url": "https://127.0.0.1:3/"},
+})
+
+
+def _route(consumers: object, action: str = "deny", target: str = "ipv4_net", value: object = "198.51.100.1",
+           cache: CapabilityCache | None = None) -> list[str]:
+    return resolve_consumers(REGISTRY, consumers, action=action, target_name=target,  # type: ignore[arg-type]
+                             target_value=value, cache=cache)
+
+
+def test_explicit_names_keep_order_and_drop_duplicates() -> None:
+    assert _route(["edr", "fw1", "edr"]) == ["edr", "fw1"]
+    assert _route("fw2, fw1") == ["fw2", "fw1"]
+
+
+def test_default_and_none_use_default_consumers() -> None:
+    assert _route(None) == ["fw1", "fw2"]
+    assert _route("default") == ["fw1", "fw2"]
+    assert _route([]) == ["fw1", "fw2"]
+
+
+def test_unknown_name_names_it_and_the_known_ones() -> None:
+    with pytest.raises(RoutingError, match=r"unknown consumer 'fw9' \(known: edr, fw1, fw2\)"):
+        _route(["fw1", "fw9"])
+
+
+def test_no_default_configured() -> None:
+    reg = load_registry({"fn_openc2:fw1": {"url": "https://127.0.0.1:1/"}})
+    with pytest.raises(RoutingError, match="default_consumers is not set"):
+        resolve_consumers(reg, None, action="deny", target_name="ipv4_net")
+
+
+def test_auto_picks_consumers_whose_pairs_fit() -> None:
+    cache = CapabilityCache()
+    cache.update("fw1", {"pairs": {"deny": ["ipv4_net", "ipv4_connection"], "query": ["features"]}})
+    cache.update("edr", {"pairs": {"contain": ["device"], "deny": ["file"]}})
+    cache.update("fw2", {"pairs": {"allow": ["ipv4_net"]}, "rate_limit": 30})
+    assert _route("auto", cache=cache) == ["fw1"]
+    assert _route("auto", "contain", "device", {"hostname": "pc1"}, cache=cache) == ["edr"]
+    with pytest.raises(RoutingError, match="no consumer's features list the pair deny uri"):
+        _route("auto", "deny", "uri", "https://x", cache=cache)
+
+
+def test_auto_without_features_says_to_query_first() -> None:
+    with pytest.raises(RoutingError, match="features known for: none; run query features first"):
+        _route("auto", cache=CapabilityCache())
+
+
+def test_auto_matches_profile_targets_in_both_spellings() -> None:
+    cache = CapabilityCache()
+    cache.update("fw1", {"pairs": {"delete": ["slpf:rule_number"]}})
+    cache.update("fw2", {"pairs": {"delete": ["slpf"]}})
+    assert _route("auto", "delete", "slpf", {"rule_number": 5}, cache=cache) == ["fw1", "fw2"]
+
+
+def test_cache_merges_partial_answers() -> None:
+    cache = CapabilityCache()
+    cache.update("fw1", {"pairs": {"deny": ["ipv4_net"]}, "rate_limit": 30})
+    merged = cache.update("fw1", {"versions": ["2.0"]})
+    assert merged.pairs == {"deny": ("ipv4_net",)} and merged.rate_limit == 30 and merged.versions == ("2.0",)
