@@ -155,3 +155,18 @@ def test_registry_from_file(tmp_path: Path) -> None:
     reg = registry_from_file(str(path))
     assert reg.producer.producer_id == "soar@test" and reg.consumers["fw1"].timeout == 3.0
 
+
+
+def test_environment_proxy_is_resolved_for_the_consumer_url(monkeypatch):
+    """The transport ignores the environment, so the registry must hand it the
+    environment's proxy explicitly, honouring NO_PROXY."""
+    from fn_openc2.lib.producer import load_registry
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
+    monkeypatch.setenv("NO_PROXY", "fw2.example.com")
+    registry = load_registry({
+        "fn_openc2": {"producer_id": "soar@example.com"},
+        "fn_openc2:fw1": {"url": "https://fw1.example.com"},
+        "fn_openc2:fw2": {"url": "https://fw2.example.com"},
+    })
+    assert registry.consumers["fw1"].proxies["https"] == "http://proxy.corp.example:3128"
+    assert not (registry.consumers["fw2"].proxies or {}).get("https")

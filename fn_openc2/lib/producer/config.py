@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from requests.utils import get_environ_proxies
+
 from fn_openc2.lib.producer import parsers as p
 from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.transfer.dialects import DIALECTS as _DIALECTS
@@ -221,12 +223,15 @@ def _parse_section(section: str, raw: Mapping[str, Any], table: Mapping[str, Key
     return values
 
 
-def _proxies(*layers: Mapping[str, Any]) -> dict[str, str | None] | None:
-    """resilient-lib's RequestsCommon.get_proxies rule: environment proxies win
-    (None lets requests use them), else the most specific section that sets
-    either proxy supplies both."""
+def _proxies(url: str | None, *layers: Mapping[str, Any]) -> dict[str, str | None] | None:
+    """resilient-lib's RequestsCommon.get_proxies rule: environment proxies win,
+    else the most specific section that sets either proxy supplies both.
+
+    The environment is resolved here, for this consumer's URL (NO_PROXY
+    honoured), because the transport's sessions do not read the environment:
+    there REQUESTS_CA_BUNDLE would silently replace the consumer's CA."""
     if any(os.environ.get(name) for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")):
-        return None
+        return dict(get_environ_proxies(url)) if url else None
     chosen: dict[str, str | None] | None = None
     for layer in layers:  # least specific first
         if layer.get("http_proxy") or layer.get("https_proxy"):
@@ -278,7 +283,7 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
     values.setdefault("timeout", producer.timeout)
     values.setdefault("retries", producer.retries)
     values.setdefault("collect_seconds", producer.collect_seconds)
-    proxies = _proxies(integrations, {"http_proxy": producer.http_proxy, "https_proxy": producer.https_proxy},
+    proxies = _proxies(values.get("url"), integrations, {"http_proxy": producer.http_proxy, "https_proxy": producer.https_proxy},
                        {"http_proxy": values.pop("http_proxy", None), "https_proxy": values.pop("https_proxy", None)})
     if transport == "https":
         values["proxies"] = proxies
