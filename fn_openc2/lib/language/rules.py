@@ -6,7 +6,7 @@ be malformed in other places.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from pydantic import ValidationError
 

@@ -22,9 +22,13 @@ def issues_from(exc: ValidationError, model: type[BaseModel], prefix: Iterable[P
     """All of a ValidationError's errors as Issues (paths prefixed by ``prefix``)."""
     base = list(prefix)
     out: list[Issue] = []
+    seen: set[str] = set()
     for err in exc.errors(include_url=False):
         loc, key_error = _clean(err["loc"])
         path = render_path([*base, *loc])
+        if path in seen:  # a union reports once per member: the first says enough
+            continue
+        seen.add(path)
         out.append(Issue(path, _message(err, model, loc, key_error)))
     return out
 

@@ -42,12 +42,24 @@ StatusCode = Annotated[
     Expect("a status code integer: one of 102, 200, 400, 401, 403, 404, 500, 501, 503"),
 ]
 
-NonNegInt = Annotated[int, Field(ge=0), Expect("an integer >= 0")]
-DateTime = Annotated[int, Field(ge=0), Expect("a Date-Time: integer milliseconds since 1970-01-01 UTC, >= 0")]
-Duration = Annotated[int, Field(ge=0), Expect("a Duration: integer milliseconds >= 0")]
+_SAFE = 2**53 - 1  # I-JSON (RFC 7493 section 2.2) keeps integers exact in a double
+NonNegInt = Annotated[int, Field(ge=0, le=_SAFE), Expect("an integer 0..2**53-1")]
+DateTime = Annotated[
+    int, Field(ge=0, le=_SAFE), Expect("a Date-Time: integer milliseconds since 1970-01-01 UTC, 0..2**53-1")
+]
+Duration = Annotated[int, Field(ge=0, le=_SAFE), Expect("a Duration: integer milliseconds 0..2**53-1")]
 Port = Annotated[int, Field(ge=0, le=65535), Expect("an integer 0..65535")]
+
+
+def _finite_exact(value: int | float) -> int | float:
+    """No NaN/Infinity (not JSON) and no integer a double cannot hold exactly."""
+    if value != value or value in (float("inf"), float("-inf")) or (type(value) is int and value > _SAFE):
+        raise ValueError(f"expected a finite number >= 0 (integers up to 2**53-1), got {value}")
+    return value
+
+
 Number = Annotated[
-    Union[StrictInt, StrictFloat], Field(ge=0), Expect("a number >= 0")
+    Union[StrictInt, StrictFloat], Field(ge=0), AfterValidator(_finite_exact), Expect("a finite number >= 0")
 ]
 
 Nsid = Annotated[str, Field(min_length=1, max_length=16), Expect("a namespace identifier of 1..16 characters")]

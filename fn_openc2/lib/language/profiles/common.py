@@ -1,7 +1,7 @@
 """Helpers shared by the shipped profiles' rules (plain functions over JSON)."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from ..errors import Issue
 
