@@ -1,0 +1,398 @@
+"""OfflineSoar: an in-memory IBM SOAR REST API for running the app's real
+function components with no SOAR server (tests and ``fn-openc2 demo``).
+
+resilient's REST client mounts it when app.config says
+``[resilient] resilient_mock = fn_openc2.lib.offline_soar.mock.OfflineSoar``
+(see ``resilient.co3.get_client``): every request the client sends is answered
+here instead of going to the network. resilient-circuits builds a new mock per
+client, so all state lives in a process-wide ``SoarStore`` per org name
+(``OfflineSoar.store(org)``), which the test or demo process seeds and reads.
+
+Endpoints (paths relative to ``/rest/orgs/{org_id}``)
+    start-up: POST/GET /rest/session, GET '' (org), GET /rest/const, /actions,
+    /connectors/queues, /message_destinations, /functions[/{name}],
+    /types/incident/fields, /types/actioninvocation/fields, /types/__function/fields
+    GET/PUT/PATCH /incidents/{id}
+    GET/POST /incidents/{id}/artifacts, POST /incidents/{id}/artifacts/query_paged,
+    GET /incidents/{id}/artifacts/{aid}, GET /incidents/{id}/artifacts/{aid}/contents
+    GET /incidents/{id}/attachments, GET /incidents/{id}/attachments/{aid}[/contents]
+    GET/POST /incidents/{id}/comments (notes; ``text`` is a string or {"format", "content"})
+    GET /incidents/{id}/table_data/{table}, POST/DELETE .../row_data,
+    GET/PUT/DELETE .../row_data/{row_id}
+    GET /types/{table} (columns declared with ``define_table`` or seen in rows)
+Unknown incidents, rows, artifacts and attachments answer 404 as SOAR does;
+any other request answers 404 and is listed in ``store.unhandled_requests()``.
+
+Recipe for component tests under pytest-resilient-circuits (tests/test_funct_*.py)
+-------------------------------------------------------------------------------
+::
+
+    import pytest
+    from resilient_circuits import SubmitTestFunction, FunctionResult
+    from fn_openc2.lib.offline_soar.mock import OfflineSoar, OFFLINE_RESILIENT_SECTION
+
+    # [resilient] keys the offline SOAR wants (single org, no request retries),
+    # then the app's own sections.
+    config_data = OFFLINE_RESILIENT_SECTION + '''
+    [fn_openc2]
+    producer_id = soar@example.com
+    default_consumers = fw1
+    [fn_openc2:fw1]
+    transport = https
+    url = http://127.0.0.1:PORT/.well-known/openc2
+    '''
+    resilient_mock = "fn_openc2.lib.offline_soar.mock.OfflineSoar"
+
+    @pytest.fixture
+    def soar():
+        store = OfflineSoar.reset()              # the store of the default org, emptied
+        store.seed({"id": 1001, "name": "phish"},
+                   artifacts=[{"id": 11, "type": "IP Address", "value": "203.0.113.9"}],
+                   attachments={21: b"203.0.113.7\\n"})
+        return store
+
+    def call(circuits, name, inputs, timeout=30):
+        evt = SubmitTestFunction(name, inputs)
+        circuits.manager.fire(evt)
+        event = circuits.watcher.wait(f"{name}_result", parent=evt, timeout=timeout)
+        assert event, "no result (the component raised? see the log)"
+        return event.kwargs["result"].value   # {version, success, reason, content, raw, inputs, metrics}
+
+    class TestSend:
+        def test_deny(self, circuits_app, soar):
+            result = call(circuits_app, "openc2_send_command", {"incident_id": 1001, ...})
+            assert result["success"] is True
+            assert "deny" in soar.notes(1001)[0]                  # note HTML
+            row = soar.rows(1001, "openc2_commands")[0]            # {column: value}
+            assert row["status"] == 200
+
+``OfflineSoar.reset()`` / ``OfflineSoar.store()`` / ``OfflineSoar.seed(...)`` all
+act on the default org's store (``DEFAULT_ORG``, "Offline Org"), which is the
+org ``OFFLINE_RESILIENT_SECTION`` names (resilient's client insists on one).
+config_data must not repeat ``[resilient]``: append extra keys of that section
+(e.g. ``componentsdir = ...``) directly after ``OFFLINE_RESILIENT_SECTION``.
+Seed in a function-scoped fixture, as above: ``circuits_app`` is class-scoped,
+and the store is read through REST on every call, so reseeding between tests
+needs no restart.
+Outside pytest use ``fn_openc2.lib.offline_soar.runner.CircuitsApp``.
+
+Subclass to add endpoints: decorate ``(self, request, **groups)`` methods with
+``resilient_endpoint(METHOD, REGEX)``; REGEX must match the whole org-relative
+path (query string excluded), named groups arrive as keyword arguments, and
+a subclass's endpoints are tried before the ones it inherits.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import requests
+import requests_mock
+from resilient.resilient_rest_mock import resilient_endpoint
+
+from .store import DEFAULT_ORG, SoarStore, SoarStoreError, get_store
+
+LOG = logging.getLogger(__name__)
+
+ORG_ID = 201
+MOCK_PATH = "fn_openc2.lib.offline_soar.mock.OfflineSoar"
+
+OFFLINE_RESILIENT_SECTION = f"""
+[resilient]
+host = offline-soar.invalid
+org = {DEFAULT_ORG}
+email = offline@example.com
+password = offline
+no_prompt_password = True
+cafile = false
+request_max_retries = 1
+request_retry_delay = 0
+"""
+"""[resilient] keys to put at the top of a test module's config_data."""
+
+_ORG_PREFIX = re.compile(r"^/rest/orgs/\d+(?P<rest>/.*)?$")
+
+
+class OfflineSoar:
+    """Requests adapter that answers the SOAR REST API from a ``SoarStore``.
+
+    Built by ``resilient.co3.get_client`` as ``OfflineSoar(org_name=..., email=...)``;
+    the client mounts ``self.adapter`` for ``https://``.
+    """
+
+    def __init__(self, org_name: str | None = None, email: str | None = None, **_: Any) -> None:
+        self.org_name = org_name or DEFAULT_ORG
+        self.email = email or "offline@example.com"
+        self.soar = get_store(org_name)
+        self.adapter = requests_mock.Adapter()
+        self.adapter.add_matcher(self._dispatch)
+        self._routes = self._collect_routes()
+
+    # ------------------------------------------------------------ store access for tests / demo
+    @classmethod
+    def store(cls, org: str | None = None) -> SoarStore:
+        """The store behind every OfflineSoar of that org (default org when None)."""
+        return get_store(org)
+
+    @classmethod
+    def reset(cls, org: str | None = None) -> SoarStore:
+        """Empty the org's store and return it."""
+        store = get_store(org)
+        store.reset()
+        return store
+
+    @classmethod
+    def seed(cls, incident: Mapping[str, Any], artifacts=(), attachments=None, *, org: str | None = None) -> int:
+        """``SoarStore.seed`` on the org's store; returns the incident id."""
+        return get_store(org).seed(incident, artifacts, attachments)
+
+    # ------------------------------------------------------------ dispatch
+    def _collect_routes(self) -> list[tuple[str, re.Pattern, Callable]]:
+        routes, seen = [], set()
+        for klass in type(self).__mro__:          # most derived first
+            for name, member in vars(klass).items():
+                uri = getattr(member, "uri", None)
+                if uri is None or name in seen or not callable(member):
+                    continue
+                seen.add(name)
+                routes.append((member.request_type, re.compile(uri), member))
+        return routes
+
+    def _dispatch(self, request):
+        path = urlsplit(request.url).path
+        m = _ORG_PREFIX.match(path)
+        rel = (m.group("rest") or "") if m else path
+        if rel != "/":
+            rel = rel.rstrip("/")
+        for method, pattern, func in self._routes:
+            if method != request.method:
+                continue
+            hit = pattern.fullmatch(rel)
+            if hit:
+                try:
+                    return func(self, request, **hit.groupdict())
+                except SoarStoreError as exc:
+                    return self._error(request, 404, str(exc))
+                except (ValueError, KeyError, TypeError) as exc:
+                    LOG.warning("offline SOAR: bad request %s %s: %s", request.method, rel, exc)
+                    return self._error(request, 400, f"bad request: {exc}")
+        LOG.warning("offline SOAR has no endpoint for %s %s", request.method, request.url)
+        self.soar.record_unhandled(f"{request.method} {request.url}")
+        return self._error(request, 404, f"offline SOAR has no endpoint for {request.method} {rel}")
+
+    # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _json(request, data: Any, status: int = 200):
+        return requests_mock.create_response(request, status_code=status, json=data)
+
+    @staticmethod
+    def _error(request, status: int, message: str):
+        return requests_mock.create_response(
+            request, status_code=status, json={"success": False, "title": None, "message": message, "hints": []})
+
+    @staticmethod
+    def _body(request) -> Any:
+        return json.loads(request.body) if request.body else None
+
+    # ------------------------------------------------------------ start-up
+    def _session(self, request):
+        data = {"user_id": 1, "user_fname": "Offline", "user_lname": "SOAR", "user_email": self.email,
+                "csrf_token": "offline-csrf-token", "is_ldap": False, "is_saml": False, "saml_alias": None,
+                "session_ip": "127.0.0.1",
+                "orgs": [{"id": ORG_ID, "name": self.org_name, "enabled": True, "attachments_enabled": True,
+                          "tasks_private": False, "has_saml": False, "require_saml": False,
+                          "supports_ldap": False, "twofactor_auth_domain": None,
+                          "perms": {"administrator": False, "master_administrator": True,
+                                    "observer": False, "create_incs": True, "create_shared_layout": True}}]}
+        return requests_mock.create_response(request, status_code=200, json=data,
+                                             cookies=requests.cookies.cookiejar_from_dict({"JSESSIONID": "offline"}))
+
+    @resilient_endpoint("POST", r"/rest/session")
+    def session_post(self, request):
+        return self._session(request)
+
+    @resilient_endpoint("GET", r"/rest/session")
+    def session_get(self, request):
+        return self._session(request)
+
+    @resilient_endpoint("GET", r"")
+    def org_get(self, request):
+        return self._json(request, {"id": ORG_ID, "name": self.org_name, "actions_framework_enabled": True,
+                                    "users": {"1": {"id": 1, "email": self.email, "fname": "Offline",
+                                                    "lname": "SOAR", "status": "A", "enabled": True}}})
+
+    @resilient_endpoint("GET", r"/rest/const")
+    def const_get(self, request):
+        return self._json(request, {"server_version": {"major": 51, "minor": 0, "build_number": 0,
+                                                       "version": "51.0.0.0"}})
+
+    @resilient_endpoint("GET", r"/actions")
+    def actions_get(self, request):
+        return self._json(request, {"entities": []})
+
+    @resilient_endpoint("GET", r"/connectors/queues")
+    def connector_queues_get(self, request):
+        return self._json(request, {"queues": []})
+
+    @resilient_endpoint("GET", r"/message_destinations")
+    def message_destinations_get(self, request):
+        return self._json(request, {"entities": []})
+
+    @resilient_endpoint("GET", r"/functions")
+    def functions_get(self, request):
+        return self._json(request, {"entities": []})
+
+    @resilient_endpoint("GET", r"/functions/(?P<name>[^/]+)")
+    def function_get(self, request, name):
+        return self._json(request, {"name": name, "display_name": name, "destination_handle": "fn_openc2",
+                                    "id": 1, "uuid": "00000000-0000-0000-0000-000000000001",
+                                    "view_items": [], "workflows": [], "version": 1})
+
+    @resilient_endpoint("GET", r"/types/incident/fields")
+    def incident_fields_get(self, request):
+        fields = [{"name": n, "text": n, "input_type": t, "prefix": None, "required": "always" if req else None,
+                   "values": [], "internal": True, "id": i}
+                  for i, (n, t, req) in enumerate([("name", "text", True), ("description", "textarea", False),
+                                                   ("discovered_date", "datetimepicker", True),
+                                                   ("plan_status", "select", False)], start=1)]
+        return self._json(request, fields)
+
+    @resilient_endpoint("GET", r"/types/(?:actioninvocation|__function)/fields")
+    def other_fields_get(self, request):
+        return self._json(request, [])
+
+    @resilient_endpoint("GET", r"/types/(?P<table>\w+)")
+    def type_get(self, request, table):
+        if not self.soar.known_table(table):
+            return self._error(request, 404, f"no type {table} in offline SOAR")
+        fields = {c: {"name": c, "text": c, "input_type": "text", "id": c, "prefix": None,
+                      "read_only": False, "values": []} for c in self.soar.columns(table)}
+        return self._json(request, {"type_name": table, "display_name": table, "type_id": 8,
+                                    "parent_types": ["incident"], "fields": fields})
+
+    # ------------------------------------------------------------ incidents
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)")
+    def incident_get(self, request, inc):
+        return self._json(request, self.soar.incident(int(inc)))
+
+    @resilient_endpoint("PUT", r"/incidents/(?P<inc>\d+)")
+    def incident_put(self, request, inc):
+        body = dict(self._body(request) or {})
+        body.pop("id", None)
+        return self._json(request, self.soar.patch_incident(int(inc), body))
+
+    @resilient_endpoint("PATCH", r"/incidents/(?P<inc>\d+)")
+    def incident_patch(self, request, inc):
+        changes = {}
+        for change in (self._body(request) or {}).get("changes", []):
+            name = change["field"]["name"] if isinstance(change["field"], dict) else change["field"]
+            new = change.get("new_value", {}).get("object")
+            if isinstance(new, dict) and "content" in new:
+                new = new["content"]
+            changes[name] = new
+        self.soar.patch_incident(int(inc), changes)
+        return self._json(request, {"success": True, "title": None, "message": None, "hints": []})
+
+    # ------------------------------------------------------------ artifacts
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts")
+    def artifacts_get(self, request, inc):
+        return self._json(request, self.soar.artifacts(int(inc)))
+
+    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/artifacts")
+    def artifact_post(self, request, inc):
+        body = self._body(request)
+        items = body if isinstance(body, list) else [body]
+        made = [self.soar.add_artifact(int(inc), {k: v for k, v in a.items() if k != "id"}) for a in items]
+        return self._json(request, made)
+
+    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/artifacts/query_paged")
+    def artifacts_query_paged(self, request, inc):
+        data = self.soar.artifacts(int(inc))
+        return self._json(request, {"recordsTotal": len(data), "recordsFiltered": len(data), "data": data})
+
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts/(?P<aid>\d+)")
+    def artifact_get(self, request, inc, aid):
+        return self._json(request, self.soar.artifact(int(inc), int(aid)))
+
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts/(?P<aid>\d+)/contents")
+    def artifact_contents_get(self, request, inc, aid):
+        content = self.soar.artifact_content(int(inc), int(aid))
+        meta = self.soar.artifact(int(inc), int(aid))["attachment"] or {}
+        return requests_mock.create_response(
+            request, status_code=200, content=content,
+            headers={"Content-Type": meta.get("content_type") or "application/octet-stream"})
+
+    # ------------------------------------------------------------ attachments
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments")
+    def attachments_get(self, request, inc):
+        return self._json(request, self.soar.attachments(int(inc)))
+
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments/(?P<aid>\d+)")
+    def attachment_get(self, request, inc, aid):
+        return self._json(request, self.soar.attachment(int(inc), int(aid)))
+
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments/(?P<aid>\d+)/contents")
+    def attachment_contents_get(self, request, inc, aid):
+        content = self.soar.attachment_content(int(inc), int(aid))
+        meta = self.soar.attachment(int(inc), int(aid))
+        return requests_mock.create_response(request, status_code=200, content=content,
+                                             headers={"Content-Type": meta["content_type"]})
+
+    # ------------------------------------------------------------ notes
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/comments")
+    def comments_get(self, request, inc):
+        return self._json(request, self.soar.note_objects(int(inc)))
+
+    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/comments")
+    def comment_post(self, request, inc):
+        text = (self._body(request) or {})["text"]
+        if isinstance(text, dict):
+            note = self.soar.add_note(int(inc), str(text["content"]), text.get("format", "html"))
+        else:
+            note = self.soar.add_note(int(inc), str(text), "text")
+        return self._json(request, note)
+
+    # ------------------------------------------------------------ data tables
+    @staticmethod
+    def _row_dto(row_id: int, cells: Mapping[str, Any]) -> dict:
+        return {"id": row_id, "type_id": 8, "version": 1, "actions": [],
+                "cells": {col: {"id": col, "row_id": row_id, "value": value} for col, value in cells.items()}}
+
+    @staticmethod
+    def _cells_in(request) -> dict:
+        body = OfflineSoar._body(request) or {}
+        cells = body["cells"]
+        return {col: (cell.get("value") if isinstance(cell, dict) else cell) for col, cell in cells.items()}
+
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)")
+    def table_get(self, request, inc, table):
+        inc_id = int(inc)
+        rows = [self._row_dto(rid, self.soar.row(inc_id, table, rid)) for rid in self.soar.row_ids(inc_id, table)]
+        return self._json(request, {"id": 8, "table_name": table, "rows": rows})
+
+    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data")
+    def row_post(self, request, inc, table):
+        row_id, cells = self.soar.add_row(int(inc), table, self._cells_in(request))
+        return self._json(request, self._row_dto(row_id, cells))
+
+    @resilient_endpoint("DELETE", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data")
+    def rows_delete(self, request, inc, table):
+        self.soar.clear_table(int(inc), table)
+        return requests_mock.create_response(request, status_code=204)
+
+    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
+    def row_get(self, request, inc, table, rid):
+        return self._json(request, self._row_dto(int(rid), self.soar.row(int(inc), table, int(rid))))
+
+    @resilient_endpoint("PUT", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
+    def row_put(self, request, inc, table, rid):
+        cells = self.soar.update_row(int(inc), table, int(rid), self._cells_in(request))
+        return self._json(request, self._row_dto(int(rid), cells))
+
+    @resilient_endpoint("DELETE", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
+    def row_delete(self, request, inc, table, rid):
+        self.soar.delete_row(int(inc), table, int(rid))
+        return requests_mock.create_response(request, status_code=204)
