@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Bulk throughput: N SLPF deny commands over HTTPS keep-alive to the reference consumer.
+
+Two clients in the same run, against the same kind of freshly started consumer
+process (its own CPU, not this process's GIL), at the same concurrency:
+
+- full: the whole producer path per command: build_command (build + validate),
+  policy guard, routing, envelope, optional ES256 signature, HTTPS POST through
+  HttpsTransport, response decode, validation and signature verdict
+  (Producer.send_many).
+- bare: a pooled requests.Session loop POSTing the same, pre-built envelope
+  bytes with the same headers and reading each body; nothing else.
+
+Every deny targets a distinct address from 198.18.0.0/15 (each phase its own
+slice), so the guard passes and the actuator never sees a repeated rule.
+The last line is ``ratio: <n> (full producer path cmds/s over bare requests loop cmds/s, unsigned)``.
+Run: .venv/bin/python bench/bench_bulk.py [--quick] [--profile]
+"""
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
+
+import common  # noqa: E402  (puts the repository on sys.path)
+
+import requests  # noqa: E402
+
+from fn_openc2.lib.language import build_command, dumps  # noqa: E402
+from fn_openc2.lib.producer import load_registry  # noqa: E402
+from fn_openc2.lib.producer.producer import Producer  # noqa: E402
+from fn_openc2.lib.transfer.devpki import make_pki  # noqa: E402
+from fn_openc2.lib.transfer.dialects import resolve_dialect  # noqa: E402
+
+CONCURRENCY = 4          # 2 cores: more threads only add GIL contention (see interop facts)
+WARMUP = 50
+CPU_MS: dict[str, float] = {}   # client CPU per command, by phase
+ARGS = {"response_requested": "complete", "slpf": {"drop_process": "false_ack"}}
+
+
+def registry_for(url: str, ca: str, *, signing_key: str | None = None, verify_key: str | None = None):
+    producer = {"producer_id": "soar@example.com", "max_concurrency": str(CONCURRENCY), "retries": "0",
+                "timeout": "30"}
+    consumer = {"url": url, "verify": ca, "profiles": "slpf", "device_id": "bench-fw@example.com"}
+    if signing_key:
+        producer["signing_key"] = signing_key
+    if verify_key:
+        consumer["response_verify_key"] = verify_key
+    return load_registry({"fn_openc2": producer, "fn_openc2:fw": consumer})
+
+
+def run_full(url: str, ca: str, addresses: list[str], *, signing_key: str | None = None,
+             verify_key: str | None = None, profile: bool = False) -> tuple[float, str | None]:
+    """cmds/s through Producer.send_many; asserts every command got a 200 (and a verified signature)."""
+    producer = Producer(registry_for(url, ca, signing_key=signing_key, verify_key=verify_key))
+    try:
+        warm, timed = addresses[:WARMUP], addresses[WARMUP:]
+        producer.send_many([build_command("deny", {"ipv4_net": a}, args=ARGS, profile="slpf") for a in warm],
+                           "fw", concurrency=CONCURRENCY)
+        profilers = ThreadProfilers() if profile else None
+        started, cpu = time.perf_counter(), time.process_time()
+        if profilers:
+            profilers.start()
+        commands = [build_command("deny", {"ipv4_net": a}, args=ARGS, profile="slpf") for a in timed]
+        outcomes = producer.send_many(commands, "fw", concurrency=CONCURRENCY)
+        if profilers:
+            profilers.stop()
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        producer.close()
+    CPU_MS[f"full{', signed' if signing_key else ''}"] = cpu * 1e3 / len(timed)
+    bad = [o for o in outcomes if not o.ok or len(o.answers) != 1 or o.answers[0].status != 200]
+    if bad:
+        raise SystemExit(f"full path: {len(bad)} of {len(outcomes)} commands failed; first: {bad[0].to_dict()}")
+    want = "verified" if verify_key else "unsigned"
+    wrong = [o for o in outcomes if o.answers[0].signature != want]
+    if wrong:
+        raise SystemExit(f"full path: {len(wrong)} answers have signature != {want}")
+    return len(timed) / elapsed, profilers.report() if profilers else None
+
+
+class ThreadProfilers:
+    """cProfile in the calling thread and in every thread started while it runs
+    (send_many's worker pool), merged: cProfile alone sees only one thread."""
+
+    def __init__(self) -> None:
+        self._all: list[cProfile.Profile] = []
+        self._lock = threading.Lock()
+
+    def _hook(self, *_: object) -> None:
+        profiler = cProfile.Profile(time.thread_time)  # CPU of this thread: waits do not count
+        with self._lock:
+            self._all.append(profiler)
+        profiler.enable()   # replaces this hook for the new thread
+
+    def start(self) -> None:
+        threading.setprofile(self._hook)
+        self._hook()
+
+    def stop(self) -> None:
+        threading.setprofile(None)  # type: ignore[arg-type]
+        for profiler in self._all:
+            profiler.disable()   # only the calling thread's takes effect; the workers have ended
+
+    def report(self, top: int = 25) -> str:
+        out = io.StringIO()
+        stats = pstats.Stats(*self._all, stream=out)
+        total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
+        out.write("CPU seconds by layer (C builtins charged to their Python caller):\n")
+        for name, seconds in sorted(by_layer(stats).items(), key=lambda kv: -kv[1]):
+            out.write(f"  {name:<28} {seconds:7.3f} s  {100 * seconds / total:5.1f} %\n")
+        stats.sort_stats("tottime").print_stats(top)
+        return out.getvalue()
+
+
+def _layer(filename: str) -> str:
+    if "/fn_openc2/lib/" in filename:
+        return "fn_openc2." + filename.split("/fn_openc2/lib/", 1)[1].split("/", 1)[0]
+    for package in ("requests", "urllib3", "pydantic", "jwcrypto", "cryptography"):
+        if f"/site-packages/{package}/" in filename or f"/site-packages/{package}_core/" in filename:
+            return package
+    if filename.endswith(("/ssl.py", "/socket.py")):
+        return "stdlib ssl/socket"
+    if "/http/" in filename or "/email/" in filename:
+        return "stdlib http.client/email"
+    if "/concurrent/" in filename or filename.endswith(("/threading.py", "/queue.py")):
+        return "stdlib threads/futures"
+    if filename.endswith(("/bench_bulk.py", "/common.py")):
+        return "benchmark"
+    return "stdlib other"
+
+
+def by_layer(stats: pstats.Stats) -> dict[str, float]:
+    """Sum own time per layer; builtins ('~') go to the layer of whoever called them."""
+    totals: dict[str, float] = {}
+    for (filename, _line, _name), (_cc, _nc, tt, _ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if filename != "~":
+            layer = _layer(filename)
+            totals[layer] = totals.get(layer, 0.0) + tt
+            continue
+        for (caller_file, _l, _n), caller_stats in callers.items():
+            layer = _layer(caller_file) if caller_file != "~" else "stdlib other"
+            totals[layer] = totals.get(layer, 0.0) + caller_stats[2]
+    return totals
+
+
+def bare_bodies(addresses: list[str]) -> list[tuple[bytes, str]]:
+    """The same unsigned envelopes the producer sends, encoded once up front."""
+    out = []
+    for address in addresses:
+        rid = str(uuid.uuid4())
+        message = {"headers": {"request_id": rid, "created": int(time.time() * 1000), "from": "soar@example.com",
+                               "to": ["bench-fw@example.com"]},
+                   "body": {"openc2": {"request": common.deny_command(address)}}}
+        out.append((dumps(message), rid))
+    return out
+
+
+def run_bare(url: str, ca: str, addresses: list[str]) -> float:
+    """cmds/s of a pooled requests Session loop at the same concurrency (verify= per request)."""
+    dialect = resolve_dialect("https-v1.1")
+    target = url if url.endswith(dialect.path) else url.rstrip("/") + dialect.path
+    static = {"Content-Type": dialect.content_type, "Accept": dialect.accept, "Cache-Control": "no-cache"}
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("https://", requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=CONCURRENCY))
+    bodies = bare_bodies(addresses)
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def worker(chunk: list[tuple[bytes, str]]) -> None:
+        for body, rid in chunk:
+            resp = session.post(target, data=body, headers={**static, "X-Request-ID": rid,
+                                                            "Date": formatdate(usegmt=True)},
+                                verify=ca, timeout=30)
+            content = resp.content
+            if resp.status_code != 200 or b'"status":200' not in content:
+                with lock:
+                    failures.append(f"{resp.status_code} {content[:200]!r}")
+
+    def blast(items: list[tuple[bytes, str]]) -> None:
+        chunks = [items[i::CONCURRENCY] for i in range(CONCURRENCY)]
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            list(pool.map(worker, chunks))
+
+    try:
+        blast(bodies[:WARMUP])
+        started, cpu = time.perf_counter(), time.process_time()
+        blast(bodies[WARMUP:])
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        CPU_MS["bare"] = cpu * 1e3 / (len(bodies) - WARMUP)
+    finally:
+        session.close()
+    if failures:
+        raise SystemExit(f"bare loop: {len(failures)} failures; first: {failures[0]}")
+    return (len(bodies) - WARMUP) / elapsed
+
+
+def main() -> None:
+    global CONCURRENCY
+    options = common.parse_args(__doc__.splitlines()[0], lambda parser: parser.add_argument(
+        "--concurrency", type=int, default=CONCURRENCY, help="messages in flight, both sides"))
+    CONCURRENCY = options.concurrency
+    count = 1000 if options.quick else 10000
+    directory = common.workdir("bulk")
+    pki = make_pki(directory)
+    consumer_priv, consumer_pub = common.write_es256_keypair(directory, "consumer")
+    producer_priv, _ = common.write_es256_keypair(directory, "producer")
+    per_phase = count + WARMUP
+    slices = [list(common.bench_addresses(per_phase, offset=i * (per_phase + 512))) for i in range(3)]
+    print(f"{count} deny commands per phase, concurrency {CONCURRENCY}, HTTPS keep-alive, "
+          f"consumer in its own process; {common.cpu_count_note()}", flush=True)
+
+    results: dict[str, float] = {}
+    profile_text = None
+    # Bare and full unsigned alternate on fresh consumers so both meet the same server state growth.
+    for phase, addresses in (("bare", slices[0]), ("full", slices[1])):
+        server = common.start_consumer_process(pki.server_cert, pki.server_key)
+        try:
+            if phase == "bare":
+                results[phase] = run_bare(server.url, pki.ca_cert, addresses)
+            else:
+                results[phase], profile_text = run_full(server.url, pki.ca_cert, addresses, profile=options.profile)
+        finally:
+            server.stop()
+        print(f"{phase:>14}: {results[phase]:8.0f} cmds/s ({1e3 / results[phase]:.3f} ms/cmd; "
+              f"client CPU {CPU_MS[phase]:.3f} ms/cmd)", flush=True)
+    server = common.start_consumer_process(pki.server_cert, pki.server_key, signing_key=consumer_priv)
+    try:
+        results["signed"], _ = run_full(server.url, pki.ca_cert, slices[2], signing_key=producer_priv,
+                                        verify_key=consumer_pub)
+    finally:
+        server.stop()
+    print(f"{'full, signed':>14}: {results['signed']:8.0f} cmds/s ({1e3 / results['signed']:.3f} ms/cmd; "
+          f"client CPU {CPU_MS['full, signed']:.3f} ms/cmd; commands ES256-signed, responses signed by the consumer and verified)")
+    if profile_text:
+        print("cProfile of the full unsigned run (tottime, all threads of this process):")
+        print(profile_text)
+    print(f"signed full path over bare loop: {results['signed'] / results['bare']:.3f}")
+    print(f"ratio: {results['full'] / results['bare']:.3f} "
+          f"(full producer path cmds/s over bare requests loop cmds/s, unsigned)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""A broker restart in the middle of an MQTT bulk run: every command still ends
+with one answer per expected responder (answered, or an error saying it
+stayed silent), nothing is dropped silently, and delivery resumes afterwards."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from fn_openc2.lib.consumer import Fleet
+from fn_openc2.lib.language import build_command
+from fn_openc2.lib.producer import load_registry
+from fn_openc2.lib.producer.producer import Producer
+from fn_openc2.lib.transfer.broker import Broker
+
+pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
+
+RESPONDERS = 5
+COMMANDS = 80
+COLLECT = 2.0
+
+
+def wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    """Poll a condition we cannot await as an event (state in another client), bounded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def deny(i: int):  # type: ignore[no-untyped-def]
+    return build_command("deny", {"ipv4_net": f"198.19.{i // 250}.{i % 250 + 1}"},
+                         args={"response_requested": "complete"}, profile="slpf")
+
+
+def test_broker_restart_mid_run(fresh_mosquitto: Broker) -> None:
+    fleet = Fleet.of(RESPONDERS, fresh_mosquitto.host, fresh_mosquitto.port, prefix="restart",
+                     profiles=("slpf",)).start()
+    ids = [a.device_id for a in fleet.actuators]
+    registry = load_registry({
+        "fn_openc2": {"producer_id": "soar@example.com"},
+        "fn_openc2:fleet": {"transport": "mqtt", "broker": fresh_mosquitto.url, "profiles": "slpf",
+                            "expected_responders": ",".join(ids), "collect_seconds": str(COLLECT)}})
+    results: list = []
+    try:
+        with Producer(registry) as producer:
+            runner = threading.Thread(target=lambda: results.extend(
+                producer.send_many([deny(i) for i in range(COMMANDS)], "fleet", concurrency=4)))
+            runner.start()
+            assert wait_until(lambda: len(fleet.actuators[0].snapshot()["rules"]) >= 10, 20), "run did not start"
+            fresh_mosquitto.restart()
+            runner.join(timeout=120)
+            assert not runner.is_alive(), "send_many did not finish"
+
+            # every command: one answer per expected responder (answered, or silent with a stated
+            # error), or, when the publish itself failed, one consumer-level error answer
+            assert len(results) == COMMANDS
+            kinds: Counter[str] = Counter()
+            for outcome in results:
+                assert outcome.refused is None
+                if len(outcome.answers) == 1 and outcome.answers[0].responder is None:
+                    assert outcome.answers[0].error, outcome.to_dict()
+                    kinds["not published"] += 1
+                    print("not published:", outcome.answers[0].error)
+                    continue
+                assert sorted(a.responder for a in outcome.answers) == sorted(ids), outcome.to_dict()
+                for answer in outcome.answers:
+                    if answer.ok:
+                        assert answer.status == 200, answer
+                        kinds["answered"] += 1
+                    else:
+                        assert answer.error, answer
+                        kinds["error"] += 1
+            assert kinds["answered"] + kinds["error"] + kinds["not published"] * RESPONDERS == COMMANDS * RESPONDERS
+            assert kinds["answered"] >= 10 * RESPONDERS
+
+            # an answered deny was applied exactly once by that responder
+            for actuator in fleet.actuators:
+                per_command = Counter(rule["command_id"] for rule in actuator.snapshot()["rules"])
+                assert not per_command or max(per_command.values()) == 1
+                answered = {a.request_id for o in results for a in o.answers
+                            if a.ok and a.responder == actuator.device_id}
+                assert answered <= set(per_command)
+
+            # delivery resumes after the reconnect (bounded: consumers resubscribe on reconnect)
+            def all_answer() -> bool:
+                outcome = producer.send(deny(COMMANDS + len(results)), "fleet")
+                results.append(outcome)
+                return all(a.ok and a.status == 200 for a in outcome.answers)
+            assert wait_until(all_answer, 30), results[-1].to_dict()
+            print(f"answers {dict(kinds)} over {COMMANDS} commands x {RESPONDERS} responders")
+    finally:
+        fleet.stop()
