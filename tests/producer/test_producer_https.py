@@ -20,30 +20,11 @@ def _with_rr(rr: str) -> dict:
     return {**DENY, "args": {"response_requested": rr}}
 
 
-class VerifyingActuator(Actuator):
-    """A consumer that checks each command's signature before acting on it."""
-
-    def __init__(self, *args: Any, producer_key: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._producer_key = load_public_key(producer_key)
-        self.verdicts: list[str] = []
-        self.messages: list[dict] = []
-
-    def handle(self, message: Any) -> dict | None:
-        self.messages.append(message)
-        try:
-            verify_message(message, self._producer_key)
-            self.verdicts.append("verified")
-        except Exception as exc:
-            self.verdicts.append(f"invalid: {exc}")
-        return super().handle(message)
-
-
 class TamperingActuator(Actuator):
     """A consumer (or a man in the middle) whose answers change after signing."""
 
-    def handle(self, message: Any) -> dict | None:
-        answer = super().handle(message)
+    def handle(self, message: Any, request_id: str | None = None) -> dict | None:
+        answer = super().handle(message, request_id)
         if answer is not None:
             answer["body"]["openc2"]["response"]["status_text"] = "tampered"
         return answer
@@ -61,8 +42,9 @@ def _section(server: HttpsConsumerServer, pki: Pki, **extra: str) -> dict[str, s
 
 def test_signed_command_is_verified_by_the_consumer(pki: Pki, tmp_path: Path,
                                                     consumer_signing_key: tuple[str, str]) -> None:
+    """The consumer's verify_key option: the producer's signed command is executed."""
     private, public = write_keypair(tmp_path, "producer")
-    actuator = VerifyingActuator("fw1@example.com", producer_key=public, signing_key=consumer_signing_key[0])
+    actuator = RecordingActuator("fw1@example.com", verify_key=public, signing_key=consumer_signing_key[0])
     server = _serve(actuator, pki)
     try:
         reg = registry({"signing_key": private, "producer_id": "soar@test"}, fw1=_section(server, pki))
@@ -70,12 +52,33 @@ def test_signed_command_is_verified_by_the_consumer(pki: Pki, tmp_path: Path,
             outcome = producer.send(DENY, ["fw1"])
     finally:
         server.stop()
-    assert actuator.verdicts == ["verified"]
-    headers = actuator.messages[0]["headers"]
+    (received,) = actuator.messages
+    verify_message(received, load_public_key(public))              # the envelope as it arrived verifies
+    headers = received["headers"]
     assert headers["from"] == "soar@test" and headers["to"] == ["fw1"]
     assert headers["request_id"] == outcome.request_id == outcome.answers[0].request_id
     assert isinstance(headers["created"], int) and headers["created"] > 1_600_000_000_000
     assert outcome.answers[0].ok and outcome.answers[0].status == 200
+    assert [r["command_id"] for r in actuator.snapshot()["rules"]] == [outcome.request_id]
+
+
+@pytest.mark.parametrize("signer", ["none", "stranger"])
+def test_consumer_refuses_unsigned_or_wrongly_signed_commands(pki: Pki, tmp_path: Path, signer: str) -> None:
+    """A consumer that requires signatures answers 401 and does nothing; the producer reports it."""
+    _private, public = write_keypair(tmp_path, "producer")
+    stranger, _ = write_keypair(tmp_path, "stranger")
+    actuator = Actuator("fw1@example.com", verify_key=public)
+    server = _serve(actuator, pki)
+    producer_settings = {"signing_key": stranger} if signer == "stranger" else {}
+    try:
+        with Producer(registry(producer_settings, fw1=_section(server, pki))) as producer:
+            (answer,) = producer.send(DENY, "fw1").answers
+    finally:
+        server.stop()
+    assert answer.status == 401 and answer.error is None   # an OpenC2 answer, not a transport failure
+    expected = "command signature invalid" if signer == "stranger" else "command signature required"
+    assert (answer.status_text or "").startswith(expected)
+    assert actuator.snapshot()["rules"] == []
 
 
 def test_signed_response_is_verified(reference_consumer: Any) -> None:
@@ -204,8 +207,8 @@ def test_send_many_reuses_connections(reference_consumer: Any) -> None:
 class BrokenActuator(Actuator):
     """A consumer whose answers break the language spec."""
 
-    def handle(self, message: Any) -> dict | None:
-        answer = super().handle(message)
+    def handle(self, message: Any, request_id: str | None = None) -> dict | None:
+        answer = super().handle(message, request_id)
         if answer is not None:
             answer["body"]["openc2"]["response"]["results"] = {"versions": "2.0"}
         return answer
@@ -261,9 +264,9 @@ class RecordingActuator(Actuator):
         super().__init__(*args, **kwargs)
         self.messages: list[dict] = []
 
-    def handle(self, message: Any) -> dict | None:
+    def handle(self, message: Any, request_id: str | None = None) -> dict | None:
         self.messages.append(message)
-        return super().handle(message)
+        return super().handle(message, request_id)
 
 
 @pytest.mark.parametrize("encoding, expected", [

@@ -72,3 +72,22 @@ def test_cache_merges_partial_answers() -> None:
     cache.update("fw1", {"pairs": {"deny": ["ipv4_net"]}, "rate_limit": 30})
     merged = cache.update("fw1", {"versions": ["2.0"]})
     assert merged.pairs == {"deny": ("ipv4_net",)} and merged.rate_limit == 30 and merged.versions == ("2.0",)
+
+
+def test_fleet_features_merge_to_the_union_with_the_lowest_rate() -> None:
+    from fn_openc2.lib.producer.capabilities import Features, merge_results
+
+    merged = merge_results([
+        {"versions": ["2.0"], "profiles": ["slpf"], "pairs": {"deny": ["ipv4_net"], "query": ["features"]},
+         "rate_limit": 600},
+        {"versions": ["2.0"], "profiles": ["er"], "pairs": {"contain": ["device"], "query": ["features"]},
+         "rate_limit": 120},
+        {"pairs": {"deny": ["ipv4_net", "ipv6_net"]}},
+    ])
+    assert merged == {"versions": ["2.0"], "profiles": ["slpf", "er"],
+                      "pairs": {"deny": ["ipv4_net", "ipv6_net"], "query": ["features"], "contain": ["device"]},
+                      "rate_limit": 120}
+    features = Features.from_results(merged)
+    assert features.supports("contain", "device") and features.supports("deny", "ipv6_net")
+    assert merge_results([{"pairs": {"deny": ["ipv4_net"]}}]) == {"pairs": {"deny": ["ipv4_net"]}}
+    assert "rate_limit" not in merge_results([{"rate_limit": True}, {"rate_limit": 0}])

@@ -110,3 +110,42 @@ def test_http_102_processing_is_a_reply_and_the_next_send_still_works(pki: Pki, 
     first = transport.send(envelope())
     assert first[0].message["body"]["openc2"]["response"]["status"] == 102
     assert transport.send(envelope())[0].message["body"]["openc2"]["response"]["status"] == 200
+
+
+@pytest.mark.parametrize("answer, kind", [
+    (Answer(200, {"status": 400, "status_text": "bad target"}), None),       # OpenC2 error in the body
+    (Answer(400, {"status": 400}), None),                                     # OpenC2 error in the status line
+    (Answer(500, {"status": 500, "status_text": "kaputt"}), None),
+    (Answer(501, {"status": 501}), None),
+    (Answer(502, b"bad gateway"), "http"),
+    (Answer(404, b"<html>nope</html>"), "http"),
+    (Answer(200, b"<html>maintenance</html>"), "decode"),
+], ids=["oc2-400-body", "oc2-400-line", "oc2-500", "oc2-501", "http-502", "http-404", "non-json"])
+def test_answers_are_never_retried(pki: Pki, peer, answer: Answer, kind: str | None) -> None:
+    """Only transport failures and 503 are retried: anything the consumer answered stands."""
+    server = peer(lambda req: answer)
+    transport = _transport(pki, server.url, retries=3)
+    if kind is None:
+        replies = transport.send(envelope())
+        assert replies[0].attempts == 1
+    else:
+        with pytest.raises(TransferError) as err:
+            transport.send(envelope())
+        assert err.value.kind == kind
+    assert len(server.seen) == 1
+
+
+def test_timeout_is_retried_with_the_same_request_id(pki: Pki, peer) -> None:
+    server = peer(lambda req: Answer(action="stall"))
+    message = envelope()
+    with pytest.raises(TransferError) as err:
+        _transport(pki, server.url, retries=1, timeout=0.3).send(message)
+    assert err.value.kind == "timeout" and "2 attempt" in err.value.detail
+    assert [s.headers["X-Request-ID"] for s in server.seen] == [message["headers"]["request_id"]] * 2
+
+
+def test_untrusted_certificate_is_not_retried(pki: Pki, peer) -> None:
+    server = peer(lambda req: Answer(200, {"status": 200}), cert=pki.other_server_cert, key=pki.other_server_key)
+    with pytest.raises(TransferError) as err:
+        _transport(pki, server.url, retries=3).send(envelope())
+    assert err.value.kind == "tls" and "1 attempt" in err.value.detail

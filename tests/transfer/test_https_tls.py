@@ -62,3 +62,107 @@ def test_bearer_token_is_sent_and_never_in_error_text(pki: Pki, peer) -> None:
         _send(server.url, verify=pki.ca_cert, bearer_token="s3cr3t-token")
     assert server.seen[0].headers["Authorization"] == "Bearer s3cr3t-token"
     assert "s3cr3t" not in str(err.value)
+
+
+# --- TLS 1.2 floor ------------------------------------------------------------------
+
+def _tls11_only_server(pki: Pki):
+    """A bare TLS 1.1-only listener (old ciphers need OpenSSL security level 0)."""
+    import socket
+    import ssl
+    import threading
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.load_cert_chain(pki.server_cert, pki.server_key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    handshakes: list[str] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    handshakes.append(str(tls.version()))
+                    tls.recv(65536)
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"status\": 200}")
+            except (OSError, ssl.SSLError) as exc:
+                handshakes.append(f"refused: {type(exc).__name__}")
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, handshakes
+
+
+def test_tls_1_1_only_consumer_is_refused(pki: Pki) -> None:
+    import socket
+    import ssl
+    import warnings
+
+    listener, handshakes = _tls11_only_server(pki)
+    port = listener.getsockname()[1]
+    try:
+        # control: the server really works for a client that still allows TLS 1.1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            old.set_ciphers("DEFAULT:@SECLEVEL=0")
+            old.minimum_version = ssl.TLSVersion.TLSv1_1
+            old.load_verify_locations(pki.ca_cert)
+        with old.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                             server_hostname="127.0.0.1") as tls:
+            assert tls.version() == "TLSv1.1"
+            tls.sendall(b"x")
+        with pytest.raises(TransferError) as err:
+            _send(f"https://127.0.0.1:{port}", verify=pki.ca_cert)
+    finally:
+        listener.close()
+    assert err.value.kind == "tls"
+    assert "1 attempt" in err.value.detail                       # a TLS refusal is not retried
+
+
+def test_adapter_pins_tls_1_2_as_the_minimum() -> None:
+    import ssl
+
+    transport = HttpsTransport(HttpsSettings(url="https://127.0.0.1:9", retries=0), "fw1")
+    try:
+        adapter = transport._session.get_adapter("https://127.0.0.1:9")
+        assert adapter.poolmanager.connection_pool_kw["ssl_minimum_version"] == ssl.TLSVersion.TLSv1_2
+        proxied = adapter.proxy_manager_for("http://127.0.0.1:3128")
+        assert proxied.connection_pool_kw["ssl_minimum_version"] == ssl.TLSVersion.TLSv1_2
+    finally:
+        transport.close()
+
+
+# --- proxies (tests/fixtures/proxy.py) --------------------------------------------------------------------------
+
+def test_https_goes_through_the_configured_proxy_with_mutual_tls(pki: Pki, peer) -> None:
+    server = peer(lambda req: OK, client_ca=pki.ca_cert)
+    from tests.fixtures.proxy import ConnectProxy
+
+    proxy = ConnectProxy()
+    try:
+        replies = _send(server.url, verify=pki.ca_cert, client_cert=pki.client_cert, client_key=pki.client_key,
+                        proxies={"https": proxy.url})
+    finally:
+        proxy.close()
+    host_port = server.url.split("//", 1)[1]
+    assert proxy.tunnels == [host_port]                            # the request went through the tunnel
+    assert len(server.seen) == 1
+    assert replies[0].message["body"]["openc2"]["response"]["status"] == 200
+
+
+def test_unreachable_proxy_is_a_connect_error_naming_no_credentials(pki: Pki, peer) -> None:
+    from fn_openc2.lib.transfer.broker import free_port
+
+    server = peer(lambda req: OK)
+    with pytest.raises(TransferError) as err:
+        _send(server.url, verify=pki.ca_cert, proxies={"https": f"http://user:s3cret@127.0.0.1:{free_port()}"})
+    assert err.value.kind == "connect" and "s3cret" not in str(err.value)
+    assert server.seen == []

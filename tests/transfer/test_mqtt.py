@@ -185,3 +185,70 @@ def test_many_concurrent_sends_on_one_transport(mosquitto: Broker, consumers) ->
         for t in threads:
             t.join(15)
     assert results == [1] * 20
+
+
+# --- response_requested and interim answers ------------------------------------
+
+def _command(rr: str | None) -> dict:
+    command = {"action": "deny", "target": {"ipv4_net": "198.51.100.0/24"}}
+    if rr is not None:
+        command["args"] = {"response_requested": rr}
+    return envelope(command)
+
+
+def _statuses(collected, responder: str) -> list[int]:
+    return [r.message["body"]["openc2"]["response"]["status"] for r in collected.replies if r.responder == responder]
+
+
+def test_complete_waits_past_an_interim_102_for_the_final_answer(mosquitto: Broker) -> None:
+    from tests.fixtures.mqtt_peer import ScriptedResponder
+
+    slow = ScriptedResponder(mosquitto.host, mosquitto.port, "fw-slow", statuses=(102, 200), work_seconds=0.5)
+    quick = ScriptedResponder(mosquitto.host, mosquitto.port, "fw-quick")
+    try:
+        with MqttTransport(_settings(mosquitto, expected_responders=("fw-slow", "fw-quick"), collect_seconds=30),
+                           "edge") as transport:
+            for rr in ("complete", None):                        # explicit and default
+                collected = transport.send(_command(rr))
+                assert _statuses(collected, "fw-slow") == [102, 200], rr
+                assert _statuses(collected, "fw-quick") == [200], rr
+                assert collected.missing == []
+    finally:
+        slow.close()
+        quick.close()
+
+
+def test_ack_is_settled_by_the_102(mosquitto: Broker) -> None:
+    from tests.fixtures.mqtt_peer import ScriptedResponder
+
+    acker = ScriptedResponder(mosquitto.host, mosquitto.port, "fw-ack", statuses=(102,))
+    try:
+        with MqttTransport(_settings(mosquitto, expected_responders=("fw-ack",), collect_seconds=30),
+                           "edge") as transport:
+            collected = transport.send(_command("ack"))
+    finally:
+        acker.close()
+    assert _statuses(collected, "fw-ack") == [102] and collected.missing == []
+
+
+def test_complete_with_only_a_102_keeps_collecting_until_the_window_closes(mosquitto: Broker) -> None:
+    from tests.fixtures.mqtt_peer import ScriptedResponder
+
+    stuck = ScriptedResponder(mosquitto.host, mosquitto.port, "fw-stuck", statuses=(102,))
+    try:
+        with MqttTransport(_settings(mosquitto, expected_responders=("fw-stuck",), collect_seconds=1),
+                           "edge") as transport:
+            collected = transport.send(_command("complete"))
+    finally:
+        stuck.close()
+    assert _statuses(collected, "fw-stuck") == [102]
+    assert collected.missing == []                               # it answered, only not finally
+
+
+def test_response_requested_is_read_from_the_envelope() -> None:
+    from fn_openc2.lib.transfer.mqtt import response_requested
+
+    assert response_requested(_command(None)) == "complete"
+    assert response_requested(_command("ack")) == "ack"
+    assert response_requested(_command("none")) == "none"
+    assert response_requested({"body": {"openc2": {"request": {"args": None}}}}) == "complete"

@@ -22,6 +22,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--device-id", default="oc2-consumer@localhost", help="headers.from of the answers")
     parser.add_argument("--profiles", default="slpf,er", help="comma-separated: slpf, er")
     parser.add_argument("--signing-key", metavar="F", help="sign answers with this private key PEM")
+    parser.add_argument("--verify-key", metavar="F",
+                        help="producer's public key PEM: only signed commands that verify with it are "
+                             "executed, others get 401")
     parser.add_argument("--rate-limit", type=float, help="advertise and enforce commands per minute")
     parser.set_defaults(func=run)
 
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         profiles = tuple(p.strip() for p in args.profiles.split(",") if p.strip())
         actuator = Actuator(args.device_id, profiles=profiles, rate_limit=args.rate_limit,
-                            signing_key=args.signing_key)
+                            signing_key=args.signing_key, verify_key=args.verify_key)
         listen = _host_port(args.listen, "--listen") if args.listen else None
         broker = _host_port(args.mqtt, "--mqtt") if args.mqtt else None
     except (ValueError, OSError) as exc:

@@ -2,9 +2,10 @@
 OpenC2 commands the way the specifications ask a Consumer to.
 
 Transports hand it a Message envelope (``handle``) or a bare command
-(``respond``); it validates through the language layer, applies the command
-to its simulated state under one lock and builds the response envelope,
-signed when it has a key.
+(``respond``); it checks the command's signature when it has a verify key,
+validates through the language layer, applies the command to its simulated
+state under one lock and builds the response envelope, signed when it has a
+signing key.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class Actuator:
 
     def __init__(self, device_id: str, profiles: Sequence[str] = ("slpf", "er"),
                  rate_limit: float | None = None, signing_key: Any = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, verify_key: Any = None) -> None:
         unknown = [p for p in profiles if p not in PAIRS]
         if unknown:
             raise ValueError(f"profiles: {unknown[0]!r} is not simulated (known: {', '.join(PAIRS)})")
@@ -36,6 +37,7 @@ class Actuator:
         self.profiles = tuple(profiles)
         self.rate_limit = rate_limit
         self._key = _load_key(signing_key)
+        self._verify_key = _load_verify_key(verify_key)
         self._clock = clock
         self._lock = threading.Lock()
         self._state = DeviceState()
@@ -43,22 +45,58 @@ class Actuator:
         self._recent: deque[float] = deque()
         self.pairs = _pairs_for(self.profiles)
 
+    @property
+    def verifies_signatures(self) -> bool:
+        """True when commands must carry a signature that verifies with the verify key."""
+        return self._verify_key is not None
+
     # ---- entry points -------------------------------------------------
-    def handle(self, message: Any) -> dict | None:
-        """Envelope in, envelope out; None when no response is wanted."""
+    def handle(self, message: Any, request_id: str | None = None) -> dict | None:
+        """Envelope in, envelope out; None when no response is wanted.
+
+        ``request_id`` is the transport's own id (X-Request-ID) used when the
+        envelope carries none; it is passed aside so a signed envelope is
+        verified exactly as it arrived."""
         headers = message.get("headers") if isinstance(message, dict) else None
         headers = headers if isinstance(headers, dict) else {}
-        request_id = headers.get("request_id") if isinstance(headers.get("request_id"), str) else None
+        if isinstance(headers.get("request_id"), str):
+            request_id = headers["request_id"]
         sender = headers.get("from") if isinstance(headers.get("from"), str) else None
+        refusal = self._signature_refusal(message)
+        if refusal is not None:
+            return self.envelope({"status": 401, "status_text": refusal}, request_id, sender)
         try:
             request = _request_of(message)
         except InvalidCommand as exc:
             return self.envelope({"status": 400, "status_text": str(exc)}, request_id, sender)
-        response = self.respond(request, request_id)
+        response = self._respond(request, request_id)
         return None if response is None else self.envelope(response, request_id, sender)
 
     def respond(self, command: Any, request_id: str | None = None) -> dict | None:
-        """Bare command in, bare response out (HTTPS v1.0 dialect); None: no response."""
+        """Bare command in, bare response out (HTTPS v1.0 dialect); None: no response.
+
+        A bare command has nowhere to carry a signature, so an actuator that
+        verifies signatures refuses it (401)."""
+        if self._verify_key is not None:
+            return {"status": 401, "status_text": "command signature required: a bare command cannot carry "
+                                                  "one, send the signed Message envelope"}
+        return self._respond(command, request_id)
+
+    def _signature_refusal(self, message: Any) -> str | None:
+        """Why the envelope's signature is not acceptable, None when it is (or is not checked)."""
+        if self._verify_key is None:
+            return None
+        from fn_openc2.lib.security import SignatureError, verify_message
+        if not isinstance(message, Mapping) or "signature" not in message:
+            return "command signature required: the message has no \"signature\" and this consumer " \
+                   "only accepts signed commands"
+        try:
+            verify_message(message, self._verify_key)
+        except SignatureError as exc:
+            return f"command signature invalid: {exc.reason}"
+        return None
+
+    def _respond(self, command: Any, request_id: str | None) -> dict | None:
         try:
             cmd, _warnings = read_request(command)
         except InvalidCommand as exc:
@@ -229,6 +267,14 @@ def _load_key(source: Any) -> Any:
         return source
     from fn_openc2.lib.security import load_private_key
     return load_private_key(source)
+
+
+def _load_verify_key(source: Any) -> Any:
+    """A jwcrypto JWK, or a PEM path / PEM bytes of the producer's public (or private) key."""
+    if source is None or hasattr(source, "export"):
+        return source
+    from fn_openc2.lib.security import load_public_key
+    return load_public_key(source)
 
 
 __all__ = ["Actuator", "InvalidCommand", "render_issues", "VERSIONS", "FEATURES"]

@@ -141,13 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(request_id, self.server.actuator.respond(doc, request_id), wrap=False)
 
     def _answer_envelope(self, doc: Any, header_id: str | None) -> None:
-        if isinstance(doc, dict) and header_id:
-            headers = doc.get("headers")
-            if isinstance(headers, dict) and "request_id" not in headers:
-                doc = {**doc, "headers": {**headers, "request_id": header_id}}
-            elif headers is None:
-                doc = {**doc, "headers": {"request_id": header_id}}
-        message = self.server.actuator.handle(doc)
+        # X-Request-ID goes aside, not into the envelope: a signed envelope must stay as it arrived
+        message = self.server.actuator.handle(doc, header_id)
         request_id = header_id
         headers = doc.get("headers") if isinstance(doc, dict) else None
         if isinstance(headers, dict) and isinstance(headers.get("request_id"), str):

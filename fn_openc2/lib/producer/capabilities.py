@@ -44,6 +44,39 @@ class Features:
         return False
 
 
+def merge_results(results: "list[Mapping[str, Any]]") -> dict[str, Any]:
+    """One features result for a consumer that answered with several responders
+    (an MQTT topic reaching a fleet).
+
+    Rule: the union. versions, profiles and each action's targets are what at
+    least one responder reported, so "auto" routes a command to the topic when
+    any responder there can carry it out (the others answer 501, which the
+    outcome records per responder). rate_limit is the lowest reported, since
+    every message on the topic reaches every responder."""
+    if len(results) == 1:
+        return dict(results[0])
+    merged: dict[str, Any] = {}
+    for key in ("versions", "profiles"):
+        values = [v for r in results if isinstance(r.get(key), (list, tuple)) for v in r[key]]
+        if any(key in r for r in results):
+            merged[key] = list(dict.fromkeys(values))
+    pairs: dict[str, list[Any]] = {}
+    for r in results:
+        if isinstance(r.get("pairs"), Mapping):
+            for action, targets in r["pairs"].items():
+                if isinstance(targets, (list, tuple)):
+                    known = pairs.setdefault(action, [])
+                    known.extend(t for t in targets if t not in known)
+    if any("pairs" in r for r in results):
+        merged["pairs"] = pairs
+    rates = [r["rate_limit"] for r in results
+             if isinstance(r.get("rate_limit"), (int, float)) and not isinstance(r.get("rate_limit"), bool)
+             and r["rate_limit"] > 0]
+    if rates:
+        merged["rate_limit"] = min(rates)
+    return merged
+
+
 class CapabilityCache:
     """Thread-safe consumer name -> Features."""
 

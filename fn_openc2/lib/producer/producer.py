@@ -18,7 +18,7 @@ from jwcrypto.jwk import JWK
 from fn_openc2.lib.language import OpenC2ValidationError, parse_command, to_dict
 from fn_openc2.lib.language import query_features as build_query_features
 from fn_openc2.lib.producer.answers import answers_for
-from fn_openc2.lib.producer.capabilities import CapabilityCache
+from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
 from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
 from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
 from fn_openc2.lib.producer.errors import ConfigError, RoutingError
@@ -107,16 +107,21 @@ class Producer:
 
     def query_features(self, consumers: Consumers = None,
                        features: Sequence[str] = ALL_FEATURES) -> CommandOutcome:
-        """``query features`` to the consumers; fills the capability cache and rate limits."""
+        """``query features`` to the consumers; fills the capability cache and rate limits.
+
+        An MQTT consumer may answer with many responders: their successful
+        answers are merged by ``capabilities.merge_results`` (union of pairs,
+        lowest rate_limit) before they enter the cache."""
         outcome = self.send(build_query_features(*features), consumers)
-        updated: set[str] = set()
+        answered: dict[str, list[dict]] = {}
         for answer in outcome.answers:
-            if answer.ok and answer.status == 200 and answer.results is not None and answer.consumer not in updated:
-                updated.add(answer.consumer)
-                found = self.capabilities.update(answer.consumer, answer.results)
-                if found.rate_limit is not None:
-                    configured = self.registry.consumers[answer.consumer].rate_limit
-                    self.rate_limits.set(answer.consumer, min(found.rate_limit, configured or found.rate_limit))
+            if answer.ok and answer.status == 200 and answer.results is not None:
+                answered.setdefault(answer.consumer, []).append(answer.results)
+        for name, results in answered.items():      # a fleet behind one topic: every responder counts
+            found = self.capabilities.update(name, merge_results(results))
+            if found.rate_limit is not None:
+                configured = self.registry.consumers[name].rate_limit
+                self.rate_limits.set(name, min(found.rate_limit, configured or found.rate_limit))
         return outcome
 
     def send_many(self, commands: Iterable[Any], consumers: Consumers = None,

@@ -55,14 +55,36 @@ class MqttSettings:
         return f"MqttSettings(broker={self.broker!r}, topic={self.topic!r})"
 
 
+def response_requested(message: dict) -> str:
+    """args.response_requested of the envelope's command ("complete" when absent)."""
+    try:
+        value = message["body"]["openc2"]["request"]["args"]["response_requested"]
+    except (KeyError, TypeError):
+        return "complete"
+    return value if isinstance(value, str) else "complete"
+
+
+def _status(reply: Reply) -> Any:
+    try:
+        return reply.message["body"]["openc2"]["response"]["status"]
+    except (KeyError, TypeError):
+        return None
+
+
 @dataclass
 class _Pending:
-    """Answers gathered for one request_id."""
+    """Answers gathered for one request_id.
+
+    A responder is settled by any answer, except when the command asked for
+    `complete`: then an interim 102 does not settle it, only a final answer
+    does (a consumer may send 102 Processing first and 200 later)."""
 
     expected: frozenset[str]
     started: float
+    wants_final: bool = True
     replies: list[Reply] = field(default_factory=list)
     seen: set[tuple[str | None, bytes]] = field(default_factory=set)
+    settled: set[str | None] = field(default_factory=set)
     done: threading.Event = field(default_factory=threading.Event)
 
     def add(self, reply: Reply) -> None:
@@ -71,7 +93,9 @@ class _Pending:
             return
         self.seen.add(key)
         self.replies.append(reply)
-        if self.expected and self.expected <= {r.responder for r in self.replies}:
+        if not self.wants_final or _status(reply) != 102:
+            self.settled.add(reply.responder)
+        if self.expected and self.expected <= self.settled:
             self.done.set()
 
 
@@ -118,6 +142,7 @@ class MqttTransport:
         self._connected = threading.Event()
         self._client: paho.Client | None = None
         self._connect_error: str | None = None
+        self._refused = threading.Event()   # the broker answered CONNACK with a failure (e.g. bad password)
 
     # --- connection ---------------------------------------------------------
 
@@ -163,17 +188,29 @@ class MqttTransport:
                 client.loop_start()
                 self._client = client
             client = self._client
-        if not self._connected.wait(self.settings.connect_timeout):
+        self._await_connack(self.settings.connect_timeout)
+        if not self._connected.is_set():
             reason = self._connect_error or "no CONNACK"
             raise TransferError("connect", f"{self._where}: not connected to the broker ({reason})")
         return client
 
+    def _await_connack(self, timeout: float) -> None:
+        """Until connected, refused by the broker, or timeout (a refusal will not heal by waiting)."""
+        deadline = time.monotonic() + timeout
+        while not self._connected.is_set() and not self._refused.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._connected.wait(min(remaining, 0.05))
+
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             self._connect_error = str(reason)
+            self._refused.set()
             log.warning("%s: broker refused the connection: %s", self._where, reason)
             return
         self._connect_error = None
+        self._refused.clear()
         client.subscribe([(t, 1) for t in self.response_topics])  # sent before any later PUBLISH
         self._connected.set()
 
@@ -208,13 +245,18 @@ class MqttTransport:
     # --- sending ------------------------------------------------------------
 
     def send(self, message: dict, *, await_response: bool = True) -> Collected:
-        """Publish the envelope QoS 1; collect answers unless await_response is False."""
+        """Publish the envelope QoS 1; collect answers unless await_response is False.
+
+        Collection ends when every expected responder has settled (see
+        _Pending: with response_requested complete a 102 alone does not
+        count) or when collect_seconds have passed."""
         request_id = str((message.get("headers") or {}).get("request_id") or "")
         if not request_id:
             raise TransferError("config", f"{self._where}: message headers.request_id is missing")
         payload = dumps(message)
         client = self._ensure_connected()
-        pending = _Pending(frozenset(self.settings.expected_responders), time.perf_counter())
+        pending = _Pending(frozenset(self.settings.expected_responders), time.perf_counter(),
+                           wants_final=response_requested(message) == "complete")
         if await_response:
             with self._lock:
                 self._pending[request_id] = pending
