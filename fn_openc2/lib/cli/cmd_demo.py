@@ -1,0 +1,30 @@
+"""``fn-openc2 demo``: thin over ``fn_openc2.lib.demo.run``."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+EXIT_INTERRUPTED = 130
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "demo", help="the app's main job end to end on this machine",
+        description="Start a throwaway HTTPS firewall and an MQTT fleet, run the app's real SOAR functions "
+                    "against a sample incident (offline SOAR), show the notes and data tables, and check "
+                    "every step. Exit 0 only when every check passed.")
+    parser.add_argument("--no-mqtt", action="store_true", help="leave out the MQTT fleet (and Mosquitto)")
+    parser.add_argument("--report", metavar="FILE", help="also write the checks, notes and rows as JSON")
+    parser.add_argument("--verbose", action="store_true", help="log what the app and resilient-circuits do")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from fn_openc2.lib.demo.run import run_demo
+
+    try:
+        return run_demo(mqtt=not args.no_mqtt, report=args.report, verbose=args.verbose)
+    except KeyboardInterrupt:
+        print("demo interrupted; everything it started was stopped")
+        return EXIT_INTERRUPTED
