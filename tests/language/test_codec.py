@@ -29,6 +29,16 @@ def test_integer_range() -> None:
     assert "I-JSON range" in _json_issues(b"[-123456789012345678901]")[0][1]
 
 
+def test_out_of_range_numbers_are_reported_at_their_path() -> None:
+    issues = _json_issues(b'{"a":{"b":[1,9007199254740992]},"c":[{"d":-9007199254740992}],"e":1e400,"f":2}')
+    assert [p for p, _ in issues] == ["a.b[1]", "c[0].d", "e"]
+    assert issues[0][1] == "integer 9007199254740992 is outside the I-JSON range +-(2**53-1) (RFC 7493 section 2.2)"
+    assert _json_issues(b"123456789012345678901")[0][0] == ""
+    # duplicates and range problems of one document are reported together
+    both = _json_issues(b'{"x":1,"x":2,"y":99999999999999999999}')
+    assert [p for p, _ in both] == ["x", "y"]
+
+
 def test_non_finite_numbers() -> None:
     assert _json_issues(b"[NaN]")[0][1] == "NaN is not a JSON number"
     assert _json_issues(b"[Infinity]")

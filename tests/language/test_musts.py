@@ -1,9 +1,35 @@
-"""One test per MUST / SHALL of LS v2.0 sections 3-5 that the language layer
-can decide from a document alone; each violates it and checks the exact path.
+"""One test per MUST / MUST NOT / SHALL / REQUIRED of LS v2.0 sections 3-5
+that the language layer can decide from a document alone; each test gives a
+document that violates it and checks the exact JSON path of the error.
 
-Not here (other layers): the Consumer copying request_id into responses and
-using request_id as command_id (3.2, 3.3.1: consumer), the JWS rules of 3.3.4
-(security).
+MUSTs of sections 3-5 that belong to other layers, and where they are tested:
+
+- 3.2   Consumer MUST copy request_id from the command's header into each
+        response: tests/consumer/test_actuator.py
+        (test_deny_answers_rule_number_and_envelope_headers).
+- 3.2   Producer MUST include request_id when it requests a response, on the
+        wire: tests/producer/test_producer_https.py
+        (test_signed_command_is_verified_by_the_consumer checks
+        headers.request_id); the document-level rule is tested here too.
+- 3.3.1 Consumer MUST use request_id as command_id when command_id is
+        absent: tests/consumer/test_actuator.py
+        (test_cancel_removes_what_the_command_created) and
+        tests/producer/test_producer_https.py
+        (test_signed_command_is_verified_by_the_consumer).
+- 3.3.4 signed messages MUST be JWS (RFC 7515), compact serialization,
+        detached content without the payload, placed in "signature", over
+        the RFC 7493 / RFC 8785 form: tests/security/test_sign_verify.py
+        (test_signature_is_standard_jws_detached, test_attached_payload_is_refused,
+        ...), tests/security/test_canonical.py, tests/security/test_appendix_c3.py.
+        Only the shape of the "signature" string is checked here.
+- 4.1   Consumer answers to 'query features' (MUST NOT answer 200 to other
+        arguments; MUST answer 200 with versions / profiles / pairs):
+        tests/consumer/test_actuator.py (test_query_features,
+        test_advertised_pairs_are_all_accepted).
+- 5.3-1 / 5.4-1 issuing and processing per sections 3-4 as a whole:
+        tests/producer and tests/consumer.
+- 3.4.1.9 "CBOR serialization SHALL use a binary representation": no CBOR
+        serialization is implemented, so nothing to test.
 """
 from __future__ import annotations
 
@@ -36,6 +62,52 @@ def test_extended_results_must_be_in_a_namespace() -> None:
 def test_received_json_must_be_i_json() -> None:
     issues = issues_of(parse_command, b'{"action":"deny","action":"allow","target":{"ipv4_net":"1.2.3.4"}}')
     assert [p for p, _ in issues] == ["action"]
+    too_big = b'{"action":"deny","target":{"ipv4_connection":{"dst_port":1}},"args":{"start_time":9007199254740993}}'
+    issues = issues_of(parse_command, too_big)
+    assert issues == [("args.start_time",
+                       "integer 9007199254740993 is outside the I-JSON range +-(2**53-1) (RFC 7493 section 2.2)")]
+    assert paths_of(parse_response, b'{"status":200,"results":{"rate_limit":1e999}}') == ["results.rate_limit"]
+    assert paths_of(parse_command, b'{"action":"deny","target":{"uri":"http://x/\\udc00"}}') == ["target.uri"]
+
+
+# 3.1.4 - extended Target names are prefixed by an nsid; the v2.0 form nests them under it
+def test_extended_target_names_carry_the_namespace() -> None:
+    assert paths_of(parse_command, {"action": "delete", "target": {"slpf:rule_number": 5}}) == [
+        "target.slpf:rule_number"]
+    assert paths_of(parse_response, {"status": 200, "results": {"pairs": {"delete": ["rule_number"]}}}) == [
+        "results.pairs.delete[0]"]
+    assert check_response({"status": 200, "results": {"pairs": {"delete": ["slpf:rule_number"]}}}) == []
+
+
+# 3.1.5 - JSON serialization requirements of the table: RFC 5952 IPv6 text, colon-hex MAC,
+# hex (Binary /x) hashes, base64url Binary
+def test_json_serialization_table() -> None:
+    assert paths_of(parse_command, deny({"ipv6_net": "2001:DB8::/32"})) == ["target.ipv6_net"]
+    assert paths_of(parse_command, deny({"mac_addr": "00-1b-63-84-45-e6"})) == ["target.mac_addr"]
+    assert paths_of(parse_command, deny({"file": {"hashes": {"md5": "z" * 32}}})) == ["target.file.hashes.md5"]
+    assert paths_of(parse_command, deny({"artifact": {"payload": {"bin": "a+b/"}}})) == [
+        "target.artifact.payload.bin"]
+
+
+# 3.4.1.9 - JSON serialization of an IPv4 range SHALL use the dotted/slash form
+def test_ipv4_net_dotted_slash() -> None:
+    assert paths_of(parse_command, deny({"ipv4_net": "10.0.0.0/255.0.0.0"})) == ["target.ipv4_net"]
+    assert paths_of(parse_command, deny({"ipv4_connection": {"src_addr": "10.0.0.0 255.0.0.0"}})) == [
+        "target.ipv4_connection.src_addr"]
+
+
+# 3.4.1.5 / 3.1.3 - Features is ArrayOf(Feature){0..10}
+def test_at_most_ten_features() -> None:
+    eleven = {"action": "query", "target": {"features": ["versions", "profiles", "pairs", "rate_limit"] * 2 +
+                                                        ["versions", "profiles", "pairs"]}}
+    assert paths_of(parse_command, eleven)[0] == "target.features"
+
+
+# 3.3.4 - the signature field holds a JWS compact serialization with detached content
+def test_signature_is_detached_compact_jws() -> None:
+    body = {"openc2": {"response": {"status": 200}}}
+    assert paths_of(parse_message, {"body": body, "signature": "aGVhZGVy.cGF5bG9hZA.c2ln"}) == ["signature"]
+    assert check_message({"body": body, "signature": "eyJhbGciOiJFUzI1NiJ9..c2ln"}) == []
 
 
 # 5.3-2 / 5.4-2 - generated JSON is I-JSON

@@ -189,3 +189,43 @@ def test_results_types() -> None:
     bad = {"status": 200, "results": {"profiles": ["a" * 17], "pairs": {"deny": []}, "versions": []}}
     assert sorted(i.path for i in check_response(bad)) == ["results.pairs.deny", "results.profiles[0]",
                                                            "results.versions"]
+
+
+def test_results_uniqueness_and_non_empty_maps() -> None:
+    from fn_openc2.lib.language import check_message, check_response
+    doc = {"status": 200, "results": {"versions": ["2.0", "1.0", "2.0"], "profiles": ["slpf", "slpf"],
+                                      "pairs": {"deny": ["ipv4_net", "ipv4_net"]}}}
+    assert [i.path for i in check_response(doc)] == ["results.versions[2]", "results.pairs.deny[1]"]
+    assert [i.path for i in check_response({"status": 200, "results": {}})] == ["results"]
+    assert [i.path for i in check_response({"status": 200, "results": {"pairs": {}}})] == ["results.pairs"]
+    body = {"openc2": {"response": {"status": 200}}}
+    assert [i.path for i in check_message({"headers": {}, "body": body})] == ["headers"]
+    assert [i.path for i in check_message({"headers": {"to": []}, "body": body})] == ["headers.to"]
+
+
+def test_rate_limit_number_union_gives_one_issue() -> None:
+    from fn_openc2.lib.language import check_response
+    issues = check_response({"status": 200, "results": {"rate_limit": "10"}})
+    assert [(i.path, i.message) for i in issues] == [
+        ("results.rate_limit", "expected a finite number >= 0, got '10' (string)")]
+    assert [i.path for i in check_response({"status": 200, "results": {"rate_limit": -0.5}})] == ["results.rate_limit"]
+    assert check_response({"status": 200, "results": {"rate_limit": 0.5}}) == []
+
+
+def test_start_stop_duration_and_response_requested() -> None:
+    net = {"ipv4_net": "1.2.3.4"}
+    assert check_command(deny(net, args={"start_time": 5, "duration": 10})) == []
+    assert check_command(deny(net, args={"stop_time": 5, "duration": 10})) == []
+    assert [p for p, _ in issues_of(parse_command, deny(net, args={"start_time": 9, "stop_time": 5}))] == [
+        "args.stop_time"]
+    for value in ("none", "ack", "status", "complete"):
+        assert check_command(deny(net, args={"response_requested": value})) == []
+    assert [p for p, _ in issues_of(parse_command, deny(net, args={"response_requested": "Complete"}))] == [
+        "args.response_requested"]
+
+
+def test_nsid_and_profile_field() -> None:
+    from fn_openc2.lib.language import check_response
+    assert [p for p, _ in issues_of(parse_command, deny({"ipv4_net": "1.2.3.4"}, profile=""))] == ["profile"]
+    assert [i.path for i in check_response({"status": 200, "results": {"profiles": [""]}})] == [
+        "results.profiles[0]"]

@@ -2,6 +2,33 @@
 paths, I-JSON codec, actuator-profile extensions and builders.
 
 Importable without SOAR; see docs/internals.md for the contract.
+
+Adding an actuator profile
+--------------------------
+A profile is data plus plain functions; the core (models, codec, rules,
+builders) never names one. To add one:
+
+1. Write a module (e.g. ``profiles/acme.py``, or anywhere in your own code)
+   with pydantic models for what the profile puts under its nsid: the
+   target Choice (``{"acme": {"door": ...}}``), the args Map
+   (``"args": {"acme": {...}}``) and the results Map. Derive them from
+   ``base.ChoiceModel`` / ``base.NonEmptyModel`` and annotate fields with
+   ``types.Expect`` so errors say what was expected.
+2. Write its cross-field rules as functions ``rule(command_json) ->
+   list[Issue]``; ``profiles.common`` builds the usual ones from tables
+   (``argument_matrix``, ``response_values``, ``required_argument``).
+3. Call ``register_profile(Profile(nsid=..., title=..., pairs={action:
+   (targets, ...)}, target_model=..., args_model=..., results_model=...,
+   rules=(...)))`` at import time; extended targets are written
+   ``"nsid:name"`` in ``pairs``. The shipped ``slpf``, ``pf`` and ``er``
+   are registered this way by ``profiles/__init__.py``.
+
+From then on ``parse_command`` validates ``target.<nsid>``, ``args.<nsid>``
+and ``results.<nsid>`` against those models, checks the action/target pair
+and runs the rules whenever a command names the profile or uses its
+namespace. ``unregister_profile(nsid)`` removes it again.
+tests/language/test_profiles.py (test_a_new_profile_plugs_in_without_core_changes)
+does exactly this with a test-only profile.
 """
 from __future__ import annotations
 

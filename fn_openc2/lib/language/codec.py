@@ -51,21 +51,50 @@ def _reject_constant(name: str) -> Any:
 
 
 class _NumberIssue(ValueError):
-    pass
+    """Raised by the fast number hooks; the slow path then finds where."""
+
+
+class _BadNumber:
+    """Stands in for a number I-JSON cannot carry, so its path can be reported."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _int_message(text: str) -> str:
+    return f"integer {text} is outside the I-JSON range +-(2**53-1) (RFC 7493 section 2.2)"
+
+
+def _float_message(text: str) -> str:
+    return f"number {text} is outside the range of an IEEE 754 double"
 
 
 def _check_int(text: str) -> int:
     value = int(text)
     if len(text) < 16 or -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
         return value
-    raise _NumberIssue(f"integer {text} is outside the I-JSON range +-(2**53-1)")
+    raise _NumberIssue(_int_message(text))
 
 
 def _check_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise _NumberIssue(f"number {text} is outside the range of an IEEE 754 double")
+        raise _NumberIssue(_float_message(text))
     return value
+
+
+def _mark_int(text: str) -> int | _BadNumber:
+    value = int(text)
+    if len(text) < 16 or -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+        return value
+    return _BadNumber(_int_message(text))
+
+
+def _mark_float(text: str) -> float | _BadNumber:
+    value = float(text)
+    return _BadNumber(_float_message(text)) if math.isinf(value) else value
 
 
 _FAST = json.JSONDecoder(
@@ -90,7 +119,7 @@ def loads(data: bytes | bytearray | str) -> Any:
         raise OpenC2ValidationError("json", [Issue("", "a byte order mark is not allowed (RFC 8259 section 8.1)")])
     try:
         doc = _FAST.decode(text)
-    except _Duplicate:
+    except (_Duplicate, _NumberIssue):
         doc = _slow_loads(text)
     except json.JSONDecodeError as exc:
         raise _syntax(exc) from None
@@ -110,14 +139,15 @@ def _syntax(exc: json.JSONDecodeError) -> OpenC2ValidationError:
 
 
 def _slow_loads(text: str) -> Any:
-    """Exact I-JSON checks; reports every duplicate key with its path."""
+    """Exact I-JSON checks, run only when the fast pass tripped: reports every
+    duplicate key and every out-of-range number at its own JSON path."""
     try:
         doc = json.loads(
             text,
             object_pairs_hook=_slow_pairs,
             parse_constant=_reject_constant,
-            parse_int=_check_int,
-            parse_float=_check_float,
+            parse_int=_mark_int,
+            parse_float=_mark_float,
         )
     except json.JSONDecodeError as exc:
         raise _syntax(exc) from None
@@ -130,7 +160,10 @@ def _slow_loads(text: str) -> Any:
 
 
 def _duplicates(node: Any, path: list[PathPart]):
-    if isinstance(node, dict):
+    """Duplicate keys and unrepresentable numbers, in document order."""
+    if isinstance(node, _BadNumber):
+        yield Issue(render_path(path), node.message)
+    elif isinstance(node, dict):
         for key in getattr(node, "duplicates", ()):
             yield Issue(render_path([*path, key]), f"duplicate object key {key!r} (RFC 7493 section 2.3)")
         for key, value in node.items():

@@ -5,6 +5,8 @@ of them at once so an operator can fix a document in one pass.
 """
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Iterable, NamedTuple, Sequence
 
 PathPart = str | int
@@ -30,12 +32,22 @@ class OpenC2ValidationError(ValueError):
         super().__init__(f"invalid OpenC2 {what}: {lines}")
 
 
+def _needs_quotes(key: str) -> bool:
+    return not key or any(ch in key for ch in '.[]"')
+
+
 def render_path(parts: Iterable[PathPart]) -> str:
-    """Render ("target", "features", 2) as ``target.features[2]``."""
+    """Render ("target", "features", 2) as ``target.features[2]``.
+
+    A key that is empty or holds '.', '[', ']' or '"' is written as a JSON
+    string in brackets (``a["x.y"]``), so every path reads back unambiguously.
+    """
     out: list[str] = []
     for part in parts:
         if isinstance(part, int):
             out.append(f"[{part}]")
+        elif _needs_quotes(part):
+            out.append(f"[{json.dumps(part, ensure_ascii=False)}]")
         elif out:
             out.append("." + part)
         else:
@@ -113,13 +125,17 @@ def _position(doc: Any, path: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+_TOKEN = re.compile(r'\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\.?([^.\[]+)')
+
+
 def _split(path: str) -> list[PathPart]:
+    """The parts of a path :func:`render_path` wrote."""
     parts: list[PathPart] = []
-    for chunk in path.replace("[", ".[").split("."):
-        if not chunk:
-            continue
-        if chunk.startswith("[") and chunk.endswith("]") and chunk[1:-1].isdigit():
-            parts.append(int(chunk[1:-1]))
+    for index, quoted, name in _TOKEN.findall(path):
+        if index:
+            parts.append(int(index))
+        elif quoted:
+            parts.append(json.loads(quoted))
         else:
-            parts.append(chunk)
+            parts.append(name)
     return parts

@@ -8,7 +8,7 @@ from pydantic import Field
 from .base import OPEN, ChoiceModel, NonEmptyModel, StrictModel
 from .command import Command
 from .response import Response
-from .types import DateTime, Expect
+from .types import DateTime, Expect, Signature
 
 
 class Event(NonEmptyModel):
@@ -49,7 +49,7 @@ class Message(StrictModel):
 
     headers: Headers = Field(None)
     body: Body
-    signature: str = Field(None)
+    signature: Signature = Field(None)
 
     @property
     def content_kind(self) -> str:

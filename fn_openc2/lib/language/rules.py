@@ -75,7 +75,7 @@ def command_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
             out += _query_features_args(args, (*base, "args"))
     profile_name = doc.get("profile")
     named: Profile | None = None
-    if profile_name is not None and type(profile_name) is str:
+    if type(profile_name) is str and 1 <= len(profile_name) <= 16:  # else the Nsid shape error says it
         named = get_profile(profile_name)
         if named is None:
             if profile_name not in PROFILE_NAMES:
@@ -191,8 +191,8 @@ def response_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
         return []
     path = (*base, "results")
     out: list[Issue] = []
-    out += _unique(results.get("versions"), (*path, "versions"), "version")
-    out += _unique(results.get("profiles"), (*path, "profiles"), "profile")
+    out += _unique(results.get("versions"), (*path, "versions"), "version")  # "Version unique" (LS 3.3.2.2)
+    # profiles is "Nsid 0..*" without "unique" in LS v2.0: a repeated nsid is tolerated
     pairs = results.get("pairs")
     if isinstance(pairs, dict):
         for action, targets in pairs.items():

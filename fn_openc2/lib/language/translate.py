@@ -19,18 +19,56 @@ _UNION_TAGS = frozenset({"int", "float", "str", "bool", "list", "dict", "none"})
 
 
 def issues_from(exc: ValidationError, model: type[BaseModel], prefix: Iterable[PathPart] = ()) -> list[Issue]:
-    """All of a ValidationError's errors as Issues (paths prefixed by ``prefix``)."""
+    """All of a ValidationError's errors as Issues (paths prefixed by ``prefix``).
+
+    A value that fails every member of a union is reported by pydantic once
+    per member, all at one path; those are merged into one Issue that says
+    what was expected overall (the field's Expect text, or the members'
+    expectations joined with "or").
+    """
     base = list(prefix)
-    out: list[Issue] = []
-    seen: set[str] = set()
+    grouped: dict[str, list[tuple[Any, list[PathPart], bool]]] = {}
     for err in exc.errors(include_url=False):
         loc, key_error = _clean(err["loc"])
-        path = render_path([*base, *loc])
-        if path in seen:  # a union reports once per member: the first says enough
-            continue
-        seen.add(path)
-        out.append(Issue(path, _message(err, model, loc, key_error)))
+        grouped.setdefault(render_path([*base, *loc]), []).append((err, loc, key_error))
+    out: list[Issue] = []
+    for path, errs in grouped.items():
+        if len(errs) > 1 or _is_type_error(errs[0][0]):
+            # union members: one whose type matched says more than the ones whose type did not
+            matched = [e for e in errs if not _is_type_error(e[0])]
+            if matched:
+                errs = matched
+            elif any(other.startswith((path + ".", path + "[")) for other in grouped if path):
+                continue  # another member matched the type and reported inside this value
+        if len(errs) == 1:
+            err, loc, key_error = errs[0]
+            out.append(Issue(path, _message(err, model, loc, key_error)))
+        else:
+            out.append(Issue(path, _merged(errs, model)))
     return out
+
+
+def _is_type_error(err: Any) -> bool:
+    """The value was not of the member's JSON type at all (string given, object expected...)."""
+    kind = err["type"]
+    return kind.endswith("_type") or kind == "model_attributes_type"
+
+
+def _merged(errs: list[tuple[Any, list[PathPart], bool]], model: type[BaseModel]) -> str:
+    """One message for several errors at one path (the members of a union)."""
+    err, loc, _ = errs[0]
+    value = err.get("input")
+    expected = _expected(model, loc)
+    if expected is not None:
+        return f"expected {expected}, got {describe(value)}"
+    wanted: list[str] = []
+    for one, one_loc, key_error in errs:
+        text = _message(one, model, one_loc, key_error)
+        text = text.split(", got ", 1)[0]
+        text = text[len("expected "):] if text.startswith("expected ") else text
+        if text not in wanted:
+            wanted.append(text)
+    return f"expected {' or '.join(wanted)}, got {describe(value)}"
 
 
 def _clean(loc: tuple[Any, ...]) -> tuple[list[PathPart], bool]:

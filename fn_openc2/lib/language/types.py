@@ -69,6 +69,12 @@ Version = Annotated[
 CommandId = Annotated[
     str, Field(pattern=r"^\S{0,36}$"), Expect("a Command-ID: 0..36 characters without whitespace")
 ]
+Signature = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$"),
+    Expect("a JWS compact serialization with detached content, '<protected header>..<signature>' "
+           "(LS 3.3.4, RFC 7515 appendix F)"),
+]
 MacAddr = Annotated[
     str,
     Field(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}((:[0-9A-Fa-f]{2}){2})?$"),

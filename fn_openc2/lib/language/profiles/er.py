@@ -1,22 +1,63 @@
-"""Endpoint Response (ER, committee draft): host-level actions on devices,
-files, processes, registry entries, accounts and services."""
+"""Endpoint Response, nsid ``er``.
+
+No committee specification of this profile is published. This follows the
+working draft *OpenC2 Actuator Profile for Endpoint Detection and Response
+Version 1.0* in oasis-tcs/openc2-ap-er (``oc2edr.md``, the revision after
+CSD01 of 02 December 2020 that adds ``scan``, scan_depth, periodic_scan and
+downstream_device), written in the LS v2.0 extension form
+(``{"er": {"account": {...}}}``, ``"args": {"er": {...}}``, ``"profile": "er"``).
+
+From that draft:
+
+- pairs (Table 2.3-1, plus 'scan device' of section 2.3.X and Table 2.3-2):
+  scan device; query features; deny/allow domain_name, file, ipv4_net,
+  ipv6_net (allow also device); contain device, file; start file;
+  stop device, process, er:service; restart device, process; set ipv4_net,
+  ipv6_net, er:registry_entry, er:account; update file; create
+  er:registry_entry; delete file, er:registry_entry, er:service.
+- er:AP-Target: registry_entry (Record: key, type (required), value),
+  account (Map{1..*}: uid, account_name, directory), service (Map{1..*}:
+  name, display_name).
+- er:AP-Args: account_status (enabled/disabled), device_containment
+  (network_isolation/app_restriction/disable_nic), permitted_addresses
+  (Map{1..*} of domain_name / ipv4_net / ipv6_net arrays), scan_depth
+  (shallow/deep), periodic_scan (enabled/disabled), downstream_device
+  (Map{1..*}: devices, device_groups, tenant_id).
+- No er results are defined.
+- Argument placement (Table 2.3-2): device_containment and
+  permitted_addresses only with 'contain device', account_status only with
+  'set er:account', scan_depth and periodic_scan only with 'scan device';
+  the language arguments are those of LS v1.0 (start_time, stop_time,
+  duration, response_requested; not ``comment``).
+- Producer MUSTs checked: 'contain device' carries device_containment,
+  'set er:account' carries account_status, 'set ipv4_net' / 'set ipv6_net'
+  name a single address (no prefix, or /32 resp. /128), permitted_addresses
+  goes with network_isolation.
+- Not enforced: the draft's per-command "MUST populate er:downstream_device"
+  (its own type table makes it conditional on the Producer's intent, which a
+  document does not show) and the 'path' property it asks of registry
+  entries (Registry-Entry defines no such field).
+"""
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 from pydantic import Field
 
-from ..base import ChoiceModel, NonEmptyModel
+from ..base import ChoiceModel, NonEmptyModel, StrictModel
 from ..errors import Issue
+from ..targets import Device
 from ..types import Expect, Hostname, IPv4Net, IPv6Net
-from .common import ext_args
+from .common import V1_ARGS, argument_matrix, command_key, ext_args, required_argument
 from .registry import Profile, register_profile
 
 
-class RegistryEntry(NonEmptyModel):
+class RegistryEntry(StrictModel):
+    """er:Registry-Entry (Record; ``type`` is required)."""
+
     type_name: ClassVar[str] = "er:Registry-Entry"
     key: str = Field(None)
-    type: str = Field(None)
+    type: str
     value: str = Field(None)
 
 
@@ -49,64 +90,87 @@ class PermittedAddresses(NonEmptyModel):
     ipv6_net: Annotated[list[IPv6Net], Field(min_length=1), Expect("a non-empty array of IPv6 ranges")] = Field(None)
 
 
+class DownstreamDevice(NonEmptyModel):
+    """The endpoints (or groups, or tenant) a command is meant for."""
+
+    type_name: ClassVar[str] = "er:Downstream-Device"
+    devices: Annotated[list[Device], Field(min_length=1), Expect("a non-empty array of Device")] = Field(None)
+    device_groups: Annotated[list[str], Field(min_length=1), Expect("a non-empty array of group names")] = Field(None)
+    tenant_id: str = Field(None)
+
+
+Enabled = Annotated[Literal["enabled", "disabled"], Expect("one of enabled, disabled")]
+
+
 class ErArgs(NonEmptyModel):
     type_name: ClassVar[str] = "er:AP-Args"
-    account_status: Annotated[Literal["enabled", "disabled"], Expect("one of enabled, disabled")] = Field(None)
+    account_status: Enabled = Field(None)
     device_containment: Annotated[
         Literal["network_isolation", "app_restriction", "disable_nic"],
         Expect("one of network_isolation, app_restriction, disable_nic"),
     ] = Field(None)
     permitted_addresses: PermittedAddresses = Field(None)
-    subdirectory: str = Field(None)
-    name_only: bool = Field(None)
+    scan_depth: Annotated[Literal["shallow", "deep"], Expect("one of shallow, deep")] = Field(None)
+    periodic_scan: Enabled = Field(None)
+    downstream_device: DownstreamDevice = Field(None)
 
 
-def _target_key(command: Mapping[str, Any]) -> str | None:
-    target = command.get("target")
-    if isinstance(target, dict) and len(target) == 1:
-        key, value = next(iter(target.items()))
-        if key == "er" and isinstance(value, dict) and len(value) == 1:
-            return f"er:{next(iter(value))}"
-        return key
-    return None
-
-
-def containment_args(command: Mapping[str, Any]) -> list[Issue]:
-    """device_containment / permitted_addresses belong to 'contain device'."""
+def permitted_needs_isolation(command: Mapping[str, Any]) -> list[Issue]:
+    """permitted_addresses only makes sense with network_isolation."""
     er = ext_args(command, "er")
-    out = []
-    for key in ("device_containment", "permitted_addresses"):
-        if key in er and (command.get("action"), _target_key(command)) != ("contain", "device"):
-            out.append(Issue(f"args.er.{key}", f"{key} is only valid with 'contain device'"))
     if "permitted_addresses" in er and er.get("device_containment", "network_isolation") != "network_isolation":
-        out.append(Issue("args.er.permitted_addresses", "permitted_addresses needs device_containment 'network_isolation'"))
-    return out
-
-
-def account_status_args(command: Mapping[str, Any]) -> list[Issue]:
-    """account_status belongs to 'set er:account'."""
-    if "account_status" in ext_args(command, "er") and (command.get("action"), _target_key(command)) != ("set", "er:account"):
-        return [Issue("args.er.account_status", "account_status is only valid with 'set er:account'")]
+        return [Issue("args.er.permitted_addresses",
+                      "permitted_addresses needs device_containment 'network_isolation'")]
     return []
 
 
+def set_single_address(command: Mapping[str, Any]) -> list[Issue]:
+    """'set ipv4_net' / 'set ipv6_net' set one address: no prefix, or the full-length one."""
+    action, target = command_key(command)
+    full = {"ipv4_net": "32", "ipv6_net": "128"}.get(str(target))
+    if action != "set" or full is None:
+        return []
+    value = command["target"][target]
+    if type(value) is str and "/" in value and value.rpartition("/")[2] != full:
+        return [Issue(f"target.{target}", f"profile 'er': 'set {target}' takes a single address "
+                                          f"(no prefix, or /{full}), got {value!r}")]
+    return []
+
+
+_V1 = (V1_ARGS, ("downstream_device",))
+
 ER = register_profile(Profile(
     nsid="er",
-    title="Endpoint Response",
+    title="Endpoint Response (working draft after CSD01)",
     pairs={
-        "query": ("features", "device", "file", "process", "er:registry_entry", "er:account", "er:service"),
-        "deny": ("file", "ipv4_net", "ipv6_net", "domain_name"),
+        "scan": ("device",),
+        "query": ("features",),
+        "deny": ("domain_name", "file", "ipv4_net", "ipv6_net"),
         "contain": ("device", "file"),
-        "allow": ("device", "file", "ipv4_net", "ipv6_net", "domain_name"),
-        "start": ("file", "process", "er:service"),
+        "allow": ("domain_name", "device", "file", "ipv4_net", "ipv6_net"),
+        "start": ("file",),
         "stop": ("device", "process", "er:service"),
-        "restart": ("device", "process", "er:service"),
-        "set": ("er:registry_entry", "er:account"),
-        "update": ("device", "file"),
+        "restart": ("device", "process"),
+        "set": ("ipv4_net", "ipv6_net", "er:registry_entry", "er:account"),
+        "update": ("file",),
         "create": ("er:registry_entry",),
-        "delete": ("file", "process", "er:registry_entry", "er:service"),
+        "delete": ("file", "er:registry_entry", "er:service"),
     },
     target_model=ErTarget,
     args_model=ErArgs,
-    rules=(containment_args, account_status_args),
+    rules=(
+        argument_matrix("er", {
+            **{action: _V1 for action in ("query", "deny", "contain", "allow", "start", "stop", "restart", "set",
+                                          "update", "create", "delete", "scan")},
+            "scan device": (V1_ARGS, ("downstream_device", "scan_depth", "periodic_scan")),
+            "contain device": (V1_ARGS, ("downstream_device", "device_containment", "permitted_addresses")),
+            "set er:account": (V1_ARGS, ("downstream_device", "account_status")),
+        }, defined=ErArgs.model_fields),
+        required_argument("er", ("contain device",), "device_containment",
+                          "the Producer MUST say how to contain the device"),
+        required_argument("er", ("set er:account",), "account_status",
+                          "the Producer MUST say whether to enable or disable the account"),
+        permitted_needs_isolation,
+        set_single_address,
+    ),
 ))

@@ -1,35 +1,90 @@
-"""Packet Filtering (PF, committee draft): SLPF plus advanced connections,
-logging, descriptions, stateful rules and priorities."""
+"""Packet Filtering, nsid ``pf``.
+
+Follows *OpenC2 Actuator Profile for Packet Filtering Version 1.0*,
+Committee Specification Draft 02, 08 August 2024 (oasis-tcs/openc2-ap-pf,
+``ap-pf-v1.0.md``), written in the LS v2.0 extension form
+(``{"pf": {"rule_number": 7}}``, ``"args": {"pf": {...}}``, ``"profile": "pf"``).
+
+From CSD02:
+
+- pairs (Table 2.3-1): allow/deny ipv4_connection, ipv6_connection,
+  ipv4_net, ipv6_net, domain_name, pf:advanced_connection; query features
+  and pf:rule_number; delete pf:rule_number; update file.
+- pf:PF-Target: rule_number (Rule-ID, Integer{0..*}) and the
+  Advanced-Connection record (src_addr, src_port, dst_addr, dst_port,
+  protocol, network, application). The document is inconsistent about its
+  name: Table 2.1.2-2 says ``adv_connection``, the command matrix, the
+  conformance clauses and example E.1.5 say ``advanced_connection``; the
+  latter is used here. src_addr/dst_addr (Adv-Addr) are an IPv4 range, an
+  IPv6 range or a network tag: the example writes them as a bare string
+  (``"src_addr": "webservers"``), the table as a Choice of v4addr / v6addr /
+  net_tag; both spellings are accepted.
+- pf:PF-Args: drop_process, persistent, direction (both/ingress/egress,
+  default ingress), insert_rule (Rule-ID), logged, description, stateful,
+  priority (Integer{0..*}).
+- pf:PF-Results: rule_number.
+- Command Arguments Matrix (Table 2.3-2): allow/deny take
+  response_requested, start_time, stop_time, duration, persistent,
+  direction, insert_rule, logged, stateful, priority (deny also
+  drop_process); query features, query pf:rule_number, delete
+  pf:rule_number and update file take response_requested only.
+  ``description`` is defined in PF-Args but missing from the matrix; it is
+  accepted with allow/deny, where a rule exists to describe.
+- insert_rule needs response_requested 'complete'; update file allows
+  complete/ack/none and needs the file's name (2.3.5.1).
+"""
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, Field
 
 from .. import semantic
 from ..base import ChoiceModel, NonEmptyModel
-from ..types import Expect, L4Protocol, Port
+from ..constants import MAX_SAFE_INT
+from ..types import Expect, IPv4Net, IPv6Net, L4Protocol, Port
+from .common import V1_ARGS, argument_matrix, file_needs_name, response_values
 from .registry import Profile, register_profile
-from .slpf import filter_rules
+from .slpf import insert_rule_needs_complete
+
+RuleId = Annotated[int, Field(ge=0, le=MAX_SAFE_INT), Expect("a rule number (integer >= 0)")]
+Priority = Annotated[int, Field(ge=0, le=MAX_SAFE_INT), Expect("a priority (integer >= 0)")]
 
 
-def _ip_net(value: str) -> str:
-    if ":" in value:
+def _address_or_tag(value: str) -> str:
+    """An IPv4 range, an IPv6 range, or (anything else non-empty) a network tag."""
+    if not value:
+        raise ValueError("expected an IPv4 range, an IPv6 range or a network tag, got ''")
+    head = value.partition("/")[0]
+    if ":" in head:
         return semantic.check_ipv6_net(value)
-    return semantic.check_ipv4_net(value)
+    if head.replace(".", "").isdigit() and head.count(".") == 3:
+        return semantic.check_ipv4_net(value)
+    return value
 
 
-IpNet = Annotated[str, AfterValidator(_ip_net), Expect("an IPv4 or IPv6 address range")]
-RuleId = Annotated[int, Expect("a rule number (integer)")]
+class AdvAddrChoice(ChoiceModel):
+    """pf:Adv-Addr in its Choice form."""
+
+    type_name: ClassVar[str] = "pf:Adv-Addr"
+    v4addr: IPv4Net = Field(None)
+    v6addr: IPv6Net = Field(None)
+    net_tag: Annotated[str, Field(min_length=1), Expect("a network tag")] = Field(None)
+
+
+AdvAddr = Annotated[
+    Union[Annotated[str, AfterValidator(_address_or_tag)], AdvAddrChoice],
+    Expect("an IPv4 range, an IPv6 range or a network tag (a string, or one of v4addr, v6addr, net_tag)"),
+]
 
 
 class AdvancedConnection(NonEmptyModel):
-    """pf:Advanced-Connection; IPv4 or IPv6 ranges plus network/application names."""
+    """pf:Advanced-Connection, the seven-tuple of an application-aware rule."""
 
     type_name: ClassVar[str] = "pf:Advanced-Connection"
-    src_addr: IpNet = Field(None)
+    src_addr: AdvAddr = Field(None)
     src_port: Port = Field(None)
-    dst_addr: IpNet = Field(None)
+    dst_addr: AdvAddr = Field(None)
     dst_port: Port = Field(None)
     protocol: L4Protocol = Field(None)
     network: str = Field(None)
@@ -37,13 +92,13 @@ class AdvancedConnection(NonEmptyModel):
 
 
 class PfTarget(ChoiceModel):
-    type_name: ClassVar[str] = "pf:AP-Target"
+    type_name: ClassVar[str] = "pf:PF-Target"
     rule_number: RuleId = Field(None)
     advanced_connection: AdvancedConnection = Field(None)
 
 
 class PfArgs(NonEmptyModel):
-    type_name: ClassVar[str] = "pf:AP-Args"
+    type_name: ClassVar[str] = "pf:PF-Args"
     drop_process: Annotated[Literal["none", "reject", "false_ack"], Expect("one of none, reject, false_ack")] = Field(None)
     persistent: bool = Field(None)
     direction: Annotated[Literal["both", "ingress", "egress"], Expect("one of both, ingress, egress")] = Field(None)
@@ -51,22 +106,25 @@ class PfArgs(NonEmptyModel):
     logged: bool = Field(None)
     description: str = Field(None)
     stateful: bool = Field(None)
-    priority: Annotated[int, Expect("an integer priority")] = Field(None)
+    priority: Priority = Field(None)
 
 
 class PfResults(NonEmptyModel):
-    type_name: ClassVar[str] = "pf:AP-Results"
+    type_name: ClassVar[str] = "pf:PF-Results"
     rule_number: RuleId = Field(None)
 
 
-_FILTER = ("ipv4_connection", "ipv6_connection", "ipv4_net", "ipv6_net", "domain_name", "pf:advanced_connection")
+_FILTER_TARGETS = ("ipv4_connection", "ipv6_connection", "ipv4_net", "ipv6_net", "domain_name",
+                   "pf:advanced_connection")
+_FILTER_ARGS = ("persistent", "direction", "insert_rule", "logged", "description", "stateful", "priority")
+_ONLY_RESPONSE = (("response_requested",), ())
 
 PF = register_profile(Profile(
     nsid="pf",
-    title="Packet Filtering",
+    title="Packet Filtering (PF v1.0 CSD02)",
     pairs={
-        "allow": _FILTER,
-        "deny": _FILTER,
+        "allow": _FILTER_TARGETS,
+        "deny": _FILTER_TARGETS,
         "query": ("features", "pf:rule_number"),
         "delete": ("pf:rule_number",),
         "update": ("file",),
@@ -74,5 +132,16 @@ PF = register_profile(Profile(
     target_model=PfTarget,
     args_model=PfArgs,
     results_model=PfResults,
-    rules=filter_rules("pf"),
+    rules=(
+        argument_matrix("pf", {
+            "allow": (V1_ARGS, _FILTER_ARGS),
+            "deny": (V1_ARGS, (*_FILTER_ARGS, "drop_process")),
+            "query": _ONLY_RESPONSE,
+            "delete": _ONLY_RESPONSE,
+            "update": _ONLY_RESPONSE,
+        }, defined=PfArgs.model_fields),
+        insert_rule_needs_complete("pf"),
+        response_values("pf", ("update file",), ("complete", "ack", "none")),
+        file_needs_name("pf"),
+    ),
 ))
