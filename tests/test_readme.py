@@ -1,0 +1,32 @@
+"""The README's promises: its test command is what CI runs, and its
+app.config tables list exactly the keys the registry accepts."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    setup_block = README.split("## Setup: two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in setup_block.strip().splitlines()]
+    assert commands == ["./dev.sh demo", "./dev.sh test"]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    run_lines = [line.strip() for line in ci.splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert run_lines[-1] == "exec ./dev.sh test"
+
+
+def test_config_tables_are_generated_from_the_registry_keys():
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "make_config_doc.py"), "--check"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_config_key_is_in_the_readme():
+    from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", README, flags=re.M))
+    assert set(CONFIG_KEYS_PRODUCER) | set(CONFIG_KEYS_CONSUMER) <= documented
