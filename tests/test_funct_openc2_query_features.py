@@ -1,39 +1,110 @@
 # -*- coding: utf-8 -*-
-# Generated with resilient-sdk v51.0.9.1, then reduced to what round 1 can test honestly.
-"""Function 'openc2_query_features': the package defines it, and the component reads exactly its inputs.
-
-The calls through circuits_app against a local consumer come with the
-component logic (round 2).
-"""
+# Generated with resilient-sdk v51.0.9.1, then written against a real consumer.
+"""Function 'openc2_query_features' in the real resilient-circuits runtime: the
+reference consumer answers over HTTPS with mutual TLS and the openc2_consumers
+table is refreshed (one row per consumer, updated rather than duplicated)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from resilient_circuits.util import get_function_definition
 
 import fn_openc2.util.customize as customize
-
 from fn_openc2.components import funct_openc2_query_features as component
+from tests.soar import harness
+from tests.soar.harness import INCIDENT_ID, call
 
 PACKAGE_NAME = "fn_openc2"
 FUNCTION_NAME = "openc2_query_features"
+COLUMNS = {"consumer", "reachable", "versions", "profiles", "pairs", "rate_limit", "queried_at"}
+
+config_data = ""            # written by the fw fixture before circuits_app starts
+resilient_mock = harness.RESILIENT_MOCK
 
 
-class TestOpenc2QueryFeatures:
-    """Definition tests for openc2_query_features."""
+@pytest.fixture(scope="module", autouse=True)
+def fw(request, pki, consumer_signing_key):
+    yield from harness.module_setup(request, pki, consumer_signing_key)
 
+
+@pytest.fixture
+def soar():
+    return harness.seed_incident()
+
+
+class TestDefinition:
     def test_function_definition(self) -> None:
-        """customization_data defines the function on the fn_openc2 destination."""
         func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
         assert func is not None
         assert func["destination_handle"] == "fn_openc2"
 
     def test_component_reads_the_exported_inputs(self) -> None:
-        """The component's INPUTS are the function's inputs in the export, no more, no less."""
         func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
         export = json.loads((Path(customize.__file__).parent / customize.RES_FILE).read_text(encoding="utf-8"))
         names = {field["uuid"]: field["name"] for field in export["fields"]}
-        exported = {names[item["content"]] for item in func["view_items"]}
-        assert set(component.INPUTS) == exported
-        assert set(component.REQUIRED) <= exported
+        assert set(component.INPUTS) == {names[item["content"]] for item in func["view_items"]}
+
+    def test_row_columns_match_the_export(self) -> None:
+        export = json.loads((Path(customize.__file__).parent / customize.RES_FILE).read_text(encoding="utf-8"))
+        table = next(t for t in export["types"] if t["type_name"] == "openc2_consumers")
+        assert set(table["fields"]) == COLUMNS
+
+
+class TestQueryFeatures:
+
+    def test_query_one_consumer_then_refresh(self, circuits_app, soar, fw):
+        before = fw.request_count
+        result = call(circuits_app, FUNCTION_NAME, {"incident_id": INCIDENT_ID, "openc2_consumers": "fw1"})
+        assert result["success"] is True, result["reason"]
+        assert fw.request_count == before + 1
+        (cmd,) = result["content"]["commands"]
+        assert cmd["command"] == {"action": "query",
+                                  "target": {"features": ["versions", "profiles", "pairs", "rate_limit"]}}
+        pairs = fw.actuator.pairs
+
+        (row,) = soar.rows(INCIDENT_ID, "openc2_consumers")
+        assert set(row) == COLUMNS
+        assert row["consumer"] == "fw1"
+        assert row["reachable"] == "yes"
+        assert row["versions"] == "2.0"
+        assert row["profiles"] == "slpf, er"
+        assert row["pairs"] == "\n".join(f"{a}: {', '.join(t)}" for a, t in pairs.items())
+        assert row["rate_limit"] is None            # this consumer has no rate limit
+        assert row["queried_at"].endswith("Z")
+        (entry,) = result["content"]["consumers"]
+        assert entry["consumer"] == "fw1" and entry["status"] == 200 and entry["error"] is None
+        (note,) = soar.notes(INCIDENT_ID)
+        assert "OpenC2 query features " in note and "<b>fw1 (responder fw1@example.com)</b>: OK" in note
+        assert soar.rows(INCIDENT_ID, "openc2_commands") == []     # the table is for actions taken
+
+        # asked again: the row is updated in place, not duplicated
+        ids = soar.row_ids(INCIDENT_ID, "openc2_consumers")
+        again = call(circuits_app, FUNCTION_NAME, {"incident_id": INCIDENT_ID, "openc2_consumers": "fw1",
+                                                   "openc2_features": "versions"})
+        assert again["success"] is True
+        assert soar.row_ids(INCIDENT_ID, "openc2_consumers") == ids
+        (row,) = soar.rows(INCIDENT_ID, "openc2_consumers")
+        assert row["versions"] == "2.0" and row["pairs"] is None and row["profiles"] is None
+        assert again["content"]["writeback"]["rows_updated"] == 1
+
+    def test_query_all_includes_the_one_that_is_down(self, circuits_app, soar, fw):
+        result = call(circuits_app, FUNCTION_NAME, {"incident_id": INCIDENT_ID})
+        assert result["success"] is False
+        rows = {r["consumer"]: r for r in soar.rows(INCIDENT_ID, "openc2_consumers")}
+        assert set(rows) == {"fw1", "down"}
+        assert rows["fw1"]["reachable"] == "yes"
+        assert rows["down"]["reachable"].startswith("no: ")
+        assert rows["down"]["versions"] is None
+        assert result["reason"].startswith("down: ")
+
+    def test_unknown_feature_is_rejected(self, circuits_app, soar, fw):
+        before = fw.request_count
+        result = call(circuits_app, FUNCTION_NAME, {"incident_id": INCIDENT_ID, "openc2_features": "colour"})
+        assert result["success"] is False
+        assert result["content"]["error"]["field"] == "openc2_features"
+        (note,) = soar.notes(INCIDENT_ID)
+        assert "OpenC2 query features — input rejected" in note and "unknown feature &#x27;colour&#x27;" in note
+        assert soar.rows(INCIDENT_ID, "openc2_consumers") == []
+        assert fw.request_count == before

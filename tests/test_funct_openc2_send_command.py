@@ -1,39 +1,236 @@
 # -*- coding: utf-8 -*-
-# Generated with resilient-sdk v51.0.9.1, then reduced to what round 1 can test honestly.
-"""Function 'openc2_send_command': the package defines it, and the component reads exactly its inputs.
-
-The calls through circuits_app against a local consumer come with the
-component logic (round 2).
-"""
+# Generated with resilient-sdk v51.0.9.1, then written against a real consumer.
+"""Function 'openc2_send_command' in the real resilient-circuits runtime, against
+the reference consumer over HTTPS with mutual TLS; the offline SOAR records
+notes and rows (see tests/soar/harness.py)."""
 from __future__ import annotations
 
+import hashlib
+import html
 import json
+import re
+import time
 from pathlib import Path
 
+import pytest
 from resilient_circuits.util import get_function_definition
 
 import fn_openc2.util.customize as customize
-
 from fn_openc2.components import funct_openc2_send_command as component
+from tests.soar import harness
+from tests.soar.harness import INCIDENT_ID, call
 
 PACKAGE_NAME = "fn_openc2"
 FUNCTION_NAME = "openc2_send_command"
+COLUMNS = {"time", "consumer", "responder", "action", "target", "profile", "args", "command_id", "request_id",
+           "status", "status_text", "results", "signature", "expires", "error"}
+
+config_data = ""            # written by the fw fixture before circuits_app starts
+resilient_mock = harness.RESILIENT_MOCK
 
 
-class TestOpenc2SendCommand:
-    """Definition tests for openc2_send_command."""
+@pytest.fixture(scope="module", autouse=True)
+def fw(request, pki, consumer_signing_key):
+    yield from harness.module_setup(request, pki, consumer_signing_key)
 
+
+@pytest.fixture
+def soar():
+    return harness.seed_incident()
+
+
+def deny_inputs(**extra):
+    inputs = {"incident_id": INCIDENT_ID, "openc2_action": "deny", "openc2_artifact_type": "IP Address",
+              "openc2_artifact_value": "203.0.113.7", "openc2_consumers": "fw1", "openc2_profile": "slpf",
+              "openc2_duration": "1h", "openc2_comment": "phish <b>source</b>", "openc2_write_back": True}
+    inputs.update(extra)
+    return inputs
+
+
+class TestDefinition:
     def test_function_definition(self) -> None:
-        """customization_data defines the function on the fn_openc2 destination."""
         func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
         assert func is not None
         assert func["destination_handle"] == "fn_openc2"
 
     def test_component_reads_the_exported_inputs(self) -> None:
-        """The component's INPUTS are the function's inputs in the export, no more, no less."""
         func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
         export = json.loads((Path(customize.__file__).parent / customize.RES_FILE).read_text(encoding="utf-8"))
         names = {field["uuid"]: field["name"] for field in export["fields"]}
-        exported = {names[item["content"]] for item in func["view_items"]}
-        assert set(component.INPUTS) == exported
-        assert set(component.REQUIRED) <= exported
+        assert set(component.INPUTS) == {names[item["content"]] for item in func["view_items"]}
+
+    def test_row_columns_match_the_export(self) -> None:
+        export = json.loads((Path(customize.__file__).parent / customize.RES_FILE).read_text(encoding="utf-8"))
+        table = next(t for t in export["types"] if t["type_name"] == "openc2_commands")
+        assert set(table["fields"]) == COLUMNS
+
+
+class TestSendCommand:
+
+    def test_deny_ip_artifact(self, circuits_app, soar, fw):
+        before = fw.request_count
+        started = int(time.time() * 1000)
+        result = call(circuits_app, FUNCTION_NAME, deny_inputs())
+        finished = int(time.time() * 1000)
+
+        assert result["success"] is True, result["reason"]
+        content = result["content"]
+        (cmd,) = content["commands"]
+        command = cmd["command"]
+        assert command["action"] == "deny"
+        assert command["target"] == {"ipv4_net": "203.0.113.7"}
+        assert command["profile"] == "slpf"
+        assert command["args"] == {"duration": 3_600_000}
+        assert re.fullmatch(rf"soar-{INCIDENT_ID}-[0-9a-f]{{12}}", command["command_id"])
+        (answer,) = cmd["answers"]
+        assert answer["status"] == 200 and answer["signature"] == "verified" and answer["succeeded"] is True
+        assert content["summary"] == {"commands": 1, "sent": 1, "refused": 0, "answers": 1, "answers_ok": 1,
+                                      "success": True, "failures": []}
+        assert fw.request_count == before + 1
+
+        # the consumer now enforces the rule, created by this command
+        rules = [r for r in fw.rules() if r["command_id"] == command["command_id"]]
+        assert len(rules) == 1
+        assert rules[0]["target"] == {"ipv4_net": "203.0.113.7/32"}
+        assert rules[0]["action"] == "deny"
+        rule_number = rules[0]["rule_number"]
+
+        (note,) = soar.notes(INCIDENT_ID)
+        header = f"OpenC2 deny ipv4_net 203.0.113.7 — request {cmd['request_id']}"
+        assert note.startswith(f"<p><b>{html.escape(header)}</b></p>")
+        assert "<p>Comment: phish &lt;b&gt;source&lt;/b&gt;</p>" in note
+        assert "<p>Sent to fw1: 1 of 1 answers OK.</p>" in note
+        assert f"<pre>{html.escape(json.dumps(command, indent=2))}</pre>" in note
+        assert ("<li><b>fw1 (responder fw1@example.com)</b>: OK; status 200 OK; signature verified (ES256); "
+                f"request id {answer['request_id']}<br>Results:") in note
+        assert f"request id {answer['request_id']}" in note
+        assert f"&quot;rule_number&quot;: {rule_number}" in note
+
+        (row,) = soar.rows(INCIDENT_ID, "openc2_commands")
+        assert set(row) == COLUMNS
+        assert started <= row["time"] <= finished
+        assert row["consumer"] == "fw1"
+        assert row["responder"] == "fw1@example.com"
+        assert row["action"] == "deny"
+        assert row["target"] == '{"ipv4_net": "203.0.113.7"}'
+        assert row["profile"] == "slpf"
+        assert row["args"] == '{"duration": 3600000}'
+        assert row["command_id"] == command["command_id"]
+        assert row["request_id"] == answer["request_id"] == cmd["request_id"]
+        assert row["status"] == 200
+        assert row["status_text"] is None
+        assert row["results"] == json.dumps({"slpf": {"rule_number": rule_number}})
+        assert row["signature"] == "verified"
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["time"] / 1000 + 3600))
+        assert row["expires"] == expires or abs(_epoch(row["expires"]) - _epoch(expires)) <= 1
+        assert row["error"] is None
+        assert soar.unhandled_requests() == []
+
+    def test_several_values_make_several_commands(self, circuits_app, soar, fw):
+        result = call(circuits_app, FUNCTION_NAME, deny_inputs(
+            openc2_artifact_value="203.0.113.8\n\n2001:db8::7\n", openc2_duration="90s"))
+        assert result["success"] is True, result["reason"]
+        targets = [c["command"]["target"] for c in result["content"]["commands"]]
+        assert targets == [{"ipv4_net": "203.0.113.8"}, {"ipv6_net": "2001:db8::7"}]
+        assert len(soar.notes(INCIDENT_ID)) == 2
+        rows = soar.rows(INCIDENT_ID, "openc2_commands")
+        assert [r["target"] for r in rows] == ['{"ipv4_net": "203.0.113.8"}', '{"ipv6_net": "2001:db8::7"}']
+        assert all(r["args"] == '{"duration": 90000}' for r in rows)
+
+    def test_attachment_becomes_artifact_hashes(self, circuits_app, soar, fw):
+        result = call(circuits_app, FUNCTION_NAME, {
+            "incident_id": INCIDENT_ID, "openc2_action": "deny", "openc2_attachment_id": 21,
+            "openc2_consumers": "fw1"})
+        (cmd,) = result["content"]["commands"]
+        digest = hashlib.sha256(b"MZ evil bytes\n").hexdigest().upper()
+        assert cmd["command"]["target"]["artifact"]["hashes"]["sha256"] == digest
+        assert cmd["source"] == "attachment dropper.exe"
+        assert cmd["command"]["target"]["artifact"]["media_type"] == "application/x-msdos-program"
+        (answer,) = cmd["answers"]              # sent, and the reference firewall honestly cannot do it
+        assert answer["status"] == 501
+        assert result["success"] is False
+        assert result["reason"] == f"fw1 (fw1@example.com): status 501 {answer['status_text']}"
+        (row,) = soar.rows(INCIDENT_ID, "openc2_commands")
+        assert row["status"] == 501 and row["status_text"] == answer["status_text"]
+
+    def test_write_back_off_leaves_the_incident_alone(self, circuits_app, soar, fw):
+        result = call(circuits_app, FUNCTION_NAME, deny_inputs(openc2_write_back=False,
+                                                               openc2_artifact_value="203.0.113.9"))
+        assert result["success"] is True
+        assert result["content"]["writeback"]["enabled"] is False
+        assert soar.notes(INCIDENT_ID) == []
+        assert soar.rows(INCIDENT_ID, "openc2_commands") == []
+
+    def test_expert_command_json(self, circuits_app, soar, fw):
+        doc = {"action": "deny", "target": {"ipv4_connection": {"dst_addr": "203.0.113.10", "protocol": "tcp",
+                                                                  "dst_port": 443}},
+               "args": {"stop_time": int(time.time() * 1000) + 600_000}, "profile": "slpf"}
+        result = call(circuits_app, FUNCTION_NAME, {"incident_id": INCIDENT_ID,
+                                                    "openc2_command_json": json.dumps(doc),
+                                                    "openc2_consumers": "default"})
+        assert result["success"] is True, result["reason"]
+        (row,) = soar.rows(INCIDENT_ID, "openc2_commands")
+        assert row["expires"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(doc["args"]["stop_time"] / 1000))
+        assert json.loads(row["target"]) == doc["target"]
+
+
+class TestRefusals:
+    """Each bad input: a note saying why, no row, nothing reaches the consumer."""
+
+    @pytest.mark.parametrize("extra, words", [
+        ({"openc2_artifact_type": "Password"}, ["artifact type &#x27;Password&#x27; has no OpenC2 target"]),
+        ({"openc2_artifact_value": "203.0.113.300"}, ["&#x27;203.0.113.300&#x27; is not an IPv4 or IPv6 address"]),
+        ({"openc2_consumers": "fw9"}, ["openc2_consumers: unknown consumer &#x27;fw9&#x27;", "known: down, fw1"]),
+        ({"openc2_duration": "soon"}, ["openc2_duration: &#x27;soon&#x27; is not a duration"]),
+        ({"openc2_profile_args": '{"drop_process": }'},
+         ["openc2_profile_args: not valid JSON: Expecting value at line 1 column 18 (character 17)"]),
+        ({"openc2_artifact_value": "203.0.113.11\nnot-an-ip"},
+         ["value 2 (not-an-ip)"]),
+    ], ids=["artifact-type", "malformed-value", "unknown-consumer", "duration", "bad-json", "one-of-two-bad"])
+    def test_bad_input(self, circuits_app, soar, fw, extra, words):
+        before = fw.request_count
+        result = call(circuits_app, FUNCTION_NAME, deny_inputs(**extra))
+        assert result["success"] is False
+        assert result["content"]["commands"] == []
+        assert result["content"]["error"]["kind"] == "input"
+        (note,) = soar.notes(INCIDENT_ID)
+        assert note.startswith("<p><b>OpenC2 deny — input rejected</b></p><p>Nothing was sent.")
+        for word in words:
+            assert word in note
+        assert html.unescape(words[0]).split(" (")[0] in result["reason"]
+        assert soar.rows(INCIDENT_ID, "openc2_commands") == []
+        assert fw.request_count == before
+
+    @pytest.mark.parametrize("value, why", [("127.0.0.1", "loopback"), ("198.51.100.20", harness.PROTECTED_NET)])
+    def test_protected_address_is_refused(self, circuits_app, soar, fw, value, why):
+        before = fw.request_count
+        result = call(circuits_app, FUNCTION_NAME, deny_inputs(openc2_artifact_value=value))
+        assert result["success"] is False
+        (cmd,) = result["content"]["commands"]
+        assert cmd["refused"] and why in cmd["refused"]
+        assert cmd["answers"] == []
+        (note,) = soar.notes(INCIDENT_ID)
+        assert f"OpenC2 deny ipv4_net {value} — request {cmd['request_id']}" in note
+        assert f"<b>Refused, nothing was sent:</b> {html.escape(cmd['refused'])}" in note
+        assert soar.rows(INCIDENT_ID, "openc2_commands") == []
+        assert fw.request_count == before
+
+    def test_consumer_down(self, circuits_app, soar, fw):
+        result = call(circuits_app, FUNCTION_NAME, deny_inputs(openc2_consumers="down",
+                                                               openc2_artifact_value="203.0.113.12"))
+        assert result["success"] is False
+        (cmd,) = result["content"]["commands"]
+        (answer,) = cmd["answers"]
+        assert answer["error"] and answer["status"] is None
+        assert result["reason"] == f"down: {answer['error']}"
+        (note,) = soar.notes(INCIDENT_ID)
+        assert "<b>down</b>: FAILED" in note
+        assert f"Error: {html.escape(answer['error'])}" in note
+        (row,) = soar.rows(INCIDENT_ID, "openc2_commands")
+        assert row["consumer"] == "down" and row["status"] is None and row["responder"] is None
+        assert row["error"] == answer["error"]
+        assert row["signature"] == "unsigned"
+
+
+def _epoch(text: str) -> float:
+    return time.mktime(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))

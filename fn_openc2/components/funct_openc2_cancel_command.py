@@ -27,13 +27,20 @@ class FunctionComponent(AppFunctionComponent):
 
     @app_function(FN_NAME)
     def _app_function(self, fn_inputs: Any):
-        """Validate the inputs, hand them to the lib, return its results dict."""
+        """Validate the inputs, hand them to the lib, return its results dict.
+
+        success is False when anything stopped the command (bad input, a
+        refusal) or any targeted consumer failed; reason lists each failure.
+        """
         validate_fields(list(REQUIRED), fn_inputs)
         inputs = {name: getattr(fn_inputs, name, None) for name in INPUTS}
         yield self.status_message(f"Starting '{FN_NAME}'")
 
         from fn_openc2.lib.soar.runner import cancel_command
 
-        results = cancel_command(self.opts, inputs, rest_client=self.rest_client, log=self.LOG)
-        yield self.status_message(f"Finished '{FN_NAME}'")
-        yield FunctionResult(results)
+        results = cancel_command(self.opts, inputs, rest_client=self.rest_client(), log=self.LOG)
+        summary = results["summary"]
+        yield self.status_message(f"Finished '{FN_NAME}': {summary['answers_ok']} of "
+                                  f"{summary['answers']} answers OK, {summary['refused']} refused")
+        yield FunctionResult(results, success=summary["success"],
+                             reason="; ".join(summary["failures"]) or None)

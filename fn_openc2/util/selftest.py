@@ -16,20 +16,11 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fn_openc2.lib.soar.producers import app_sections
+
 log = logging.getLogger(__name__)
 
-SECTION = "fn_openc2"
-CONSUMER_PREFIX = "fn_openc2:"
-
 ProducerFactory = Callable[[Any], Any]  # registry -> object with query_features(consumers)
-
-
-def app_sections(opts: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """The app.config sections the registry reads, as plain {section: {key: str}}."""
-    wanted = (SECTION, "integrations")
-    return {name: {k: "" if v is None else str(v) for k, v in dict(section).items()}
-            for name, section in opts.items()
-            if (name in wanted or name.startswith(CONSUMER_PREFIX)) and isinstance(section, Mapping)}
 
 
 def _describe(name: str, outcome: Any) -> tuple[bool, str]:
@@ -66,17 +57,25 @@ def run_selftest(opts: Mapping[str, Any], producer_factory: ProducerFactory | No
     if producer_factory is None:
         from fn_openc2.lib.producer import Producer
         producer_factory = Producer
-    producer = producer_factory(registry)
+    try:
+        producer = producer_factory(registry)
+    except ConfigError as err:  # e.g. a key file that does not load
+        return {"state": "failure", "reason": f"app.config is not valid: {err}"}
 
     failing, lines = [], []
-    for name in sorted(registry.consumers):
-        try:
-            ok, line = _describe(name, producer.query_features([name]))
-        except Exception as err:  # one broken consumer must not stop the others being checked
-            ok, line = False, f"{name}: {type(err).__name__}: {err}"
-        lines.append(line)
-        if not ok:
-            failing.append(name)
+    try:
+        for name in sorted(registry.consumers):
+            try:
+                ok, line = _describe(name, producer.query_features([name]))
+            except Exception as err:  # one broken consumer must not stop the others being checked
+                ok, line = False, f"{name}: {type(err).__name__}: {err}"
+            lines.append(line)
+            if not ok:
+                failing.append(name)
+    finally:
+        close = getattr(producer, "close", None)
+        if close is not None:
+            close()  # its own sessions and connections: the selftest process ends right after
     if failing:
         return {"state": "failure",
                 "reason": f"failing consumers: {', '.join(failing)}. " + " | ".join(lines)}

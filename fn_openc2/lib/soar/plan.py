@@ -1,0 +1,151 @@
+"""Function inputs -> the validated OpenC2 commands to send (nothing is sent here).
+
+Every value is checked before the first command leaves: a playbook that
+hands over five IP addresses of which one is malformed gets nothing sent and
+one clear error, rather than four blocks and a puzzle. Errors carry a list
+of issues (artifact value, JSON path) for the note.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from fn_openc2.lib.language import OpenC2ValidationError, build_command, read_command, to_dict
+from fn_openc2.lib.soar import inputs as i
+from fn_openc2.lib.soar.artifact_map import ArtifactError, artifact_to_target, attachment_target, split_values
+
+RESPONSE_REQUESTED = ("complete", "ack", "status", "none")
+
+
+class PlanError(ValueError):
+    """The inputs cannot become commands; ``issues`` lists each problem for the note."""
+
+    def __init__(self, message: str, issues: list[str] | None = None) -> None:
+        super().__init__(message if not issues else f"{message}: {'; '.join(issues)}")
+        self.reason = message
+        self.issues = issues or []
+
+
+@dataclass
+class Planned:
+    """One command to send and what the incident record needs to know about it."""
+
+    command: dict
+    source: str                     # "IP Address 203.0.113.7", "target JSON", "attachment 21", "command JSON"
+    expires_ms: int | None
+
+
+@dataclass
+class SendPlan:
+    commands: list[Planned] = field(default_factory=list)
+    comment: str = ""
+
+
+def new_command_id(incident_id: int | None) -> str:
+    """A command_id the consumer records and a later cancel can name."""
+    return f"soar-{incident_id if incident_id is not None else 'x'}-{uuid.uuid4().hex[:12]}"
+
+
+def expires_of(args: Mapping[str, Any] | None, now_ms: int) -> int | None:
+    """When the action stops being in effect (LS 3.3.1.4: any two of start, stop, duration)."""
+    args = args or {}
+    stop, start, duration = args.get("stop_time"), args.get("start_time"), args.get("duration")
+    if isinstance(stop, int):
+        return stop
+    if isinstance(duration, int):
+        return (start if isinstance(start, int) else now_ms) + duration
+    return None
+
+
+def _issues(err: OpenC2ValidationError) -> list[str]:
+    return [f"{issue.path or '(command)'}: {issue.message}" for issue in err.issues] or [str(err)]
+
+
+def _args(raw: Mapping[str, Any], profile: str | None) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    for key, field_name, parse in (("duration", "openc2_duration", i.duration_ms),
+                                   ("start_time", "openc2_start_time", i.epoch_ms),
+                                   ("stop_time", "openc2_stop_time", i.epoch_ms)):
+        value = parse(field_name, raw.get(field_name))
+        if value is not None:
+            args[key] = value
+    wanted = i.text(raw.get("openc2_response_requested")).lower()
+    if wanted:
+        if wanted not in RESPONSE_REQUESTED:
+            raise i.InputError("openc2_response_requested",
+                               f"{wanted!r} is not one of {', '.join(RESPONSE_REQUESTED)}")
+        args["response_requested"] = wanted
+    extra = i.json_object("openc2_profile_args", raw.get("openc2_profile_args"))
+    if extra:
+        if profile and profile not in extra:
+            extra = {profile: extra}        # bare {"drop_process": ...} means args.<profile>
+        for key, value in extra.items():
+            if key in args:
+                raise i.InputError("openc2_profile_args", f"{key!r} is also set by its own input")
+            args[key] = value
+    return args
+
+
+def _targets(raw: Mapping[str, Any], attachment: tuple[str | None, bytes] | None) -> list[tuple[dict, str]]:
+    """(target, source) pairs, from the first of: target JSON, attachment, artifact values."""
+    explicit = i.json_object("openc2_target_json", raw.get("openc2_target_json"))
+    if explicit is not None:
+        return [(explicit, "target JSON")]
+    if attachment is not None:
+        name, content = attachment
+        return [(attachment_target(content, name), f"attachment {name or ''}".strip())]
+    kind = i.text(raw.get("openc2_artifact_type"))
+    values = split_values(i.text(raw.get("openc2_artifact_value")))
+    if not kind and not values:
+        raise i.InputError("openc2_artifact_value", "no target given: set an artifact type and value, "
+                                                    "openc2_target_json, openc2_attachment_id or openc2_command_json")
+    if not values:
+        raise i.InputError("openc2_artifact_value", f"artifact type {kind!r} given without a value")
+    if not kind:
+        raise i.InputError("openc2_artifact_type", "artifact value given without its type")
+    targets, issues = [], []
+    for n, value in enumerate(values, start=1):
+        try:
+            targets.append((artifact_to_target(kind, value), f"{kind} {value}"))
+        except ArtifactError as err:
+            issues.append(f"value {n} ({value}): {err}" if len(values) > 1 else str(err))
+    if issues:
+        raise PlanError("the artifact cannot become an OpenC2 target", issues)
+    return targets
+
+
+def plan_send(raw: Mapping[str, Any], incident_id: int | None,
+              attachment: tuple[str | None, bytes] | None = None) -> SendPlan:
+    """The commands for openc2_send_command; raises InputError or PlanError."""
+    now = int(time.time() * 1000)
+    plan = SendPlan(comment=i.text(raw.get("openc2_comment")))
+    expert = i.json_object("openc2_command_json", raw.get("openc2_command_json"))
+    if expert is not None:
+        expert.setdefault("command_id", new_command_id(incident_id))
+        try:
+            model, _warnings = read_command(expert)
+        except OpenC2ValidationError as err:
+            raise PlanError("openc2_command_json is not a valid OpenC2 command", _issues(err)) from None
+        doc = to_dict(model)
+        plan.commands.append(Planned(doc, "command JSON", expires_of(doc.get("args"), now)))
+        return plan
+    action = i.text(raw.get("openc2_action")).lower()
+    if not action:
+        raise i.InputError("openc2_action", "required unless openc2_command_json gives the whole command")
+    profile = i.text(raw.get("openc2_profile")) or None
+    args = _args(raw, profile)
+    issues: list[str] = []
+    for target, source in _targets(raw, attachment):
+        try:
+            model = build_command(action, target, args=args or None, profile=profile,
+                                  command_id=new_command_id(incident_id))
+        except OpenC2ValidationError as err:
+            issues.extend(f"{source}: {issue}" for issue in _issues(err))
+            continue
+        doc = to_dict(model)
+        plan.commands.append(Planned(doc, source, expires_of(doc.get("args"), now)))
+    if issues:
+        raise PlanError("the command is not valid OpenC2", issues)
+    return plan

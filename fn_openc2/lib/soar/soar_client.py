@@ -1,0 +1,83 @@
+"""The few SOAR REST calls fn_openc2 makes, over resilient's REST client.
+
+Plain ``rest_client`` calls rather than SOARCommon: SOARCommon swallows the
+server's message into a generic IntegrationError, and write-back failures
+have to say which incident, table or row was refused and why.
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class RestClient(Protocol):
+    def get(self, uri: str, *args: Any, **kwargs: Any) -> Any: ...
+    def get_content(self, uri: str, *args: Any, **kwargs: Any) -> bytes: ...
+    def post(self, uri: str, payload: Any = None, *args: Any, **kwargs: Any) -> Any: ...
+    def put(self, uri: str, payload: Any, *args: Any, **kwargs: Any) -> Any: ...
+    def delete(self, uri: str, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class SoarError(RuntimeError):
+    """A SOAR REST call failed; the message names the call and the incident."""
+
+
+class IncidentClient:
+    """REST calls scoped to one incident."""
+
+    def __init__(self, rest_client: RestClient, incident_id: int) -> None:
+        self.rest = rest_client
+        self.incident_id = incident_id
+        self.base = f"/incidents/{incident_id}"
+
+    def _call(self, what: str, method: str, uri: str, *args: Any) -> Any:
+        try:
+            return getattr(self.rest, method)(self.base + uri, *args)
+        except Exception as err:  # resilient raises BasicHTTPException and friends
+            raise SoarError(f"{what} (incident {self.incident_id}, {method.upper()} {self.base + uri}) "
+                            f"failed: {err}") from None
+
+    def attachment(self, attachment_id: int) -> tuple[str | None, bytes]:
+        """(file name, bytes) of an incident attachment."""
+        meta = self._call("reading the attachment", "get", f"/attachments/{attachment_id}")
+        content = self._call("reading the attachment content", "get_content",
+                             f"/attachments/{attachment_id}/contents")
+        return (meta or {}).get("name"), bytes(content)
+
+    def note_texts(self) -> list[str]:
+        notes = self._call("listing notes", "get", "/comments") or []
+        out = []
+        for note in notes:
+            body = note.get("text")
+            out.append(str(body.get("content", "")) if isinstance(body, dict) else str(body or ""))
+        return out
+
+    def add_note(self, html: str) -> int | None:
+        note = self._call("writing a note", "post", "/comments", {"text": {"format": "html", "content": html}})
+        return (note or {}).get("id")
+
+    def rows(self, table: str) -> list[tuple[int, dict[str, Any]]]:
+        """(row id, {column: value}) for every row of a data table."""
+        data = self._call(f"reading data table {table}", "get", f"/table_data/{table}") or {}
+        out = []
+        for row in data.get("rows") or []:
+            cells = {col: (cell.get("value") if isinstance(cell, dict) else cell)
+                     for col, cell in (row.get("cells") or {}).items()}
+            out.append((int(row["id"]), cells))
+        return out
+
+    def add_row(self, table: str, cells: dict[str, Any]) -> int | None:
+        row = self._call(f"adding a row to data table {table}", "post", f"/table_data/{table}/row_data",
+                         _cells(cells))
+        return (row or {}).get("id")
+
+    def update_row(self, table: str, row_id: int, cells: dict[str, Any]) -> None:
+        self._call(f"updating row {row_id} of data table {table}", "put",
+                   f"/table_data/{table}/row_data/{row_id}", _cells(cells))
+
+    def delete_row(self, table: str, row_id: int) -> None:
+        self._call(f"deleting row {row_id} of data table {table}", "delete",
+                   f"/table_data/{table}/row_data/{row_id}")
+
+
+def _cells(cells: dict[str, Any]) -> dict[str, Any]:
+    return {"cells": {col: {"value": value} for col, value in cells.items()}}

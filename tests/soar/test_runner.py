@@ -1,0 +1,86 @@
+"""runner entry points as plain Python (no circuits): configuration errors and
+write-back switches, with resilient's REST client against the offline SOAR."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import resilient
+
+from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
+from fn_openc2.lib.soar import producers, runner
+
+INCIDENT = 3401
+LOG = logging.getLogger("test-runner")
+SAMPLES = Path(__file__).resolve().parents[2] / "payload_samples"
+
+
+@pytest.fixture
+def store():
+    store = OfflineSoar.reset()
+    store.seed({"id": INCIDENT, "name": "runner"})
+    yield store
+    producers.reset()
+
+
+@pytest.fixture
+def client(store):
+    opts = {"host": "offline-soar.invalid", "port": 443, "org": store.org, "email": "offline@example.com",
+            "password": "offline", "cafile": "false", "resilient_mock": MOCK_PATH}
+    return resilient.get_client(opts, request_max_retries=1, request_retry_delay=0)
+
+
+def test_bad_config_key_is_noted_with_section_and_key(store, client):
+    opts = {"fn_openc2": {"default_consumers": "fw1"},
+            "fn_openc2:fw1": {"url": "https://fw1.example.com/.well-known/openc2", "colour": "blue"}}
+    result = runner.send_command(opts, {"incident_id": INCIDENT, "openc2_action": "deny",
+                                        "openc2_artifact_type": "IP Address", "openc2_artifact_value": "203.0.113.7"},
+                                 client, LOG)
+    assert result["error"]["kind"] == "config"
+    assert (result["error"]["section"], result["error"]["key"]) == ("fn_openc2:fw1", "colour")
+    assert result["summary"]["success"] is False
+    assert result["summary"]["failures"][0].startswith("[fn_openc2:fw1] colour: unknown key")
+    (note,) = store.notes(INCIDENT)
+    assert "OpenC2 deny — input rejected" in note and "[fn_openc2:fw1] colour: unknown key" in note
+
+
+def test_write_note_off_in_config_still_writes_rows(store, client, reference_consumer):
+    opts = {"fn_openc2": {"write_note": "false"},
+            "fn_openc2:fw1": {"url": reference_consumer.url, "verify": reference_consumer.ca,
+                              "client_auth_cert": reference_consumer.client_cert,
+                              "client_auth_key": reference_consumer.client_key}}
+    result = runner.send_command(opts, {"incident_id": INCIDENT, "openc2_action": "allow",
+                                        "openc2_target_json": '{"ipv4_net": "203.0.113.0/24"}',
+                                        "openc2_consumers": "fw1", "openc2_profile": "slpf"}, client, LOG)
+    assert result["summary"]["success"] is True, result["summary"]
+    assert store.notes(INCIDENT) == []
+    (row,) = store.rows(INCIDENT, "openc2_commands")
+    assert row["action"] == "allow" and row["status"] == 200
+    assert row["signature"] == "not_checked"        # signed by the consumer, no response_verify_key here
+
+
+def test_auto_routes_by_what_query_features_learned(store, client, reference_consumer):
+    opts = {"fn_openc2": {},
+            "fn_openc2:fw1": {"url": reference_consumer.url, "verify": reference_consumer.ca,
+                              "client_auth_cert": reference_consumer.client_cert,
+                              "client_auth_key": reference_consumer.client_key}}
+    inputs = {"incident_id": INCIDENT, "openc2_action": "deny", "openc2_artifact_type": "IP Address",
+              "openc2_artifact_value": "203.0.113.7", "openc2_consumers": "auto"}
+    before = runner.send_command(opts, inputs, client, LOG)
+    assert "run query features first" in before["commands"][0]["refused"]
+    assert runner.query_features(opts, {"incident_id": INCIDENT}, client, LOG)["summary"]["success"] is True
+    after = runner.send_command(opts, inputs, client, LOG)
+    assert after["summary"]["success"] is True
+    assert [a["consumer"] for a in after["commands"][0]["answers"]] == ["fw1"]
+
+
+@pytest.mark.parametrize("function", ["openc2_send_command", "openc2_query_features", "openc2_cancel_command"])
+def test_payload_samples_document_the_content_keys(function):
+    schema = json.loads((SAMPLES / function / "output_json_schema.json").read_text())
+    example = json.loads((SAMPLES / function / "output_json_example.json").read_text())
+    content = schema["properties"]["content"]
+    assert {"commands", "summary", "error", "writeback"} <= set(content["required"])
+    assert set(example["content"]) == set(content["properties"])
+    assert example["success"] is True and example["content"]["summary"]["success"] is True

@@ -1,0 +1,113 @@
+"""Write-back: note HTML (escaped, header-marked), row cells, repeat detection
+and write failures, through resilient's real REST client against the offline
+SOAR (no circuits)."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+import resilient
+
+from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
+from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.soar import writeback as wb
+from fn_openc2.lib.soar.soar_client import IncidentClient
+
+INCIDENT = 3301
+LOG = logging.getLogger("test-writeback")
+COMMAND = {"action": "deny", "target": {"ipv4_net": "203.0.113.7"}, "args": {"duration": 60000},
+           "profile": "slpf", "command_id": "soar-3301-abc"}
+
+
+@pytest.fixture
+def store():
+    store = OfflineSoar.reset()
+    store.seed({"id": INCIDENT, "name": "writeback"})
+    return store
+
+
+@pytest.fixture
+def client(store):
+    opts = {"host": "offline-soar.invalid", "port": 443, "org": store.org, "email": "offline@example.com",
+            "password": "offline", "cafile": "false", "resilient_mock": MOCK_PATH}
+    return resilient.get_client(opts, request_max_retries=1, request_retry_delay=0)
+
+
+def hostile_answer() -> ConsumerAnswer:
+    return ConsumerAnswer(consumer="fw<1>", responder="fw1@example.com", request_id="r-1", status=400,
+                          status_text="<script>alert(1)</script>", results={"x": "<img src=x>"},
+                          signature="invalid", signature_reason="bad \"sig\"", error=None)
+
+
+def test_note_escapes_everything_from_outside():
+    outcome = CommandOutcome(command=dict(COMMAND, target={"domain_name": "<b>evil</b>.example"}),
+                             request_id="r-1", answers=[hostile_answer()])
+    note = wb.command_note(outcome, ["fw<1>"], comment="<i>why</i>")
+    assert "<script>" not in note and "<img" not in note and "<i>why" not in note and "<b>evil" not in note
+    assert note.startswith("<p><b>OpenC2 deny domain_name &lt;b&gt;evil&lt;/b&gt;.example — request r-1</b></p>")
+    assert "status 400 &lt;script&gt;alert(1)&lt;/script&gt;" in note
+    assert "signature invalid (bad &quot;sig&quot;)" in note
+    assert "<b>fw&lt;1&gt; (responder fw1@example.com)</b>: FAILED" in note
+
+
+def test_refusal_note_names_the_reason():
+    outcome = CommandOutcome(command=COMMAND, request_id="r-2", refused="203.0.113.7 is in <protected>")
+    note = wb.command_note(outcome, [])
+    assert "<b>Refused, nothing was sent:</b> 203.0.113.7 is in &lt;protected&gt;" in note
+    assert "<ul>" not in note
+
+
+def test_row_cells_follow_the_export_columns():
+    answer = ConsumerAnswer(consumer="fw1", responder="fw1@example.com", request_id="r-3", status=200,
+                            results={"slpf": {"rule_number": 4}}, signature="verified")
+    row = wb.command_row(CommandOutcome(COMMAND, "r-3", answers=[answer]), answer,
+                         time_ms=1_700_000_000_000, expires_ms=1_700_000_060_000)
+    assert tuple(row) == wb.COMMAND_COLUMNS
+    assert row == {"time": 1_700_000_000_000, "consumer": "fw1", "responder": "fw1@example.com",
+                   "action": "deny", "target": '{"ipv4_net": "203.0.113.7"}', "profile": "slpf",
+                   "args": '{"duration": 60000}', "command_id": "soar-3301-abc", "request_id": "r-3",
+                   "status": 200, "status_text": None, "results": '{"slpf": {"rule_number": 4}}',
+                   "signature": "verified", "expires": "2023-11-14T22:14:20Z", "error": None}
+
+
+def test_writer_skips_repeats(store, client):
+    answer = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r-4", status=200)
+    outcome = CommandOutcome(COMMAND, "r-4", answers=[answer])
+    for _ in range(2):                      # a replayed function call writes once
+        writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
+        writer.note(wb.command_note(outcome, ["fw1"]), wb.note_header(COMMAND, "r-4"))
+        writer.command_rows([wb.command_row(outcome, answer, time_ms=1, expires_ms=None)])
+    assert len(store.notes(INCIDENT)) == 1
+    assert [r["request_id"] for r in store.rows(INCIDENT, "openc2_commands")] == ["r-4"]
+    assert writer.report.skipped_repeats == 2 and writer.report.errors == []
+
+
+def test_consumer_rows_replace_duplicates(store, client):
+    store.add_row(INCIDENT, "openc2_consumers", {"consumer": "fw1", "reachable": "no"})
+    store.add_row(INCIDENT, "openc2_consumers", {"consumer": "fw1", "reachable": "no"})
+    writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
+    answer = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r-5", status=200,
+                            results={"versions": ["2.0"], "rate_limit": 30})
+    writer.consumer_rows([wb.consumer_row(answer, queried_at_ms=0)])
+    (row,) = store.rows(INCIDENT, "openc2_consumers")
+    assert row["reachable"] == "yes" and row["versions"] == "2.0" and row["rate_limit"] == "30/min"
+    assert row["queried_at"] == "1970-01-01T00:00:00Z"
+
+
+def test_write_failure_is_reported_not_raised(store, client):
+    writer = wb.Writer(IncidentClient(client, 999_999), LOG)      # no such incident
+    writer.note("<p>x</p>")
+    assert writer.report.notes == []
+    (error,) = writer.report.errors
+    assert error.startswith("writing a note (incident 999999, POST /incidents/999999/comments) failed")
+
+
+def test_mqtt_responders_sharing_a_request_id_each_get_a_row(store, client):
+    answers = [ConsumerAnswer(consumer="edge", responder=f"agent-{n}", request_id="r-6", status=200,
+                              transport="mqtt") for n in (1, 2, 3)]
+    outcome = CommandOutcome(COMMAND, "r-6", answers=answers)
+    writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
+    writer.command_rows([wb.command_row(outcome, a, time_ms=1, expires_ms=None) for a in answers])
+    assert [r["responder"] for r in store.rows(INCIDENT, "openc2_commands")] == ["agent-1", "agent-2", "agent-3"]
+    assert writer.report.skipped_repeats == 0
+    assert wb.consumer_label(answers[1]) == "edge (agent-2)"
