@@ -1,80 +1,147 @@
 #!/usr/bin/env python
-"""Write payload_samples/<function>/output_json_example.json and output_json_schema.json.
+"""Regenerate payload_samples/<function>/output_json_{example,schema}.json from real runs.
 
-Why: docgen documents the function outputs from these files and validate
-requires them. Until `codegen --gather-results` can capture real runs, the
-examples below show the designed result shape (CommandOutcome.to_dict per
-command, wrapped by resilient-lib's FunctionResult), and the schema is
-inferred from the example.
+Why: docgen documents the outputs from these files, and playbook authors
+read them; a hand-written example drifts from what the code returns. This
+runs the installed components in the real resilient-circuits runtime against
+the offline SOAR and the reference consumer over HTTPS with mutual TLS (dev
+PKI in a temporary folder). The example is the successful run; the schema is
+merged over every run (success, refusal, consumer down, bad input), so a
+field that may be null or missing says so. Run from the repository root:
+
+    .venv/bin/python tools/make_payload_samples.py
 """
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from fn_openc2.lib.consumer import Actuator, HttpsConsumerServer
+from fn_openc2.lib.offline_soar.runner import CircuitsApp
+from fn_openc2.lib.transfer.devpki import make_pki
+
+HERE = Path(__file__).resolve().parent.parent / "payload_samples"
+INCIDENT = 2101
+TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"), (dict, "object"))
 
 
-def schema_of(value: Any) -> dict[str, Any]:
-    """A draft-06 schema describing the example value's shape."""
-    if isinstance(value, bool):
-        return {"type": "boolean"}
-    if isinstance(value, int):
-        return {"type": "integer"}
-    if isinstance(value, float):
-        return {"type": "number"}
-    if isinstance(value, str):
-        return {"type": "string"}
+def _type(value: Any) -> str:
     if value is None:
-        return {}
-    if isinstance(value, list):
-        return {"type": "array", "items": schema_of(value[0]) if value else {}}
-    return {"type": "object", "properties": {k: schema_of(v) for k, v in value.items()}}
+        return "null"
+    return next(name for kind, name in TYPES if isinstance(value, kind))
 
 
-def wrap(content: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"version": 2.0, "success": True, "reason": None, "content": content, "raw": None,
-            "inputs": inputs,
-            "metrics": {"version": "1.0", "package": "fn-openc2", "package_version": "1.0.0", "host": "apphost",
-                        "execution_time_ms": 412, "timestamp": "2025-11-23 10:00:00"}}
+def schema_of(values: list[Any]) -> dict[str, Any]:
+    """A draft-06 schema accepting every one of the values (union of their shapes)."""
+    types = sorted({_type(v) for v in values})
+    schema: dict[str, Any] = {"type": types[0] if len(types) == 1 else types}
+    objects = [v for v in values if isinstance(v, dict)]
+    if objects:
+        keys = list(dict.fromkeys(k for o in objects for k in o))
+        schema["properties"] = {k: schema_of([o[k] for o in objects if k in o]) for k in keys}
+        always = [k for k in keys if all(k in o for o in objects)]
+        if always:
+            schema["required"] = always
+    items = [item for v in values if isinstance(v, list) for item in v]
+    if any(isinstance(v, list) for v in values):
+        schema["items"] = schema_of(items) if items else {}
+    return schema
 
 
-ANSWER = {"consumer": "fw1", "responder": "fw1", "request_id": "0b4c7a4e-8a4f-4d5e-9a65-3b1c2f0d9e11",
-          "status": 200, "status_text": "OK", "results": {"slpf": {"rule_number": 1234}},
-          "signature": "verified", "signature_reason": None, "error": None, "elapsed_ms": 38.5, "attempts": 1,
-          "ok": True}
-SEND = wrap({"commands": [{
-    "command": {"action": "deny", "target": {"ipv4_net": "203.0.113.7"},
-                "args": {"duration": 3600000, "response_requested": "complete"}, "profile": "slpf",
-                "command_id": "soar-2101-3f9a"},
-    "request_id": ANSWER["request_id"], "refused": None, "answers": [ANSWER], "ok": True}],
-    "note_id": 5521, "rows_written": 1},
-    {"openc2_action": "deny", "openc2_artifact_type": "IP Address", "openc2_artifact_value": "203.0.113.7",
-     "openc2_consumers": "fw1", "openc2_duration": "1h", "openc2_profile": "slpf", "incident_id": 2101,
-     "openc2_write_back": True})
-QUERY = wrap({"consumers": [{"consumer": "fw1", "responder": "fw1", "reachable": True, "status": 200,
-                             "versions": ["2.0"], "profiles": ["slpf"],
-                             "pairs": {"deny": ["ipv4_net", "ipv6_net"], "query": ["features"]},
-                             "rate_limit": 60.0, "error": None}], "rows_written": 1},
-             {"incident_id": 2101, "openc2_consumers": "fw1", "openc2_features": "versions, profiles, pairs"})
-CANCEL = wrap({"commands": [{
-    "command": {"action": "cancel", "target": {"command": "soar-2101-3f9a"}},
-    "request_id": "6a1d2c3b-0f4e-4b8a-8c7d-2e9f1a0b3c4d", "refused": None,
-    "answers": [dict(ANSWER, request_id="6a1d2c3b-0f4e-4b8a-8c7d-2e9f1a0b3c4d", results=None)], "ok": True}]},
-    {"incident_id": 2101, "openc2_command_id": "soar-2101-3f9a", "openc2_consumers": "fw1"})
+CONTENT_DOC = (
+    "What the function did. commands: one entry per OpenC2 command (the command as sent, its request_id, "
+    "refused: why nothing was sent or null, answers: one per consumer or MQTT responder with status, "
+    "status_text, results, signature verdict, error). summary.success is true only when every targeted "
+    "consumer answered with a 1xx/2xx status; summary.failures lists each failure (also the function's "
+    "reason). error: set when the inputs or app.config stopped everything before sending (kind input|config|"
+    "soar, with the input field or config section/key). writeback: notes and rows written to the incident.")
+
+
+def _config(server: HttpsConsumerServer, pki: Any, public: str, down_port: int) -> str:
+    return f"""
+[fn_openc2]
+producer_id = soar@example.com
+default_consumers = fw1
+protected_networks = 198.51.100.0/24
+retries = 0
+timeout = 5
+
+[fn_openc2:fw1]
+url = {server.url}
+verify = {pki.ca_cert}
+client_auth_cert = {pki.client_cert}
+client_auth_key = {pki.client_key}
+response_verify_key = {public}
+device_id = fw1@example.com
+
+[fn_openc2:down]
+url = https://127.0.0.1:{down_port}/.well-known/openc2
+verify = {pki.ca_cert}
+retries = 0
+timeout = 2
+"""
+
+
+def _key(folder: Path) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    private, public = folder / "consumer.key.pem", folder / "consumer.pub.pem"
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    return str(private), str(public)
+
+
+def _runs(app: CircuitsApp) -> dict[str, list[dict]]:
+    deny = {"incident_id": INCIDENT, "openc2_action": "deny", "openc2_artifact_type": "IP Address",
+            "openc2_artifact_value": "203.0.113.7", "openc2_consumers": "fw1", "openc2_profile": "slpf",
+            "openc2_duration": "1h", "openc2_comment": "phishing source", "openc2_write_back": True}
+    send = [app.run_function("openc2_send_command", deny)]
+    command_id = send[0]["content"]["commands"][0]["command"]["command_id"]
+    send += [app.run_function("openc2_send_command", dict(deny, **extra)) for extra in (
+        {"openc2_artifact_value": "198.51.100.20"}, {"openc2_consumers": "down"},
+        {"openc2_artifact_value": "203.0.113.300"}, {"openc2_write_back": False})]
+    query = [app.run_function("openc2_query_features", {"incident_id": INCIDENT, "openc2_consumers": "fw1"}),
+             app.run_function("openc2_query_features", {"incident_id": INCIDENT})]
+    cancel = [app.run_function("openc2_cancel_command", {"incident_id": INCIDENT, "openc2_command_id": command_id}),
+              app.run_function("openc2_cancel_command", {"incident_id": INCIDENT, "openc2_command_id": command_id,
+                                                         "openc2_consumers": "fw1"})]
+    return {"openc2_send_command": send, "openc2_query_features": query, "openc2_cancel_command": cancel}
 
 
 def main() -> int:
-    for name, example in (("openc2_send_command", SEND), ("openc2_query_features", QUERY),
-                          ("openc2_cancel_command", CANCEL)):
-        folder = ROOT / "payload_samples" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        schema = dict(schema_of(example), **{"$schema": "http://json-schema.org/draft-06/schema"})
-        (folder / "output_json_example.json").write_text(json.dumps(example, indent=2) + "\n")
-        (folder / "output_json_schema.json").write_text(json.dumps(schema, indent=2) + "\n")
-    print("wrote payload_samples/")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        pki = make_pki(folder / "pki")
+        private, public = _key(folder)
+        server = HttpsConsumerServer(Actuator("fw1@example.com", signing_key=private), "127.0.0.1", 0,
+                                     tls_cert=pki.server_cert, tls_key=pki.server_key, client_ca=pki.ca_cert).start()
+        import socket
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            down_port = sock.getsockname()[1]
+        try:
+            seed = (lambda store: store.seed({"id": INCIDENT, "name": "Phishing from 203.0.113.7",
+                                              "discovered_date": int(time.time() * 1000)}))
+            with CircuitsApp(_config(server, pki, public, down_port), seed=seed) as app:
+                runs = _runs(app)
+        finally:
+            server.stop()
+    for name, payloads in runs.items():
+        out = HERE / name
+        out.mkdir(exist_ok=True)
+        schema = dict(schema_of(payloads), **{"$schema": "http://json-schema.org/draft-06/schema"})
+        schema["properties"]["content"]["description"] = CONTENT_DOC
+        (out / "output_json_example.json").write_text(json.dumps(payloads[0], indent=2) + "\n")
+        (out / "output_json_schema.json").write_text(json.dumps(schema, indent=2) + "\n")
+    print(f"wrote {', '.join(runs)} under {HERE}")
     return 0
 
 
