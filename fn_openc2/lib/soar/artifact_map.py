@@ -149,7 +149,10 @@ def artifact_to_target(artifact_type: str, value: str, *, content: bytes | None 
     ``content`` (the attachment bytes) turns any artifact into an ``artifact``
     target by hash; file artifact types require it.
     """
-    kind = _canonical_type(artifact_type or "")
+    if not isinstance(artifact_type, str) or not isinstance(value, (str, type(None))):
+        raise ArtifactError(str(artifact_type), f"artifact type {str(artifact_type)!r} and its value must be text, "
+                                                f"got {type(artifact_type).__name__} and {type(value).__name__}")
+    kind = _canonical_type(artifact_type)
     text = (value or "").strip()
     if content is not None:
         return attachment_target(content, text or None)
