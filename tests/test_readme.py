@@ -30,3 +30,14 @@ def test_every_config_key_is_in_the_readme():
     from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", README, flags=re.M))
     assert set(CONFIG_KEYS_PRODUCER) | set(CONFIG_KEYS_CONSUMER) <= documented
+
+
+def test_docgen_sections_regenerate_into_the_readme_without_loss():
+    """resilient-sdk docgen runs on a copy; its function and data-table
+    sections match what the README carries (hand-written parts untouched)."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "make_readme_docgen.py"), "--check"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    for name in ("openc2_send_command", "openc2_query_features", "openc2_cancel_command"):
+        assert f"Function - OpenC2: {name.split('openc2_')[1].replace('_', ' ').title()}" in README
+    assert "### Data Table - OpenC2 Commands" in README and "### Data Table - OpenC2 Consumers" in README
