@@ -112,7 +112,7 @@ def _targets(raw: Mapping[str, Any], attachment: tuple[str | None, bytes] | None
         except ArtifactError as err:
             issues.append(f"value {n} ({value}): {err}" if len(values) > 1 else str(err))
     if issues:
-        raise PlanError("the artifact cannot become an OpenC2 target", issues)
+        raise PlanError("The artifact cannot become an OpenC2 target", issues)
     return targets
 
 
@@ -147,5 +147,5 @@ def plan_send(raw: Mapping[str, Any], incident_id: int | None,
         doc = to_dict(model)
         plan.commands.append(Planned(doc, source, expires_of(doc.get("args"), now)))
     if issues:
-        raise PlanError("the command is not valid OpenC2", issues)
+        raise PlanError("The command is not valid OpenC2", issues)
     return plan
