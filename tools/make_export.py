@@ -81,6 +81,9 @@ INPUTS: dict[str, Input] = {i.name: i for i in (
     Input("incident_id", "number", "Incident to write the note and data-table rows to", required=True),
     Input("openc2_attachment_id", "number", "Incident attachment whose bytes give the file hashes"),
     Input("openc2_write_back", "boolean", "Write a note and data-table rows to the incident (default yes)"),
+    Input("openc2_all_artifacts", "boolean",
+          "Take every artifact of openc2_artifact_type in the incident instead of openc2_artifact_value "
+          "(duplicates sent once; one malformed artifact refuses the whole batch)"),
     Input("openc2_features", "text",
           "Features to query, comma-separated: versions, profiles, pairs, rate_limit (all when empty)",
           placeholder="versions, profiles, pairs, rate_limit"),
@@ -104,7 +107,7 @@ FUNCTIONS = (
              ("openc2_action", "openc2_artifact_type", "openc2_artifact_value", "openc2_target_json",
               "openc2_profile", "openc2_consumers", "openc2_duration", "openc2_start_time", "openc2_stop_time",
               "openc2_response_requested", "openc2_comment", "openc2_profile_args", "openc2_command_json",
-              "incident_id", "openc2_attachment_id", "openc2_write_back")),
+              "incident_id", "openc2_attachment_id", "openc2_write_back", "openc2_all_artifacts")),
     Function("openc2_query_features", "OpenC2: Query Features",
              "Send 'query features' to consumers and record what each supports (versions, profiles, "
              "action/target pairs, rate limit) in the openc2_consumers table.",
@@ -180,6 +183,11 @@ FORM_DURATION = FormField("openc2_duration", "Duration", "text", "e.g. 30m, 1h, 
                           placeholder="1h")
 FORM_PROFILE = FormField("openc2_profile", "Profile", "select", "Actuator profile (empty: none)", PROFILES)
 FORM_COMMENT = FormField("openc2_comment", "Comment", "text", "Recorded with the command")
+FORM_ARTIFACT_TYPE = FormField("openc2_artifact_type", "Artifact type", "select",
+                               "Every artifact of this type in the incident becomes one command",
+                               ("IP Address", "Network CIDR Range", "DNS Name", "URL", "Email Sender", "MAC Address",
+                                "Malware MD5 Hash", "Malware SHA-1 Hash", "Malware SHA-256 Hash", "File Name",
+                                "File Path"))
 FORM_FEATURES = FormField("openc2_features", "Features", "text",
                           "versions, profiles, pairs, rate_limit (all when empty)")
 FORM_COMMAND = FormField("openc2_command_json", "Command JSON", "textarea",
@@ -239,6 +247,14 @@ PLAYBOOKS = (
              {"incident_id": "incident.id"},
              script_inputs=("openc2_command_json", "openc2_consumers", "openc2_comment"),
              fixed={"openc2_write_back": "True"}),
+    Playbook("pb_openc2_deny_all_artifacts", "OpenC2: Deny all artifacts of a type",
+             "Send one OpenC2 'deny' per distinct artifact of the chosen type in this incident, as one batch; "
+             "a summary note lists every target and consumer answer, and each answer gets an OpenC2 Commands row. "
+             "One malformed artifact refuses the whole batch (the note names it).",
+             "incident", "openc2_send_command", (FORM_ARTIFACT_TYPE, FORM_CONSUMERS, FORM_DURATION, FORM_COMMENT),
+             {"incident_id": "incident.id"}, statics={"openc2_action": "deny"},
+             script_inputs=("openc2_artifact_type", "openc2_consumers", "openc2_duration", "openc2_comment"),
+             fixed={"openc2_all_artifacts": "True", "openc2_write_back": "True"}),
     Playbook("pb_openc2_cancel_command", "OpenC2: Cancel command",
              "Cancel the command of this row on the consumer that received it.",
              "openc2_commands", "openc2_cancel_command", (),

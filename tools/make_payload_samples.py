@@ -61,7 +61,9 @@ CONTENT_DOC = (
     "status_text, results, signature verdict, error). summary.success is true only when every targeted "
     "consumer answered with a 1xx/2xx status; summary.failures lists each failure (also the function's "
     "reason). error: set when the inputs or app.config stopped everything before sending (kind input|config|"
-    "soar, with the input field or config section/key). writeback: notes and rows written to the incident.")
+    "soar, with the input field or config section/key). writeback: notes and rows written to the incident "
+    "(a batch of several commands gets one summary note). duplicates (send command): targets skipped because an "
+    "earlier value or artifact gave the same OpenC2 target.")
 
 
 def _config(server: HttpsConsumerServer, pki: Any, public: str, down_port: int) -> str:
@@ -107,7 +109,8 @@ def _runs(app: CircuitsApp) -> dict[str, list[dict]]:
     command_id = send[0]["content"]["commands"][0]["command"]["command_id"]
     send += [app.run_function("openc2_send_command", dict(deny, **extra)) for extra in (
         {"openc2_artifact_value": "198.51.100.20"}, {"openc2_consumers": "down"},
-        {"openc2_artifact_value": "203.0.113.300"}, {"openc2_write_back": False})]
+        {"openc2_artifact_value": "203.0.113.300"}, {"openc2_write_back": False},
+        {"openc2_artifact_value": "", "openc2_all_artifacts": True})]     # a batch: every IP artifact
     query = [app.run_function("openc2_query_features", {"incident_id": INCIDENT, "openc2_consumers": "fw1"}),
              app.run_function("openc2_query_features", {"incident_id": INCIDENT})]
     cancel = [app.run_function("openc2_cancel_command", {"incident_id": INCIDENT, "openc2_command_id": command_id}),
@@ -128,8 +131,10 @@ def main() -> int:
             sock.bind(("127.0.0.1", 0))
             down_port = sock.getsockname()[1]
         try:
+            ips = ("203.0.113.7", "203.0.113.8", "198.51.100.9", "203.0.113.7")   # one protected, one twice
             seed = (lambda store: store.seed({"id": INCIDENT, "name": "Phishing from 203.0.113.7",
-                                              "discovered_date": int(time.time() * 1000)}))
+                                              "discovered_date": int(time.time() * 1000)},
+                                             artifacts=[{"type": "IP Address", "value": ip} for ip in ips]))
             with CircuitsApp(_config(server, pki, public, down_port), seed=seed) as app:
                 runs = _runs(app)
         finally:

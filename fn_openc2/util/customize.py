@@ -50,6 +50,7 @@ def codegen_reload_data() -> dict:
             u"pb_openc2_cancel_command",
             u"pb_openc2_contain_artifact",
             u"pb_openc2_custom_command",
+            u"pb_openc2_deny_all_artifacts",
             u"pb_openc2_deny_artifact",
             u"pb_openc2_query_artifact",
             u"pb_openc2_query_features"
@@ -76,6 +77,7 @@ def customization_data(client=None):  # noqa: ARG001 (signature fixed by resilie
         - pb_openc2_cancel_command
         - pb_openc2_contain_artifact
         - pb_openc2_custom_command
+        - pb_openc2_deny_all_artifacts
         - pb_openc2_deny_artifact
         - pb_openc2_query_artifact
         - pb_openc2_query_features

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fn_openc2.lib.soar import inputs as i
-from fn_openc2.lib.soar.plan import PlanError, expires_of, plan_send
+from fn_openc2.lib.soar.plan import PlanError, all_artifacts_wanted, expires_of, plan_send
 
 
 @pytest.mark.parametrize("text, ms", [("90s", 90_000), ("30m", 1_800_000), ("1h", 3_600_000),
@@ -80,3 +80,48 @@ def test_expires():
 def test_no_target_at_all():
     with pytest.raises(i.InputError, match="no target given"):
         plan_send({"openc2_action": "deny"}, 1)
+
+
+def test_duplicate_values_make_one_command():
+    plan = plan_send({"openc2_action": "deny", "openc2_artifact_type": "IP Address",
+                      "openc2_artifact_value": "203.0.113.7\n2001:db8::1\n 203.0.113.7\n2001:DB8:0::1"}, 7)
+    assert [p.command["target"] for p in plan.commands] == [{"ipv4_net": "203.0.113.7"}, {"ipv6_net": "2001:db8::1"}]
+    assert plan.duplicates == ["IP Address 203.0.113.7 (same target as IP Address 203.0.113.7)",
+                               "IP Address 2001:DB8:0::1 (same target as IP Address 2001:db8::1)"]
+
+
+ARTIFACTS = [{"id": 3, "type": "IP Address", "value": "203.0.113.9"},
+             {"id": 1, "type": "ip address", "value": "203.0.113.8"},
+             {"id": 2, "type": "DNS Name", "value": "evil.example"},
+             {"id": 4, "type": {"name": "IP Address"}, "value": "203.0.113.8"}]
+
+
+def test_all_artifacts_of_a_type_in_id_order_deduplicated():
+    raw = {"openc2_action": "deny", "openc2_artifact_type": "IP ADDRESS", "openc2_all_artifacts": True}
+    assert all_artifacts_wanted(raw) is True
+    plan = plan_send(raw, 7, artifacts=ARTIFACTS)
+    assert [p.source for p in plan.commands] == ["IP ADDRESS 203.0.113.8 (artifact 1)",
+                                                 "IP ADDRESS 203.0.113.9 (artifact 3)"]
+    assert plan.duplicates == ["IP ADDRESS 203.0.113.8 (artifact 4) (same target as IP ADDRESS 203.0.113.8 "
+                               "(artifact 1))"]
+
+
+def test_all_artifacts_one_bad_artifact_refuses_all():
+    raw = {"openc2_action": "deny", "openc2_artifact_type": "IP Address", "openc2_all_artifacts": True}
+    with pytest.raises(PlanError) as err:
+        plan_send(raw, 7, artifacts=ARTIFACTS + [{"id": 9, "type": "IP Address", "value": "1.2.3"},
+                                                 {"id": 10, "type": "IP Address", "value": None}])
+    assert err.value.reason.startswith("2 of 5 artifacts of type 'IP Address' cannot become an OpenC2 target")
+    assert [x.split(":")[0] for x in err.value.issues] == ["artifact 9 (1.2.3)", "artifact 10 (None)"]
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"openc2_target_json": '{"ipv4_net": "203.0.113.1"}'}, "openc2_all_artifacts"),
+    ({"openc2_attachment_id": 21}, "openc2_all_artifacts"),
+    ({"openc2_artifact_type": " "}, "openc2_artifact_type"),
+    ({"openc2_all_artifacts": "maybe"}, "openc2_all_artifacts")])
+def test_all_artifacts_conflicts(extra, field):
+    with pytest.raises(i.InputError) as err:
+        all_artifacts_wanted(dict({"openc2_artifact_type": "IP Address", "openc2_all_artifacts": True}, **extra))
+    assert err.value.field == field
+    assert all_artifacts_wanted({"openc2_all_artifacts": False, "openc2_artifact_value": "x"}) is False

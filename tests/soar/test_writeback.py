@@ -111,3 +111,50 @@ def test_mqtt_responders_sharing_a_request_id_each_get_a_row(store, client):
     assert [r["responder"] for r in store.rows(INCIDENT, "openc2_commands")] == ["agent-1", "agent-2", "agent-3"]
     assert writer.report.skipped_repeats == 0
     assert wb.consumer_label(answers[1]) == "edge (agent-2)"
+
+
+def _batch() -> list[CommandOutcome]:
+    ok = ConsumerAnswer(consumer="fw1", responder="fw1@example.com", request_id="b-1", status=200,
+                        signature="verified", signature_reason="ES256")
+    bad = ConsumerAnswer(consumer="fw<2>", responder=None, request_id="b-1", error="connect: <refused>")
+    return [CommandOutcome(COMMAND, "b-1", answers=[ok, bad]),
+            CommandOutcome(dict(COMMAND, target={"domain_name": "<i>x</i>.example"}), "b-2",
+                           refused="in <protected>"),
+            CommandOutcome(dict(COMMAND, target={"ipv4_net": "203.0.113.8"}), "b-3",
+                           answers=[ConsumerAnswer(consumer="fw1", responder="fw1", request_id="b-3", status=200)])]
+
+
+def test_batch_note_counts_and_escapes():
+    outcomes = _batch()
+    note = wb.batch_note(outcomes, ["IP Address 203.0.113.7 (artifact 5)", "DNS Name <i>x</i>.example", ""],
+                         comment="<b>why</b>", duplicates=["IP Address <203.0.113.7>"])
+    assert note.startswith(f"<p><b>OpenC2 deny — batch of 3 targets — 1 sent, 1 refused, 1 failed — "
+                           f"{wb.batch_key(outcomes)}</b></p>")
+    assert "<i>x" not in note and "<b>why" not in note and "<refused>" not in note and "<protected>" not in note
+    body = note.split("<tbody>")[1]
+    assert body.count("<tr>") == 4                 # (target, consumer) lines: 2 + refused 1 + 1
+    assert ("<tr><td>ipv4_net 203.0.113.7 (artifact 5)</td><td>fw1 (fw1@example.com)</td><td>200</td>"
+            "<td>OK</td><td>verified (ES256)</td><td>b-1</td><td></td></tr>") in body
+    assert ("<tr><td>ipv4_net 203.0.113.7 (artifact 5)</td><td>fw&lt;2&gt;</td><td>failed</td><td></td>"
+            "<td>unsigned</td><td>b-1</td><td>connect: &lt;refused&gt;</td></tr>") in body
+    assert ("<tr><td>domain_name &lt;i&gt;x&lt;/i&gt;.example</td><td>—</td><td>refused</td><td></td><td></td>"
+            "<td>b-2</td><td>in &lt;protected&gt;</td></tr>") in body
+    assert "<li>IP Address &lt;203.0.113.7&gt;</li>" in note
+
+
+def test_batch_key_depends_on_request_ids_only():
+    outcomes = _batch()
+    assert wb.batch_key(outcomes) == wb.batch_key(list(reversed(outcomes)))
+    assert wb.batch_key(outcomes) != wb.batch_key(outcomes[:2])
+
+
+def test_repeated_batch_write_is_skipped(store, client):
+    from fn_openc2.lib.soar.runner import _record
+    outcomes = _batch()
+    for _ in range(2):                      # the same batch (same request ids) recorded twice
+        writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
+        _record(outcomes, writer, "", 1, [None] * 3, sources=["", "", ""])
+    (note,) = store.notes(INCIDENT)
+    assert wb.batch_key(outcomes) in note
+    assert len(store.rows(INCIDENT, "openc2_commands")) == 3      # refused target: no row
+    assert writer.report.skipped_repeats == 1 + 3 and writer.report.errors == []

@@ -4,9 +4,17 @@ Every value is checked before the first command leaves: a playbook that
 hands over five IP addresses of which one is malformed gets nothing sent and
 one clear error, rather than four blocks and a puzzle. Errors carry a list
 of issues (artifact value, JSON path) for the note.
+
+The same rule holds with ``openc2_all_artifacts`` (every artifact of the
+type in the incident): one stored artifact that cannot become a target
+refuses the whole batch, and the issues name each bad artifact by its id, so
+the analyst fixes or deletes it and runs again rather than guessing which of
+fifty blocks went out. Targets are de-duplicated (same OpenC2 target, one
+command); the skipped sources are kept in ``SendPlan.duplicates``.
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -41,6 +49,7 @@ class Planned:
 class SendPlan:
     commands: list[Planned] = field(default_factory=list)
     comment: str = ""
+    duplicates: list[str] = field(default_factory=list)   # "IP Address 203.0.113.7 (artifact 14)"
 
 
 def new_command_id(incident_id: int | None) -> str:
@@ -88,8 +97,60 @@ def _args(raw: Mapping[str, Any], profile: str | None) -> dict[str, Any]:
     return args
 
 
-def _targets(raw: Mapping[str, Any], attachment: tuple[str | None, bytes] | None) -> list[tuple[dict, str]]:
-    """(target, source) pairs, from the first of: target JSON, attachment, artifact values."""
+ALL_ARTIFACTS = "openc2_all_artifacts"
+_EXCLUSIVE_WITH_ALL = ("openc2_artifact_value", "openc2_target_json", "openc2_attachment_id", "openc2_command_json")
+
+
+def artifact_type_name(artifact: Mapping[str, Any]) -> str:
+    """The artifact's type as a name (REST with handle_format=names gives text; be lenient with objects)."""
+    kind = artifact.get("type")
+    if isinstance(kind, Mapping):
+        kind = kind.get("name") or kind.get("display_name")
+    return "" if kind is None else str(kind)
+
+
+def all_artifacts_wanted(raw: Mapping[str, Any]) -> bool:
+    """True when the batch comes from the incident's artifacts; conflicting inputs are an InputError."""
+    if not i.flag(ALL_ARTIFACTS, raw.get(ALL_ARTIFACTS), False):
+        return False
+    given = [name for name in _EXCLUSIVE_WITH_ALL if i.text(raw.get(name))]
+    if given:
+        raise i.InputError(ALL_ARTIFACTS, f"takes every artifact of openc2_artifact_type; leave "
+                                          f"{', '.join(given)} empty (or set {ALL_ARTIFACTS} to false)")
+    if not i.text(raw.get("openc2_artifact_type")):
+        raise i.InputError("openc2_artifact_type", f"required with {ALL_ARTIFACTS}: which artifact type to take")
+    return True
+
+
+def _artifact_targets(kind: str, artifacts: list[Mapping[str, Any]],
+                      incident_id: int | None) -> list[tuple[dict, str]]:
+    """Every artifact of ``kind`` (case-insensitive) in the incident, or PlanError naming each bad one."""
+    wanted = kind.casefold()
+    chosen = [a for a in artifacts if artifact_type_name(a).strip().casefold() == wanted]
+    if not chosen:
+        where = f"incident {incident_id}" if incident_id is not None else "the incident"
+        raise i.InputError("openc2_artifact_type", f"{where} has no artifact of type {kind!r}")
+    targets, issues = [], []
+    for artifact in sorted(chosen, key=lambda a: (int(a.get("id") or 0))):
+        value = artifact.get("value")
+        label = f"artifact {artifact.get('id')} ({value})"
+        try:
+            targets.append((artifact_to_target(kind, value if isinstance(value, str) else str(value or "")),
+                            f"{kind} {value} (artifact {artifact.get('id')})"))
+        except ArtifactError as err:
+            issues.append(f"{label}: {err}")
+    if issues:
+        raise PlanError(f"{len(issues)} of {len(chosen)} artifacts of type {kind!r} cannot become an OpenC2 "
+                        "target; fix or delete them and run again", issues)
+    return targets
+
+
+def _targets(raw: Mapping[str, Any], attachment: tuple[str | None, bytes] | None,
+             artifacts: list[Mapping[str, Any]] | None = None,
+             incident_id: int | None = None) -> list[tuple[dict, str]]:
+    """(target, source) pairs, from the first of: incident artifacts, target JSON, attachment, artifact values."""
+    if artifacts is not None:
+        return _artifact_targets(i.text(raw.get("openc2_artifact_type")), artifacts, incident_id)
     explicit = i.json_object("openc2_target_json", raw.get("openc2_target_json"))
     if explicit is not None:
         return [(explicit, "target JSON")]
@@ -116,9 +177,28 @@ def _targets(raw: Mapping[str, Any], attachment: tuple[str | None, bytes] | None
     return targets
 
 
+def _unique(targets: list[tuple[dict, str]], duplicates: list[str]) -> list[tuple[dict, str]]:
+    """One command per distinct target: a second deny of the same address would only add a second rule."""
+    seen: dict[str, str] = {}
+    out = []
+    for target, source in targets:
+        key = json.dumps(target, sort_keys=True)
+        if key in seen:
+            duplicates.append(f"{source} (same target as {seen[key]})")
+            continue
+        seen[key] = source
+        out.append((target, source))
+    return out
+
+
 def plan_send(raw: Mapping[str, Any], incident_id: int | None,
-              attachment: tuple[str | None, bytes] | None = None) -> SendPlan:
-    """The commands for openc2_send_command; raises InputError or PlanError."""
+              attachment: tuple[str | None, bytes] | None = None,
+              artifacts: list[Mapping[str, Any]] | None = None) -> SendPlan:
+    """The commands for openc2_send_command; raises InputError or PlanError.
+
+    ``artifacts`` (the incident's artifacts, as REST lists them) is given
+    when ``openc2_all_artifacts`` is set; see ``all_artifacts_wanted``.
+    """
     now = int(time.time() * 1000)
     plan = SendPlan(comment=i.text(raw.get("openc2_comment")))
     expert = i.json_object("openc2_command_json", raw.get("openc2_command_json"))
@@ -137,7 +217,7 @@ def plan_send(raw: Mapping[str, Any], incident_id: int | None,
     profile = i.text(raw.get("openc2_profile")) or None
     args = _args(raw, profile)
     issues: list[str] = []
-    for target, source in _targets(raw, attachment):
+    for target, source in _unique(_targets(raw, attachment, artifacts, incident_id), plan.duplicates):
         try:
             model = build_command(action, target, args=args or None, profile=profile,
                                   command_id=new_command_id(incident_id))

@@ -8,7 +8,10 @@ playbooks read under ``content`` (shape: payload_samples/*/output_json_schema.js
      "summary": {commands, sent, refused, answers, answers_ok, success, failures: [...]},
      "error": null | {kind, field | section/key, message, issues},
      "writeback": {enabled, notes, rows, rows_updated, skipped_repeats, errors}}
-    (+ "consumers": [...] for query features)
+    (+ "consumers": [...] for query features, "duplicates": [...] for send command)
+
+A send of several commands is one batch: ``Producer.send_many``, one summary
+note for the batch, still one openc2_commands row per consumer answer.
 
 Bad input or configuration never reaches a consumer: the payload carries the
 error, and (write-back on, incident known) a note says what was wrong.
@@ -25,7 +28,7 @@ from fn_openc2.lib.language import OpenC2ValidationError, build_command
 from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Registry
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar import writeback as wb
-from fn_openc2.lib.soar.plan import PlanError, SendPlan, new_command_id, plan_send
+from fn_openc2.lib.soar.plan import PlanError, SendPlan, all_artifacts_wanted, new_command_id, plan_send
 from fn_openc2.lib.soar.producers import producer_for
 from fn_openc2.lib.soar.soar_client import IncidentClient, RestClient, SoarError
 
@@ -117,19 +120,26 @@ def _consumers(registry: Registry, value: Any, field: str = "openc2_consumers") 
 
 
 def _record(outcomes: list[CommandOutcome], writer: wb.Writer | None, comment: str, time_ms: int,
-            expires: list[int | None], rows: bool = True) -> None:
+            expires: list[int | None], rows: bool = True, sources: list[str] | None = None,
+            duplicates: list[str] | None = None) -> None:
+    """One note per command, or one summary note for a batch; one row per consumer answer either way."""
     if writer is None:
         return
+    if len(outcomes) > 1:
+        writer.note(wb.batch_note(outcomes, sources or [""] * len(outcomes), comment, duplicates or ()),
+                    wb.batch_key(outcomes))
     for outcome, expires_ms in zip(outcomes, expires):
-        consumers = list(dict.fromkeys(a.consumer for a in outcome.answers))
-        writer.note(wb.command_note(outcome, consumers, comment), wb.note_header(outcome.command, outcome.request_id))
+        if len(outcomes) == 1:
+            consumers = list(dict.fromkeys(a.consumer for a in outcome.answers))
+            writer.note(wb.command_note(outcome, consumers, comment),
+                        wb.note_header(outcome.command, outcome.request_id))
         if rows:
             writer.command_rows(wb.command_row(outcome, a, time_ms=time_ms, expires_ms=expires_ms)
                                 for a in outcome.answers)
 
 
 def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[int | None],
-             writer: wb.Writer | None) -> dict[str, Any]:
+             writer: wb.Writer | None, duplicates: list[str] | None = None) -> dict[str, Any]:
     commands = []
     for outcome, source, expires_ms in zip(outcomes, sources, expires):
         entry = outcome.to_dict()
@@ -137,14 +147,21 @@ def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[i
         entry["source"] = source
         entry["expires"] = i.iso_utc(expires_ms) or None
         commands.append(entry)
-    return {"commands": commands, "summary": _summary(outcomes), "error": None,
-            "writeback": writer.report.to_dict() if writer else wb.WriteReport(enabled=False).to_dict()}
+    result = {"commands": commands, "summary": _summary(outcomes), "error": None,
+              "writeback": writer.report.to_dict() if writer else wb.WriteReport(enabled=False).to_dict()}
+    if duplicates is not None:
+        result["duplicates"] = duplicates
+    return result
 
 
 # ---------------------------------------------------------------- functions
 
 def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None, log: Logger) -> dict:
-    """openc2_send_command: build one command per target, send, record, return every answer."""
+    """openc2_send_command: build one command per target, send them as one batch, record, return every answer.
+
+    With ``openc2_all_artifacts`` the targets are every artifact of
+    ``openc2_artifact_type`` in the incident (read through REST), de-duplicated.
+    """
     writer: wb.Writer | None = None
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
@@ -159,15 +176,23 @@ def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
             if incident_id is None or rest_client is None:
                 raise i.InputError("openc2_attachment_id", "needs incident_id to fetch the attachment")
             attachment = IncidentClient(rest_client, incident_id).attachment(attachment_id)
-        plan: SendPlan = plan_send(inputs, incident_id, attachment)
+        artifacts = None
+        if all_artifacts_wanted(inputs):
+            if incident_id is None or rest_client is None:
+                raise i.InputError("openc2_all_artifacts", "needs incident_id to read the incident's artifacts")
+            artifacts = IncidentClient(rest_client, incident_id).artifacts()
+        plan: SendPlan = plan_send(inputs, incident_id, attachment, artifacts)
     except _EXPECTED as err:
         return _failed(i.text(inputs.get("openc2_action")) or "send command", err, inputs, writer, log)
     started = _now_ms()
+    # send_many: bounded concurrency per consumer, pooled connections, each consumer's rate_limit
     outcomes = producer.send_many([p.command for p in plan.commands], consumers)
     expires = [p.expires_ms for p in plan.commands]
-    _record(outcomes, writer, plan.comment, started, expires)
-    result = _payload(outcomes, [p.source for p in plan.commands], expires, writer)
-    log.info("fn_openc2 send: %d command(s), success=%s", len(outcomes), result["summary"]["success"])
+    sources = [p.source for p in plan.commands]
+    _record(outcomes, writer, plan.comment, started, expires, sources=sources, duplicates=plan.duplicates)
+    result = _payload(outcomes, sources, expires, writer, plan.duplicates)
+    log.info("fn_openc2 send: %d command(s), %d duplicate(s) skipped, success=%s", len(outcomes),
+             len(plan.duplicates), result["summary"]["success"])
     return result
 
 

@@ -43,6 +43,11 @@ class IncidentClient:
                              f"/attachments/{attachment_id}/contents")
         return (meta or {}).get("name"), bytes(content)
 
+    def artifacts(self) -> list[dict[str, Any]]:
+        """Every artifact of the incident, types as names (not the server's numeric ids)."""
+        found = self._call("listing artifacts", "get", "/artifacts?handle_format=names") or []
+        return [a for a in found if isinstance(a, dict)]
+
     def note_texts(self) -> list[str]:
         notes = self._call("listing notes", "get", "/comments") or []
         out = []

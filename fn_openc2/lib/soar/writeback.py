@@ -1,19 +1,22 @@
-"""What fn_openc2 leaves in the incident: one HTML note per command, one
-openc2_commands row per consumer answer, openc2_consumers rows after
-``query features``.
+"""What fn_openc2 leaves in the incident: one HTML note per command (one
+summary note per batch, when a call sends several), one openc2_commands row
+per consumer answer, openc2_consumers rows after ``query features``.
 
 Every value that came from outside (artifact text, consumer answers, error
 messages) passes through ``html.escape``: a consumer's status_text is not
 trusted markup. Each note opens with a header line
 ``OpenC2 <action> <target> — request <id>`` so a repeated write of the same
 command is recognised and skipped; rows are keyed on (request_id, consumer,
-responder) the same way.
+responder) the same way. A batch note's header ends in ``batch <key>``, a
+digest of the batch's request ids, which serves the same purpose.
 A failed write never loses the function's payload: it is logged and listed
 in the result's ``writeback.errors``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from html import escape
 from logging import Logger
@@ -103,6 +106,76 @@ def command_note(outcome: CommandOutcome, consumers: Iterable[str], comment: str
     lines.append(f"<p>Command:</p><pre>{escape(pretty(outcome.command))}</pre>")
     if outcome.answers:
         lines.append("<ul>" + "".join(_answer_html(a) for a in outcome.answers) + "</ul>")
+    return "".join(lines)
+
+
+def outcome_state(outcome: CommandOutcome) -> str:
+    """'refused' (nothing sent), 'failed' (sent, some consumer did not succeed) or 'sent' (all succeeded)."""
+    if outcome.refused:
+        return "refused"
+    if not outcome.answers or not all(answer_succeeded(a) for a in outcome.answers):
+        return "failed"
+    return "sent"
+
+
+def batch_key(outcomes: Iterable[CommandOutcome]) -> str:
+    """'batch <16 hex>': the same request ids give the same key, so a repeated write is recognised."""
+    ids = "\n".join(sorted(o.request_id for o in outcomes))
+    return f"batch {hashlib.sha256(ids.encode()).hexdigest()[:16]}"
+
+
+def batch_header(outcomes: list[CommandOutcome]) -> str:
+    states = [outcome_state(o) for o in outcomes]
+    actions = sorted({str(o.command.get("action", "?")) for o in outcomes})
+    return (f"OpenC2 {'/'.join(actions)} — batch of {len(outcomes)} targets — {states.count('sent')} sent, "
+            f"{states.count('refused')} refused, {states.count('failed')} failed — {batch_key(outcomes)}")
+
+
+_ARTIFACT_ID = re.compile(r"\(artifact [^()]*\)$")
+_BATCH_COLUMNS = ("Target", "Consumer", "Status", "Status text", "Signature", "Request ID", "Error / refusal")
+
+
+def _batch_lines(outcome: CommandOutcome, source: str) -> list[tuple[str, ...]]:
+    """The table lines of one target: one per consumer answer, or one saying why there is none."""
+    target = target_text(outcome.command)
+    artifact = _ARTIFACT_ID.search(source or "")
+    if artifact:
+        target += f" {artifact.group(0)}"        # which incident artifact it came from
+    if outcome.refused:
+        return [(target, "—", "refused", "", "", outcome.request_id, outcome.refused)]
+    if not outcome.answers:
+        return [(target, "—", "failed", "", "", outcome.request_id, "no consumer answered")]
+    lines = []
+    for a in outcome.answers:
+        who = a.consumer if not a.responder or a.responder == a.consumer else f"{a.consumer} ({a.responder})"
+        if a.status is not None:
+            status, text = str(a.status), a.status_text or STATUS_TEXT.get(a.status, "")
+        else:
+            status, text = ("failed", "") if a.error else ("sent", "no response requested")
+        signature = a.signature + (f" ({a.signature_reason})" if a.signature_reason else "")
+        lines.append((target, who, status, text, signature, a.request_id, a.error or ""))
+    return lines
+
+
+def batch_note(outcomes: list[CommandOutcome], sources: list[str], comment: str = "",
+               duplicates: Iterable[str] = ()) -> str:
+    """One HTML note for a batch: counts in the header, one table line per (target, consumer)."""
+    lines = [f"<p><b>{escape(batch_header(outcomes))}</b></p>"]
+    if comment:
+        lines.append(f"<p>Comment: {escape(comment)}</p>")
+    lines.append("<p>Sent: every consumer answered OK. Failed: sent, but a consumer failed or refused. "
+                 "Refused: not sent (policy, validation or routing).</p>")
+    common = {k: outcomes[0].command.get(k) for k in ("action", "profile", "args") if outcomes[0].command.get(k)}
+    if all({k: o.command.get(k) for k in ("action", "profile", "args") if o.command.get(k)} == common
+           for o in outcomes):
+        lines.append(f"<p>Every command:</p><pre>{escape(pretty(common))}</pre>")
+    skipped = [f"<li>{escape(d)}</li>" for d in duplicates]
+    if skipped:
+        lines.append(f"<p>Duplicates skipped ({len(skipped)}):</p><ul>{''.join(skipped)}</ul>")
+    head = "".join(f"<th>{escape(c)}</th>" for c in _BATCH_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>"
+                   for outcome, source in zip(outcomes, sources) for line in _batch_lines(outcome, source))
+    lines.append(f"<table border=\"1\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     return "".join(lines)
 
 
