@@ -3,20 +3,22 @@
 """SOAR function 'openc2_query_features': Ask consumers what they support (query features).
 
 Kept thin on purpose: inputs in, results out. The OpenC2 work happens in
-fn_openc2.lib (imported inside the call so the component loads even where
-the lib's optional parts are absent).
+fn_openc2.lib.soar.runner; the shared shape in fn_openc2.lib.soar.component.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
-from resilient_lib import validate_fields
+from resilient_circuits import AppFunctionComponent, app_function
+
+from fn_openc2.lib.soar.component import run_function
+from fn_openc2.lib.soar.runner import query_features
 
 PACKAGE_NAME = "fn_openc2"
 FN_NAME = "openc2_query_features"
 INPUTS = ('incident_id', 'openc2_consumers', 'openc2_features')
 REQUIRED = ('incident_id',)
+
 
 
 class FunctionComponent(AppFunctionComponent):
@@ -27,20 +29,4 @@ class FunctionComponent(AppFunctionComponent):
 
     @app_function(FN_NAME)
     def _app_function(self, fn_inputs: Any):
-        """Validate the inputs, hand them to the lib, return its results dict.
-
-        success is False when anything stopped the command (bad input, a
-        refusal) or any targeted consumer failed; reason lists each failure.
-        """
-        validate_fields(list(REQUIRED), fn_inputs)
-        inputs = {name: getattr(fn_inputs, name, None) for name in INPUTS}
-        yield self.status_message(f"Starting '{FN_NAME}'")
-
-        from fn_openc2.lib.soar.runner import query_features
-
-        results = query_features(self.opts, inputs, rest_client=self.rest_client(), log=self.LOG)
-        summary = results["summary"]
-        yield self.status_message(f"Finished '{FN_NAME}': {summary['answers_ok']} of "
-                                  f"{summary['answers']} answers OK, {summary['refused']} refused")
-        yield FunctionResult(results, success=summary["success"],
-                             reason="; ".join(summary["failures"]) or None)
+        yield from run_function(self, fn_inputs, FN_NAME, INPUTS, REQUIRED, query_features)
