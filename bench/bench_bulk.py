@@ -11,8 +11,12 @@ process (its own CPU, not this process's GIL), at the same concurrency:
 - bare: a pooled requests.Session loop POSTing the same, pre-built envelope
   bytes with the same headers and reading each body; nothing else.
 
-Every deny targets a distinct address from 198.18.0.0/15 (each phase its own
-slice), so the guard passes and the actuator never sees a repeated rule.
+Both sides: CONCURRENCY threads, the consumer's CA as verify= and the dev
+client certificate (the consumer requires one: mutual TLS), every answer
+checked (HTTP 200 and OpenC2 status 200). Every deny targets a distinct
+address from 198.18.0.0/15 (each phase its own slice), so the guard passes
+and the actuator never sees a repeated rule. ``--rounds N`` alternates the
+order of the unsigned pair per round and reports medians.
 The last line is ``ratio: <n> (full producer path cmds/s over bare requests loop cmds/s, unsigned)``.
 Run: .venv/bin/python bench/bench_bulk.py [--quick] [--profile]
 """
@@ -34,7 +38,7 @@ import requests  # noqa: E402
 from fn_openc2.lib.language import build_command, dumps  # noqa: E402
 from fn_openc2.lib.producer import load_registry  # noqa: E402
 from fn_openc2.lib.producer.producer import Producer  # noqa: E402
-from fn_openc2.lib.transfer.devpki import make_pki  # noqa: E402
+from fn_openc2.lib.transfer.devpki import Pki, make_pki  # noqa: E402
 from fn_openc2.lib.transfer.dialects import resolve_dialect  # noqa: E402
 
 CONCURRENCY = 4          # 2 cores: more threads only add GIL contention (see interop facts)
@@ -43,10 +47,11 @@ CPU_MS: dict[str, float] = {}   # client CPU per command, by phase
 ARGS = {"response_requested": "complete", "slpf": {"drop_process": "false_ack"}}
 
 
-def registry_for(url: str, ca: str, *, signing_key: str | None = None, verify_key: str | None = None):
+def registry_for(url: str, pki: Pki, *, signing_key: str | None = None, verify_key: str | None = None):
     producer = {"producer_id": "soar@example.com", "max_concurrency": str(CONCURRENCY), "retries": "0",
                 "timeout": "30"}
-    consumer = {"url": url, "verify": ca, "profiles": "slpf", "device_id": "bench-fw@example.com"}
+    consumer = {"url": url, "verify": pki.ca_cert, "client_auth_cert": pki.client_cert,
+                "client_auth_key": pki.client_key, "profiles": "slpf", "device_id": "bench-fw@example.com"}
     if signing_key:
         producer["signing_key"] = signing_key
     if verify_key:
@@ -54,10 +59,10 @@ def registry_for(url: str, ca: str, *, signing_key: str | None = None, verify_ke
     return load_registry({"fn_openc2": producer, "fn_openc2:fw": consumer})
 
 
-def run_full(url: str, ca: str, addresses: list[str], *, signing_key: str | None = None,
+def run_full(url: str, pki: Pki, addresses: list[str], *, signing_key: str | None = None,
              verify_key: str | None = None, profile: bool = False) -> tuple[float, str | None]:
     """cmds/s through Producer.send_many; asserts every command got a 200 (and a verified signature)."""
-    producer = Producer(registry_for(url, ca, signing_key=signing_key, verify_key=verify_key))
+    producer = Producer(registry_for(url, pki, signing_key=signing_key, verify_key=verify_key))
     try:
         warm, timed = addresses[:WARMUP], addresses[WARMUP:]
         producer.send_many([build_command("deny", {"ipv4_net": a}, args=ARGS, profile="slpf") for a in warm],
@@ -161,8 +166,9 @@ def bare_bodies(addresses: list[str]) -> list[tuple[bytes, str]]:
     return out
 
 
-def run_bare(url: str, ca: str, addresses: list[str]) -> float:
-    """cmds/s of a pooled requests Session loop at the same concurrency (verify= per request)."""
+def run_bare(url: str, pki: Pki, addresses: list[str]) -> float:
+    """cmds/s of a pooled requests Session loop at the same concurrency: CONCURRENCY threads,
+    verify= the CA and cert= the client certificate per request, as the producer's transport."""
     dialect = resolve_dialect("https-v1.1")
     target = url if url.endswith(dialect.path) else url.rstrip("/") + dialect.path
     static = {"Content-Type": dialect.content_type, "Accept": dialect.accept, "Cache-Control": "no-cache"}
@@ -177,7 +183,7 @@ def run_bare(url: str, ca: str, addresses: list[str]) -> float:
         for body, rid in chunk:
             resp = session.post(target, data=body, headers={**static, "X-Request-ID": rid,
                                                             "Date": formatdate(usegmt=True)},
-                                verify=ca, timeout=30)
+                                verify=pki.ca_cert, cert=(pki.client_cert, pki.client_key), timeout=30)
             content = resp.content
             if resp.status_code != 200 or b'"status":200' not in content:
                 with lock:
@@ -203,8 +209,12 @@ def run_bare(url: str, ca: str, addresses: list[str]) -> float:
 
 def main() -> None:
     global CONCURRENCY
-    options = common.parse_args(__doc__.splitlines()[0], lambda parser: parser.add_argument(
-        "--concurrency", type=int, default=CONCURRENCY, help="messages in flight, both sides"))
+
+    def extra(parser) -> None:
+        parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="messages in flight, both sides")
+        parser.add_argument("--rounds", type=int, default=1,
+                            help="bare/full unsigned pairs, order alternating per round; medians reported")
+    options = common.parse_args(__doc__.splitlines()[0], extra)
     CONCURRENCY = options.concurrency
     count = 1000 if options.quick else 10000
     directory = common.workdir("bulk")
@@ -212,27 +222,36 @@ def main() -> None:
     consumer_priv, consumer_pub = common.write_es256_keypair(directory, "consumer")
     producer_priv, _ = common.write_es256_keypair(directory, "producer")
     per_phase = count + WARMUP
-    slices = [list(common.bench_addresses(per_phase, offset=i * (per_phase + 512))) for i in range(3)]
-    print(f"{count} deny commands per phase, concurrency {CONCURRENCY}, HTTPS keep-alive, "
-          f"consumer in its own process; {common.cpu_count_note()}", flush=True)
+    phases = 2 * options.rounds + 1
+    slices = [list(common.bench_addresses(per_phase, offset=i * (per_phase + 512))) for i in range(phases)]
+    print(f"{count} deny commands per phase, concurrency {CONCURRENCY} (threads) on both sides, HTTPS keep-alive "
+          f"with mutual TLS, a fresh consumer process per phase; {common.cpu_count_note()}", flush=True)
 
-    results: dict[str, float] = {}
+    runs: dict[str, list[float]] = {"bare": [], "full": []}
     profile_text = None
     # Bare and full unsigned alternate on fresh consumers so both meet the same server state growth.
-    for phase, addresses in (("bare", slices[0]), ("full", slices[1])):
-        server = common.start_consumer_process(pki.server_cert, pki.server_key)
-        try:
-            if phase == "bare":
-                results[phase] = run_bare(server.url, pki.ca_cert, addresses)
-            else:
-                results[phase], profile_text = run_full(server.url, pki.ca_cert, addresses, profile=options.profile)
-        finally:
-            server.stop()
-        print(f"{phase:>14}: {results[phase]:8.0f} cmds/s ({1e3 / results[phase]:.3f} ms/cmd; "
-              f"client CPU {CPU_MS[phase]:.3f} ms/cmd)", flush=True)
-    server = common.start_consumer_process(pki.server_cert, pki.server_key, signing_key=consumer_priv)
+    for round_ in range(options.rounds):
+        order = ("bare", "full") if round_ % 2 == 0 else ("full", "bare")
+        for phase in order:
+            addresses = slices.pop()
+            server = common.start_consumer_process(pki.server_cert, pki.server_key, client_ca=pki.ca_cert)
+            try:
+                if phase == "bare":
+                    value = run_bare(server.url, pki, addresses)
+                else:
+                    value, text = run_full(server.url, pki, addresses,
+                                           profile=options.profile and profile_text is None)
+                    profile_text = profile_text or text
+            finally:
+                server.stop()
+            runs[phase].append(value)
+            print(f"{phase:>14}: {value:8.0f} cmds/s ({1e3 / value:.3f} ms/cmd; "
+                  f"client CPU {CPU_MS[phase]:.3f} ms/cmd)", flush=True)
+    results = {phase: common.median(values) for phase, values in runs.items()}
+    server = common.start_consumer_process(pki.server_cert, pki.server_key, signing_key=consumer_priv,
+                                           client_ca=pki.ca_cert)
     try:
-        results["signed"], _ = run_full(server.url, pki.ca_cert, slices[2], signing_key=producer_priv,
+        results["signed"], _ = run_full(server.url, pki, slices.pop(), signing_key=producer_priv,
                                         verify_key=consumer_pub)
     finally:
         server.stop()
@@ -241,6 +260,9 @@ def main() -> None:
     if profile_text:
         print("cProfile of the full unsigned run (tottime, all threads of this process):")
         print(profile_text)
+    if options.rounds > 1:
+        print(f"medians of {options.rounds} rounds: bare {results['bare']:.0f}, full {results['full']:.0f} cmds/s; "
+              f"per-round ratios {', '.join(f'{f / b:.3f}' for b, f in zip(runs['bare'], runs['full']))}")
     print(f"signed full path over bare loop: {results['signed'] / results['bare']:.3f}")
     print(f"ratio: {results['full'] / results['bare']:.3f} "
           f"(full producer path cmds/s over bare requests loop cmds/s, unsigned)")

@@ -82,10 +82,14 @@ class ConsumerProcess:
 
 
 def start_consumer_process(cert: str, key: str, *, device_id: str = "bench-fw@example.com",
-                           signing_key: str | None = None, timeout: float = 20.0) -> ConsumerProcess:
-    """`fn-openc2 consumer --listen 127.0.0.1:0` with TLS; no --rate-limit, so nothing is throttled."""
+                           signing_key: str | None = None, client_ca: str | None = None,
+                           timeout: float = 20.0) -> ConsumerProcess:
+    """`fn-openc2 consumer --listen 127.0.0.1:0` with TLS (mutual when client_ca is given);
+    no --rate-limit, so nothing is throttled."""
     command = [PYTHON, "-m", "fn_openc2.lib.cli.main", "consumer", "--listen", "127.0.0.1:0",
                "--tls-cert", cert, "--tls-key", key, "--device-id", device_id, "--profiles", "slpf"]
+    if client_ca:
+        command += ["--client-ca", client_ca]
     if signing_key:
         command += ["--signing-key", signing_key]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -79,6 +79,8 @@ class FaultyConsumer:
 
             def setup(self) -> None:
                 self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.request.settimeout(self.timeout)
+                self.request.do_handshake()   # here, not in accept(): one slow handshake must not stall the others
                 super().setup()
 
             def log_message(self, *_: Any) -> None:
@@ -89,7 +91,8 @@ class FaultyConsumer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True,
+                                                  do_handshake_on_connect=False)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -99,3 +99,44 @@ def test_language_command_models_are_checked() -> None:
     reason = GUARD.check(command)
     assert reason is not None and "target.ipv4_connection.dst_addr" in reason and "10.0.0.0/8" in reason
     assert GUARD.check(build_command("deny", {"ipv4_net": "198.51.100.0/24"})) is None
+
+
+def _reference(guard: PolicyGuard, text: str) -> str | None:
+    """The guard's answer computed the plain way: every protected network in order."""
+    from fn_openc2.lib.producer.guard import _network, _overlaps
+
+    net = _network(text)
+    if net is None:
+        return None
+    for protected in guard.protected:
+        if _overlaps(net, protected.network):
+            return f"it overlaps {protected.label}"
+    return None
+
+
+def test_range_index_agrees_with_a_plain_scan() -> None:
+    """The bisect index must refuse exactly what the one-by-one overlap scan refuses,
+    naming the same (first configured) network, mapped IPv6 and nested networks included."""
+    import ipaddress
+    import random
+
+    rng = random.Random(6)
+    guard = PolicyGuard(["10.0.0.0/8", "10.1.0.0/16", "172.16.0.0/12", "192.168.7.0/24", "2001:db8:1::/48",
+                         "::ffff:100.64.0.0/106", "2001:db8::/32", "198.18.200.0/22"], {"fw": "192.0.2.10"})
+    wide = PolicyGuard(["::/0"], protect_special=False)   # a supernet of the IPv4-mapped range
+    probes = ["10.1.2.3", "11.0.0.0/7", "0.0.0.0/0", "::/0", "::ffff:10.1.2.3", "::ffff:0:0/96", "::ffff:0:0/95",
+              "100.64.1.1", "::ffff:100.64.0.0/112", "2001:db8:1:2::/64", "2001:db8::/31", "192.0.2.10/32",
+              "198.18.199.255", "198.18.200.0", "198.18.203.255/32", "198.18.204.0", " 10.0.0.1 ", "10.0.0.0/255.0.0.0",
+              "fe80::1%eth0", "not-an-address", "10.0.0.01", "10.0.0.1/33", "10.0.0.1/08"]
+    for _ in range(3000):
+        if rng.random() < 0.5:
+            address = ipaddress.IPv4Address(rng.getrandbits(32))
+            probes.append(f"{address}/{rng.randint(0, 32)}" if rng.random() < 0.5 else str(address))
+        else:
+            base = rng.choice([0, int(ipaddress.IPv6Address("::ffff:0:0")), int(ipaddress.IPv6Address("2001:db8::")),
+                               int(ipaddress.IPv6Address("fe80::"))])
+            address = ipaddress.IPv6Address(base | rng.getrandbits(rng.choice([16, 32, 64, 96])))
+            probes.append(f"{address}/{rng.randint(0, 128)}" if rng.random() < 0.5 else str(address))
+    for text in probes:
+        for g in (guard, wide):
+            assert g._check_one("net", text) == _reference(g, text.strip()), text

@@ -7,6 +7,7 @@ real actuator with timed rules behaves.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,22 +61,38 @@ class Entry:
 
 
 class DeviceState:
-    """Entries keyed by (kind, key); not thread-safe, the Actuator holds the lock."""
+    """Entries keyed by (kind, key); not thread-safe, the Actuator holds the lock.
+
+    Expiry is a heap of (stop, sequence, key): ``purge`` runs before every
+    command, so it must not scan the whole table. Entries replaced or removed
+    before their stop leave stale heap items; they are skipped on pop and
+    dropped wholesale when they outnumber the live ones."""
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, Any], Entry] = {}
         self._next_rule = 1
+        self._expiry: list[tuple[int, int, tuple[str, Any], Entry]] = []
+        self._sequence = 0
 
     def purge(self, now_ms: int) -> None:
-        expired = [k for k, e in self._entries.items() if e.stop is not None and e.stop <= now_ms]
-        for key in expired:
-            del self._entries[key]
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now_ms:
+            _, _, key, entry = heapq.heappop(expiry)
+            if self._entries.get(key) is entry:
+                del self._entries[key]
 
     def get(self, kind: str, key: Any) -> Entry | None:
         return self._entries.get((kind, key))
 
     def put(self, entry: Entry) -> None:
-        self._entries[(entry.kind, entry.key)] = entry
+        key = (entry.kind, entry.key)
+        self._entries[key] = entry
+        if entry.stop is not None:
+            self._sequence += 1
+            heapq.heappush(self._expiry, (entry.stop, self._sequence, key, entry))
+            if len(self._expiry) > 2 * len(self._entries) + 64:
+                self._expiry = [item for item in self._expiry if self._entries.get(item[2]) is item[3]]
+                heapq.heapify(self._expiry)
 
     def remove(self, kind: str, key: Any) -> Entry | None:
         return self._entries.pop((kind, key), None)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -71,6 +73,61 @@ def _overlaps(a: Network, b: Network) -> bool:
         return a.overlaps(b)  # type: ignore[arg-type]
     a4, b4 = _as_ipv4(a) or a, _as_ipv4(b) or b
     return a4.version == b4.version and a4.overlaps(b4)  # type: ignore[arg-type]
+
+
+def _span(net: Network) -> tuple[int, int]:
+    return int(net.network_address), int(net.broadcast_address)
+
+
+_FAMILIES = ((socket.AF_INET, 4, 32), (socket.AF_INET6, 6, 128))
+
+
+def _fast_span(text: str) -> tuple[int, int, int] | None:
+    """(version, first, last) of "addr" or "addr/prefix" in plain notation, None
+    for anything else (netmasks, scope ids, junk): the caller then asks ipaddress."""
+    address, slash, prefix = text.partition("/")
+    for family, version, bits in _FAMILIES:
+        try:
+            value = int.from_bytes(socket.inet_pton(family, address), "big")
+        except (OSError, ValueError):
+            continue
+        if not slash:
+            return version, value, value
+        if not prefix.isdigit() or not prefix.isascii() or len(prefix) > 3:
+            return None
+        length = int(prefix)
+        if length > bits:
+            return None
+        host_bits = (1 << (bits - length)) - 1
+        first = value & ~host_bits
+        return version, first, first | host_bits
+    return None
+
+
+class _Ranges:
+    """Protected networks of one family as sorted integer ranges.
+
+    ``hits`` is a bisect plus a running maximum of range ends (networks may
+    nest or overlap each other), so the common "nothing protected here"
+    answer costs O(log n) whatever the number of protected networks."""
+
+    def __init__(self, items: list[tuple[int, int, int]]) -> None:
+        self._items = sorted(items)                   # (first, last, index into the protected list)
+        self._firsts = [first for first, _, _ in self._items]
+        self._reach: list[int] = []
+        highest = -1
+        for _, last, _ in self._items:
+            highest = max(highest, last)
+            self._reach.append(highest)
+
+    def hits(self, first: int, last: int) -> bool:
+        i = bisect_right(self._firsts, last)
+        return i > 0 and self._reach[i - 1] >= first
+
+    def first_hit(self, first: int, last: int) -> int | None:
+        """Lowest protected-list index overlapping [first, last] (refusals only)."""
+        found = [index for lo, hi, index in self._items if lo <= last and hi >= first]
+        return min(found) if found else None
 
 
 def _host_name(value: str) -> str:
@@ -135,6 +192,29 @@ class PolicyGuard:
             for net in _resolve(host):
                 self._protected.append(Protected(net, f"the address {net.network_address} of {label} ({host})"))
 
+        self._index()
+
+    def _index(self) -> None:
+        """Integer ranges per family, equivalent to ``_overlaps`` against each protected network:
+        an IPv4 address meets the IPv4 networks and the IPv4 image of IPv6 ones (mapped range,
+        or everything for a supernet of it); an IPv6 address meets the IPv6 networks and, when
+        it is IPv4-mapped, the IPv4 networks."""
+        native4: list[tuple[int, int, int]] = []
+        derived4: list[tuple[int, int, int]] = []
+        six: list[tuple[int, int, int]] = []
+        for index, protected in enumerate(self._protected):
+            net = protected.network
+            if net.version == 4:
+                native4.append((*_span(net), index))
+                continue
+            six.append((*_span(net), index))
+            image = _as_ipv4(net)
+            if image is not None:
+                derived4.append((*_span(image), index))
+        self._v4 = _Ranges(native4 + derived4)
+        self._v4_native = _Ranges(native4)
+        self._v6 = _Ranges(six)
+
     @property
     def protected(self) -> tuple[Protected, ...]:
         return tuple(self._protected)
@@ -155,17 +235,42 @@ class PolicyGuard:
             host = _host_name(item)
             if host in self._consumer_names:
                 return f"it names {self._consumer_names[host]}"
-            net = _network(host.strip("[]"))
-            if net is None:
-                return None
+            text = host.strip("[]")
         else:
-            net = _network(item)
+            text = item.strip() if isinstance(item, str) else item
+        span = _fast_span(text) if isinstance(text, str) else None
+        if span is None:
+            net = _network(text)
             if net is None:
                 return None
-        for protected in self._protected:
-            if _overlaps(net, protected.network):
-                return f"it overlaps {protected.label}"
-        return None
+            span = (net.version, *_span(net))
+        index = self._first_overlap(*span)
+        return None if index is None else f"it overlaps {self._protected[index].label}"
+
+    def _first_overlap(self, version: int, first: int, last: int) -> int | None:
+        """Index of the first protected network the range overlaps, in configuration order."""
+        if version == 4:
+            return self._v4.first_hit(first, last) if self._v4.hits(first, last) else None
+        hits: list[int] = []
+        if self._v6.hits(first, last):
+            hits.append(self._v6.first_hit(first, last))  # type: ignore[arg-type]
+        mapped = _mapped_span(first, last)
+        if mapped is not None and self._v4_native.hits(*mapped):
+            hits.append(self._v4_native.first_hit(*mapped))  # type: ignore[arg-type]
+        return min(hits) if hits else None
+
+
+_MAPPED_FIRST, _MAPPED_LAST = _span(_MAPPED)
+
+
+def _mapped_span(first: int, last: int) -> tuple[int, int] | None:
+    """The IPv4 range an IPv6 network [first, last] covers through IPv4-mapped addresses
+    (as ``_as_ipv4``: inside ::ffff:0:0/96 its image, around it everything, else None)."""
+    if _MAPPED_FIRST <= first and last <= _MAPPED_LAST:
+        return first - _MAPPED_FIRST, last - _MAPPED_FIRST
+    if first <= _MAPPED_FIRST and _MAPPED_LAST <= last:
+        return 0, 0xFFFFFFFF
+    return None
 
 
 def _addresses(name: str, value: Any) -> Iterator[tuple[str, str, str]]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Iterable, Mapping, Sequence
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from jwcrypto.jwk import JWK
 
@@ -72,6 +74,178 @@ def _response_requested(command: Mapping[str, Any]) -> str:
     return value if isinstance(value, str) else "complete"
 
 
+_MAX_BULK_THREADS = 64
+Job = tuple[dict, str, list, int]   # (command doc, request_id, the command's answer slots, slot index)
+
+
+class _Bulk:
+    """One ``send_many`` call: a shared source of commands and one lane per consumer.
+
+    Each lane has up to ``concurrency`` long-lived workers. A worker whose lane
+    is empty takes the source lock, prepares the next command (validate, guard,
+    route) and queues its jobs on the lanes it routes to, its own lane
+    included, then sends; so preparation runs in the senders' own threads,
+    just ahead of the send, with no hand-over between threads and no Future
+    per message. A lane holds a bounded backlog: a command routed to a busy
+    consumer makes the preparing worker wait, which keeps a lazy iterable
+    consumed at the pace of the sends."""
+
+    def __init__(self, producer: "Producer", commands: Iterable[Any], consumers: "Consumers",
+                 concurrency: int) -> None:
+        self.producer = producer
+        self.commands = iter(commands)
+        self.consumers = consumers
+        self.concurrency = concurrency
+        self.outcomes: list[CommandOutcome] = []
+        self.slots: list[tuple[CommandOutcome, list[list[ConsumerAnswer] | None]]] = []
+        self.lanes: dict[str, _Lane] = {}
+        self.source_lock = threading.Lock()
+        self.exhausted = False                  # read and set under source_lock (or on failure)
+        self.failure: BaseException | None = None
+        self.state = threading.Condition()      # guards live and budget
+        self.live = 0
+        self.budget = _MAX_BULK_THREADS
+
+    def run(self) -> list[CommandOutcome]:
+        try:
+            with self.source_lock:
+                self.pull(None)
+        except BaseException as exc:
+            self.fail(exc)
+        with self.state:
+            while self.live:
+                self.state.wait()
+        if self.failure is not None:
+            raise self.failure
+        for outcome, answers in self.slots:
+            for part in answers:
+                outcome.answers.extend(part or ())
+        return self.outcomes
+
+    def pull(self, lane: "_Lane | None") -> bool:
+        """Under source_lock: prepare commands until ``lane`` has a job (None: until any job
+        is queued). False when the source is exhausted first."""
+        while True:
+            if lane is not None and lane.has_jobs():
+                return True
+            if self.exhausted:
+                return False
+            try:
+                command = next(self.commands)
+            except StopIteration:
+                self.exhausted = True
+                return False
+            prepared = self.producer._prepare(command, self.consumers)
+            if isinstance(prepared, CommandOutcome):
+                self.outcomes.append(prepared)
+                continue
+            doc, names = prepared
+            ids = [new_request_id() for _ in names]
+            outcome = CommandOutcome(command=doc, request_id=ids[0])
+            self.outcomes.append(outcome)
+            answers: list[list[ConsumerAnswer] | None] = [None] * len(names)
+            self.slots.append((outcome, answers))
+            for position, (name, request_id) in enumerate(zip(names, ids)):
+                target = self.lanes.get(name)
+                if target is None:
+                    target = self.lanes[name] = _Lane(self, name)
+                target.put((doc, request_id, answers, position))
+            if lane is None:
+                return True
+
+    def start_worker(self, lane: "_Lane", first: bool) -> None:
+        """One more worker for ``lane``: always its first, then while the source may
+        still hold work, up to the concurrency and the thread budget."""
+        with self.state:
+            if not first and (self.exhausted or self.failure is not None or self.budget <= 0
+                              or len(lane.threads) >= self.concurrency):
+                return
+            self.budget -= 1
+            self.live += 1
+            worker = threading.Thread(target=lane.work, name=f"openc2-bulk-{lane.name}-{len(lane.threads)}",
+                                      daemon=True)
+            lane.threads.append(worker)
+        worker.start()
+
+    def worker_done(self) -> None:
+        with self.state:
+            self.live -= 1
+            if not self.live:
+                self.state.notify_all()
+
+    def fail(self, exc: BaseException) -> None:
+        """Stop everything not yet sent; ``run`` re-raises the first failure."""
+        with self.state:
+            if self.failure is None:
+                self.failure = exc
+            self.exhausted = True
+        for lane in list(self.lanes.values()):
+            lane.abort()
+
+
+class _Lane:
+    """One consumer's backlog within a ``send_many`` and the workers sending it."""
+
+    def __init__(self, bulk: _Bulk, name: str) -> None:
+        self.bulk = bulk
+        self.name = name
+        self.threads: list[threading.Thread] = []
+        self._jobs: deque[Job] = deque()
+        self._high = max(8, 4 * bulk.concurrency)
+        self._low = self._high // 2
+        self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)   # a preparing worker waits here when the backlog is full
+
+    def has_jobs(self) -> bool:
+        return bool(self._jobs)
+
+    def put(self, job: Job) -> None:
+        with self._lock:
+            while len(self._jobs) >= self._high and self.bulk.failure is None:
+                self._room.wait()
+            if self.bulk.failure is not None:
+                return
+            self._jobs.append(job)
+        if not self.threads:
+            self.bulk.start_worker(self, first=True)
+
+    def _take(self) -> Job | None:
+        with self._lock:
+            if not self._jobs:
+                return None
+            job = self._jobs.popleft()
+            if len(self._jobs) == self._low:
+                self._room.notify()
+            return job
+
+    def abort(self) -> None:
+        with self._lock:
+            self._jobs.clear()
+            self._room.notify_all()
+
+    def work(self) -> None:
+        bulk = self.bulk
+        send_one = bulk.producer._send_one
+        grown = False
+        try:
+            while True:
+                job = self._take()
+                if job is None:
+                    with bulk.source_lock:
+                        if not bulk.pull(self):
+                            return
+                    continue
+                if not grown:    # ramp up: each worker, once busy, brings in the next one
+                    grown = True
+                    bulk.start_worker(self, first=False)
+                doc, request_id, answers, position = job
+                answers[position] = send_one(doc, self.name, request_id)
+        except BaseException as exc:  # a bug or a failing iterable; _send_one turns exchange failures into answers
+            bulk.fail(exc)
+        finally:
+            bulk.worker_done()
+
+
 class Producer:
     """Sends OpenC2 commands to the registry's consumers and collects their answers."""
 
@@ -126,36 +300,14 @@ class Producer:
 
     def send_many(self, commands: Iterable[Any], consumers: Consumers = None,
                   concurrency: int = 8) -> list[CommandOutcome]:
-        """Bulk send; at most ``concurrency`` messages in flight per consumer."""
+        """Bulk send; at most ``concurrency`` messages in flight per consumer.
+
+        Commands are validated, guarded and routed lazily, by the sending
+        workers, as they are sent (see ``_Bulk``). Outcomes come back in input
+        order, each command's answers in routing order."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-        outcomes: list[CommandOutcome] = []
-        jobs: list[tuple[int, str, str, dict]] = []
-        for command in commands:
-            prepared = self._prepare(command, consumers)
-            if isinstance(prepared, CommandOutcome):
-                outcomes.append(prepared)
-                continue
-            doc, names = prepared
-            ids = [new_request_id() for _ in names]
-            outcomes.append(CommandOutcome(command=doc, request_id=ids[0]))
-            jobs.extend((len(outcomes) - 1, name, rid, doc) for name, rid in zip(names, ids))
-        if not jobs:
-            return outcomes
-        distinct = {name for _, name, _, _ in jobs}
-        gates = {name: threading.BoundedSemaphore(concurrency) for name in distinct}
-
-        def gated(doc: dict, name: str, rid: str) -> list[ConsumerAnswer]:
-            with gates[name]:
-                return self._send_one(doc, name, rid)
-
-        workers = min(len(jobs), concurrency * len(distinct), 64)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openc2-bulk") as pool:
-            futures: list[tuple[int, Future[list[ConsumerAnswer]]]] = [
-                (index, pool.submit(gated, doc, name, rid)) for index, name, rid, doc in jobs]
-            for index, future in futures:
-                outcomes[index].answers.extend(future.result())
-        return outcomes
+        return _Bulk(self, commands, consumers, concurrency).run()
 
     def close(self) -> None:
         """Close every transport (HTTPS sessions, MQTT connections)."""

@@ -3,7 +3,14 @@
 `verify` and the client certificate go on every request because an
 environment CA bundle (REQUESTS_CA_BUNDLE) otherwise silently replaces the
 per-consumer CA; `trust_env` is off for the same reason and for speed
-(proxies come from settings, as resilient-lib hands them over)."""
+(proxies come from settings, as resilient-lib hands them over).
+
+Every request to one consumer has the same method, URL, authentication and
+static headers, so the Session prepares them once (the template) and each
+send only adds its body, request id and Date and hands the request to the
+session's adapter: the per-call merging ``Session.request`` repeats (settings,
+headers, hooks, URL parsing) was a quarter of the client CPU of a bulk send.
+Cookies the consumer sets are still kept and sent back, as a Session would."""
 from __future__ import annotations
 
 import errno
@@ -19,6 +26,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.cookies import extract_cookies_to_jar
+from requests.models import PreparedRequest
+from requests.utils import check_header_validity
 
 from fn_openc2.lib.transfer.dialects import Dialect, encode_request, normalize_reply, resolve_dialect
 from fn_openc2.lib.transfer.model import Reply, TransferError
@@ -116,6 +126,18 @@ def _reason(exc: BaseException) -> str:
 
 _RETRYABLE = frozenset({"connect", "timeout", "reset"})
 
+_date: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """RFC 7231 Date for now; formatted once per second (bulk sends post thousands a second)."""
+    global _date
+    second = int(time.time())
+    cached = _date
+    if cached[0] != second:
+        cached = _date = (second, formatdate(second, usegmt=True))
+    return cached[1]
+
 
 class HttpsTransport:
     """Send envelopes to one consumer; thread-safe, connections pooled."""
@@ -143,6 +165,16 @@ class HttpsTransport:
         if settings.bearer_token:
             self._static_headers["Authorization"] = f"Bearer {settings.bearer_token}"
         self._session = self._new_session()
+        self._adapter = self._session.get_adapter(self.url)
+        try:
+            template = self._session.prepare_request(requests.Request("POST", self.url, headers=self._static_headers))
+        except (requests.RequestException, ValueError):   # never echo the header: it may hold the token
+            raise TransferError("config", f"consumer {name}: the url or the authentication settings do not "
+                                          f"form a valid HTTP request") from None
+        template.headers.pop("Content-Length", None)
+        template.headers.pop("Cookie", None)
+        self._template_url: str = template.url or self.url
+        self._template_headers = template.headers    # session defaults + dialect headers + Authorization
 
     @property
     def profile_encoding(self) -> str:
@@ -169,17 +201,25 @@ class HttpsTransport:
         if not request_id:
             raise TransferError("config", f"{self._where}: message headers.request_id is missing")
         body, extra = encode_request(message, self.dialect)
-        headers = {**self._static_headers, **extra, "X-Request-ID": request_id}
+        extra["X-Request-ID"] = request_id
+        for header in extra.items():
+            try:
+                check_header_validity(header)
+            except (requests.RequestException, ValueError):
+                raise TransferError("config", f"{self._where}: header {header[0]} would not be a valid "
+                                              f"HTTP header value") from None
         started = time.perf_counter()
         attempts = 0
         max_attempts = 1 + max(0, self.settings.retries)
         while True:
             attempts += 1
-            headers["Date"] = formatdate(usegmt=True)
+            request = self._prepared(body, extra)
             try:
-                resp = self._session.post(self.url, data=body, headers=headers, verify=self._verify,
-                                          cert=self._cert, timeout=self._timeout, proxies=self._proxies,
-                                          allow_redirects=False)
+                resp = self._adapter.send(request, stream=False, timeout=self._timeout, verify=self._verify,
+                                          cert=self._cert, proxies=self._proxies)
+                if "set-cookie" in resp.headers:
+                    extract_cookies_to_jar(self._session.cookies, request, resp.raw)
+                resp.content  # noqa: B018 - read now: a reset in mid-body is a transfer failure, retried
             except requests.RequestException as exc:
                 kind = classify(exc)
                 if kind in _RETRYABLE and attempts < max_attempts:
@@ -192,6 +232,22 @@ class HttpsTransport:
                 self._pause(attempts, "HTTP 503")
                 continue
             return self._reply(resp, request_id, started, attempts)
+
+    def _prepared(self, body: bytes, extra: dict[str, str]) -> PreparedRequest:
+        """What ``Session.prepare_request`` would build, from the per-consumer template."""
+        request = PreparedRequest()
+        request.method = "POST"
+        request.url = self._template_url
+        headers = self._template_headers.copy()
+        headers.update(extra)
+        headers["Date"] = http_date()
+        headers["Content-Length"] = str(len(body))
+        request.headers = headers
+        request.body = body
+        cookies = self._session.cookies
+        if cookies:
+            request.prepare_cookies(cookies)
+        return request
 
     def _reply(self, resp: requests.Response, request_id: str, started: float, attempts: int) -> list[Reply]:
         raw = resp.content
