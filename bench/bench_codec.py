@@ -63,8 +63,9 @@ def _corpus() -> list[tuple[str, Doc, Doc | None]]:
         ("command", {"action": "query", "target": {"features": ["versions", "profiles", "pairs", "rate_limit"]}},
          {"action": "query", "target": {"features": ["versions", "profiles", "pairs", "rate_limit"]}}),
         ("command", {"action": "contain", "target": {"device": {"hostname": "ws-17.example.com", "device_id": "9b8d-22"}},
-                     "args": {"response_requested": "complete"}, "profile": "er"},
-         # lycan has no ER actuator; the same command without the profile is what it can read
+                     "args": {"response_requested": "complete", "er": {"device_containment": "network_isolation"}},
+                     "profile": "er"},
+         # lycan has no ER actuator; the same command without the profile and its args is what it can read
          {"action": "contain", "target": {"device": {"hostname": "ws-17.example.com", "device_id": "9b8d-22"}},
           "args": {"response_requested": "complete"}}),
         ("response", {"status": 200, "status_text": "OK", "results": {"slpf": {"rule_number": 1234}}}, None),
