@@ -83,6 +83,16 @@ def test_http_url_warns(start_consumer: Any) -> None:
     assert "plain HTTP" in done.stderr
 
 
+def test_plain_mqtt_url_warns() -> None:
+    import socket
+
+    with socket.socket() as sock:          # a closed port: the send fails fast, the warning comes first
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    done = _run("send", "--url", f"mqtt://127.0.0.1:{port}", "--collect-seconds", "1", "-", stdin=json.dumps(DENY))
+    assert "plain MQTT, without TLS" in done.stderr
+
+
 def test_query_features(reference_consumer: Any) -> None:
     done = _run("query", *_url_args(reference_consumer), "versions", "pairs")
     assert done.returncode == 0, done.stderr

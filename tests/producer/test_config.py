@@ -122,6 +122,15 @@ def test_secret_values_stay_out_of_errors() -> None:
     assert "tok-secret" not in repr(reg)
 
 
+@pytest.mark.parametrize("key, value", [("url", "https://admin:pw-secret@fw1.example.com:99999/"),
+                                        ("broker", "mqtts://admin:pw-secret@broker.example.com:8883/oc2")])
+def test_url_credentials_stay_out_of_config_errors(key: str, value: str) -> None:
+    section = {"url": value} if key == "url" else {"transport": "mqtt", "broker": value}
+    with pytest.raises(ConfigError) as info:
+        load_registry({"fn_openc2:fw1": section})
+    assert info.value.key == key and "pw-secret" not in str(info.value) and "***@" in str(info.value)
+
+
 def test_proxies_follow_resilient_lib_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
@@ -169,3 +178,30 @@ def test_environment_proxy_is_resolved_for_the_consumer_url(monkeypatch):
     })
     assert registry.consumers["fw1"].proxies["https"] == "http://proxy.corp.example:3128"
     assert not (registry.consumers["fw2"].proxies or {}).get("https")
+
+
+def test_protected_network_with_host_bits_is_an_error() -> None:
+    """10.0.0.1/8 is a typo for one host or for 10.0.0.0/8; the guard must not guess which."""
+    with pytest.raises(ConfigError) as info:
+        load_registry({"fn_openc2": {"protected_networks": "192.168.0.0/16, 10.0.0.1/8"},
+                       "fn_openc2:fw1": _https()})
+    assert (info.value.section, info.value.key) == ("fn_openc2", "protected_networks")
+    assert "item 2 '10.0.0.1/8' has host bits set: write 10.0.0.0/8" in str(info.value)
+    reg = load_registry({"fn_openc2": {"protected_networks": "10.0.0.1, 2001:DB8::/32"}, "fn_openc2:fw1": _https()})
+    assert [str(n) for n in reg.producer.protected_networks] == ["10.0.0.1/32", "2001:db8::/32"]
+
+
+@pytest.mark.parametrize("broker", ["mqtts://broker.example.com:8883/oc2", "mqtts://broker.example.com:8883?x=1"])
+def test_broker_with_a_path_is_an_error(broker: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_registry({"fn_openc2:m": {"transport": "mqtt", "broker": broker}})
+    assert (info.value.section, info.value.key) == ("fn_openc2:m", "broker")
+    assert "without a path or query" in str(info.value)
+    assert load_registry({"fn_openc2:m": {"transport": "mqtt", "broker": "mqtts://broker.example.com:8883/"}})
+
+
+def test_consumer_names_differing_only_by_case_are_an_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_registry({"fn_openc2:fw1": _https(), "fn_openc2:FW1": _https(device_id="other@example.com")})
+    assert info.value.section == "fn_openc2:FW1"
+    assert "differs from [fn_openc2:fw1] only by case" in str(info.value)

@@ -92,6 +92,18 @@ def test_profile_targets_with_address_fields_are_checked() -> None:
     assert reason is not None and "target.pf.advanced_connection.src_addr" in reason
 
 
+@pytest.mark.parametrize("addr, where", [({"v4addr": "10.0.0.5/32"}, "dst_addr.v4addr"),
+                                         ({"v6addr": "::ffff:10.0.0.5"}, "dst_addr.v6addr")])
+def test_pf_advanced_connection_choice_form_is_checked(addr: dict, where: str) -> None:
+    """pf:Adv-Addr may be an object {"v4addr"|"v6addr"|"net_tag"}, not only a bare string."""
+    from fn_openc2.lib.language import parse_command
+
+    command = parse_command(_cmd({"pf": {"advanced_connection": {"src_addr": {"net_tag": "web"}, "dst_addr": addr}}}))
+    reason = GUARD.check(command)
+    assert reason is not None and f"target.pf.advanced_connection.{where}" in reason and "10.0.0.0/8" in reason
+    assert GUARD.check(_cmd({"pf": {"advanced_connection": {"dst_addr": {"v4addr": "198.51.100.1"}}}})) is None
+
+
 def test_language_command_models_are_checked() -> None:
     from fn_openc2.lib.language import build_command
 

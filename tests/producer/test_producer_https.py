@@ -113,6 +113,17 @@ def test_unsigned_response_without_key_is_reported_unsigned(start_consumer: Call
     assert answer.ok and answer.signature == "unsigned"
 
 
+def test_unsigned_response_with_key_configured_is_not_ok(start_consumer: Callable[..., Any],
+                                                         consumer_signing_key: tuple[str, str]) -> None:
+    """A consumer expected to sign (response_verify_key set) that answers unsigned is not trusted."""
+    consumer = start_consumer(signed=False)
+    section = https_section(consumer, response_verify_key=consumer_signing_key[1])
+    with Producer(registry(fw1=section)) as producer:
+        (answer,) = producer.send(DENY, "fw1").answers
+    assert answer.signature == "unsigned" and answer.status == 200 and not answer.ok
+    assert answer.error == "response not signed but response_verify_key is configured"
+
+
 def test_response_requested_none_awaits_nothing(reference_consumer: Any) -> None:
     with Producer(registry(fw1=https_section(reference_consumer))) as producer:
         (answer,) = producer.send(_with_rr("none"), "fw1").answers
@@ -139,6 +150,8 @@ def test_v1_0_dialect_consumer(start_consumer: Callable[..., Any]) -> None:
         (answer,) = producer.send(DENY, "fw1").answers
     assert answer.ok, answer.error
     assert answer.status == 200 and answer.http_status == 200
+    # the bare v1.0 body has no place for a signature: recorded, not counted as a failure
+    assert answer.signature == "unsigned" and "no place for a signature" in (answer.signature_reason or "")
 
 
 def test_refusals_send_nothing(reference_consumer: Any) -> None:

@@ -84,3 +84,31 @@ def test_payload_samples_document_the_content_keys(function):
     assert {"commands", "summary", "error", "writeback"} <= set(content["required"])
     assert set(example["content"]) == set(content["properties"])
     assert example["success"] is True and example["content"]["summary"]["success"] is True
+
+
+def _fw1(consumer):
+    return {"fn_openc2": {"default_consumers": "fw1"},
+            "fn_openc2:fw1": {"url": consumer.url, "verify": consumer.ca,
+                              "client_auth_cert": consumer.client_cert, "client_auth_key": consumer.client_key}}
+
+
+@pytest.mark.parametrize("function, extra", [
+    (runner.send_command, {"openc2_action": "deny", "openc2_target_json": '{"ipv4_net": "203.0.113.0/24"}'}),
+    (runner.cancel_command, {"openc2_command_id": "soar-1-abc", "openc2_consumers": "fw1"}),
+])
+def test_missing_incident_sends_nothing_and_says_why(store, client, reference_consumer, function, extra):
+    """Write-back on and the incident gone: acting anyway would leave a block with no record anywhere."""
+    result = function(_fw1(reference_consumer), {"incident_id": 999999, **extra}, client, LOG)
+    assert reference_consumer.server.request_log.count == 0
+    assert result["commands"] == [] and result["summary"]["sent"] == 0
+    assert result["error"]["kind"] == "soar"
+    assert "reading the incident (incident 999999" in result["error"]["message"]
+    (note_failure,) = result["writeback"]["errors"]           # the note about it could not be written either
+    assert note_failure.startswith("writing a note (incident 999999")
+
+
+def test_unknown_incident_with_write_back_off_still_sends(store, client, reference_consumer):
+    result = runner.send_command(_fw1(reference_consumer),
+                                 {"incident_id": 999999, "openc2_write_back": False, "openc2_action": "deny",
+                                  "openc2_target_json": '{"ipv4_net": "203.0.113.0/24"}'}, client, LOG)
+    assert result["error"] is None and result["summary"]["success"] is True, result["summary"]

@@ -3,7 +3,9 @@ operators can rehearse a producer against an honest SLPF/ER actuator."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import ssl
 import sys
 import threading
 from typing import Any
@@ -31,8 +33,8 @@ def add_parser(subparsers: Any) -> None:
 
 def _host_port(value: str, flag: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"{flag}: expected HOST:PORT, got {value!r}")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{flag}: expected HOST:PORT (port 0-65535), got {value!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
@@ -45,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         print("fn-openc2 consumer: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
+    for flag, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key), ("--client-ca", args.client_ca)):
+        if path and not os.path.isfile(path):
+            print(f"fn-openc2 consumer: {flag}: {path}: not found or not a file", file=sys.stderr)
+            return 2
     try:
         profiles = tuple(p.strip() for p in args.profiles.split(",") if p.strip())
         actuator = Actuator(args.device_id, profiles=profiles, rate_limit=args.rate_limit,
@@ -72,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
             mqtt = MqttConsumer(actuator, broker[0], broker[1]).start()
             print(f"subscribed on mqtt://{broker[0]}:{broker[1]} to {', '.join(mqtt.topics)}", flush=True)
         stopping.wait()
+    except ssl.SSLError as exc:             # loading the PEM files, before anything listened: invalid input
+        print(f"fn-openc2 consumer: --tls-cert {args.tls_cert} / --tls-key {args.tls_key}"
+              f"{f' / --client-ca {args.client_ca}' if args.client_ca else ''}: not a usable PEM certificate, "
+              f"key or CA ({exc.reason or exc})", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"fn-openc2 consumer: {exc}", file=sys.stderr)
         return 1

@@ -18,8 +18,10 @@ from fn_openc2.lib.producer.outcome import ConsumerAnswer
 from fn_openc2.lib.producer.transports import Delivery
 from fn_openc2.lib.security import signature_verdict
 from fn_openc2.lib.transfer import Reply
+from fn_openc2.lib.transfer.dialects import DIALECTS
 
 RESPONSE_PATH = "body.openc2.response"
+UNSIGNED_WITH_KEY = "response not signed but response_verify_key is configured"
 
 
 def _may_hold_signature(raw: bytes) -> bool:
@@ -38,6 +40,16 @@ def _signed_form(reply: Reply) -> dict:
     except (ValueError, UnicodeDecodeError):
         return reply.message
     return doc if isinstance(doc, dict) and "signature" in doc else reply.message
+
+
+def _carries_signature(consumer: ConsumerSettings) -> bool:
+    """Whether answers in this consumer's transfer form can hold a "signature" member:
+    MQTT and the full LS envelope can; the bare (v1.0) and openc2-only HTTPS forms cannot."""
+    if consumer.transport != "https":
+        return True
+    preset = DIALECTS.get(consumer.dialect)
+    envelope = consumer.envelope or (preset.envelope if preset else "full")
+    return envelope == "full"
 
 
 def _issues(error: OpenC2ValidationError) -> str:
@@ -78,6 +90,13 @@ def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify
     answer.signature, answer.signature_reason = signature_verdict(signed, verify_key)
     if answer.signature == "invalid":
         errors.insert(0, f"response signature invalid: {answer.signature_reason}")
+    elif answer.signature == "unsigned" and verify_key is not None:
+        if _carries_signature(consumer):
+            # a consumer configured to sign that answers unsigned is suspicious (stripped, spoofed)
+            answer.signature_reason = UNSIGNED_WITH_KEY
+            errors.insert(0, UNSIGNED_WITH_KEY)
+        else:
+            answer.signature_reason = "the consumer's HTTPS envelope form has no place for a signature"
     answer.error = "; ".join(errors) or None
     return answer
 

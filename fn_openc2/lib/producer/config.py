@@ -302,6 +302,10 @@ def load_registry(sections: Mapping[str, Mapping[str, Any]]) -> Registry:
         consumer = _load_consumer(section, sections[section], producer, integrations)
         if consumer.name in consumers:
             raise ConfigError(section, None, f"consumer {consumer.name!r} is configured twice")
+        same = [n for n in consumers if n.casefold() == consumer.name.casefold()]
+        if same:  # a playbook naming "FW1" would reach the one and silently miss the other
+            raise ConfigError(section, None, f"consumer {consumer.name!r} differs from [fn_openc2:{same[0]}] "
+                                             "only by case: rename one")
         if consumer.recipient in recipients:
             raise ConfigError(section, "device_id", f"{consumer.recipient!r} is already the id of "
                                                     f"[fn_openc2:{recipients[consumer.recipient]}]")
@@ -319,8 +323,21 @@ def registry_from_file(path: str) -> Registry:
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
-    with open(path, encoding="utf-8") as handle:
-        parser.read_file(handle)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except configparser.MissingSectionHeaderError as err:
+        # the offending line's text stays out: it may be "password = ..." above a forgotten header
+        raise ConfigError(SECTION, None, f"{path} is not an app.config: line {err.lineno} comes before "
+                                         "any [section] header") from None
+    except configparser.ParsingError as err:
+        lines = ", ".join(str(n) for n, _ in err.errors)
+        raise ConfigError(SECTION, None, f"{path} is not an app.config: line {lines} is not "
+                                         "'key = value'") from None
+    except configparser.Error as err:       # duplicate section/option: names only, no values
+        raise ConfigError(SECTION, None, f"{path} is not an app.config: {' '.join(str(err).split())}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(SECTION, None, f"{path} is not UTF-8 text (byte {err.start})") from None
     sections = {name: dict(parser.items(name, raw=True)) for name in parser.sections()}
     if SECTION not in sections and not any(s.startswith(CONSUMER_PREFIX) for s in sections):
         raise ConfigError(SECTION, None, f"no [fn_openc2] or [fn_openc2:<name>] section in {path}")

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+# Only actions that cut traffic off. Not guarded on purpose: allow (opens), delete/update
+# (rules and files, no address), and er 'set ipv4_net'/'set ipv6_net' (sets the endpoint's
+# own address; it blocks nothing).
 GUARDED_ACTIONS = ("deny", "contain")
 
 SPECIAL_NETWORKS: tuple[tuple[str, str], ...] = (
@@ -296,12 +299,16 @@ def _addresses(name: str, value: Any) -> Iterator[tuple[str, str, str]]:
         yield from _nested(name, value)
 
 
+# pf:Adv-Addr's Choice form ({"v4addr": ...} / {"v6addr": ...}) names its address without "_addr"
+_NET_KEYS = ("ipv4_net", "ipv6_net", "v4addr", "v6addr")
+
+
 def _nested(path: str, value: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     for key, item in value.items():
         here = f"{path}.{key}"
         if isinstance(item, Mapping):
             yield from _nested(here, item)
-        elif isinstance(item, str) and (key.endswith("_addr") or key in ("ipv4_net", "ipv6_net")):
+        elif isinstance(item, str) and (key.endswith("_addr") or key in _NET_KEYS):
             yield here, "net", item
         elif isinstance(item, str) and key in ("hostname", "domain_name"):
             yield here, "host", item

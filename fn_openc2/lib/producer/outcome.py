@@ -10,7 +10,8 @@ class ConsumerAnswer:
     """One consumer's (or one MQTT responder's) answer to one command.
 
     ``ok`` means the exchange worked: the awaited answer arrived, decoded,
-    validated and its signature was not invalid. The OpenC2 ``status`` may
+    validated and its signature was not invalid (nor missing when the
+    consumer has a ``response_verify_key``). The OpenC2 ``status`` may
     still say the consumer refused or failed the command.
     """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -19,6 +20,11 @@ _FALSE = {"false", "no", "off", "0"}
 
 def _shown(raw: str) -> str:
     return repr(raw)
+
+
+def _shown_url(raw: str) -> str:
+    """repr of a URL with any user:password@ masked: config errors are logged and shown in SOAR."""
+    return repr(re.sub(r"//[^/?#]*@", "//***@", raw))
 
 
 def parse_bool(raw: str) -> bool:
@@ -99,11 +105,18 @@ def parse_networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Netw
     nets = []
     for index, item in enumerate(parse_list(raw)):
         try:
-            nets.append(ipaddress.ip_network(item, strict=False))
+            net = ipaddress.ip_network(item, strict=False)
         except ValueError:
             raise ValueError(
                 f"expected a comma separated list of CIDR networks, item {index + 1} is {item!r}"
             ) from None
+        try:
+            ipaddress.ip_network(item)
+        except ValueError:
+            # 10.0.0.1/8: a host (10.0.0.1) or the whole 10.0.0.0/8? Guessing either protects the wrong thing.
+            raise ValueError(f"item {index + 1} {item!r} has host bits set: write {net.with_prefixlen} "
+                             f"(the network) or {item.split('/')[0]} (the one host)") from None
+        nets.append(net)
     return tuple(nets)
 
 
@@ -163,11 +176,11 @@ def parse_https_url(raw: str) -> str:
     value = raw.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"expected an https:// URL with a host, got {_shown(raw)}")
+        raise ValueError(f"expected an https:// URL with a host, got {_shown_url(raw)}")
     try:
         parts.port
     except ValueError:
-        raise ValueError(f"expected an https:// URL with a valid port, got {_shown(raw)}") from None
+        raise ValueError(f"expected an https:// URL with a valid port, got {_shown_url(raw)}") from None
     return value
 
 
@@ -177,11 +190,14 @@ def parse_broker(raw: str) -> str:
     probe = value if "://" in value else f"mqtt://{value}"
     parts = urlsplit(probe)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ValueError(f"expected mqtts://host:port, mqtt://host:port or host:port, got {_shown(raw)}")
+        raise ValueError(f"expected mqtts://host:port, mqtt://host:port or host:port, got {_shown_url(raw)}")
     try:
         parts.port
     except ValueError:
-        raise ValueError(f"expected a broker with a valid port, got {_shown(raw)}") from None
+        raise ValueError(f"expected a broker with a valid port, got {_shown_url(raw)}") from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"expected mqtts://host:port without a path or query (MQTT has no URL path; "
+                         f"the topic is its own key), got {_shown_url(raw)}")
     return value
 
 

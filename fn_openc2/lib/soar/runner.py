@@ -93,6 +93,13 @@ def _writer(rest_client: RestClient | None, incident_id: int | None, enabled: bo
     return wb.Writer(IncidentClient(rest_client, incident_id), log, notes=notes, rows=rows)
 
 
+def _check_incident(writer: wb.Writer | None) -> None:
+    """With write-back on, a missing or unreadable incident stops the call before anything is sent
+    (SoarError): a block nobody can find in the incident is worse than no block."""
+    if writer is not None:
+        writer.client.check()
+
+
 def _failed(what: str, err: Exception, inputs: Inputs, writer: wb.Writer | None, log: Logger) -> dict[str, Any]:
     """The payload (and note) for input or configuration that stopped everything."""
     error = _error_dict(err)
@@ -169,6 +176,7 @@ def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
                                                           True), log)
         registry, producer = producer_for(opts)
         writer = _writer(rest_client, incident_id, writer is not None, log, registry)
+        _check_incident(writer)
         consumers = _consumers(registry, inputs.get("openc2_consumers"))
         attachment = None
         attachment_id = i.integer("openc2_attachment_id", inputs.get("openc2_attachment_id"))
@@ -204,6 +212,7 @@ def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
         writer = _writer(rest_client, incident_id, True, log)
         registry, producer = producer_for(opts)
         writer = _writer(rest_client, incident_id, True, log, registry)
+        _check_incident(writer)
         features = i.features("openc2_features", inputs.get("openc2_features"))
         names = i.name_list(inputs.get("openc2_consumers"))
         consumers = sorted(registry.consumers) if names in ([], ["all"]) else _consumers(registry, names)
@@ -229,6 +238,7 @@ def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
         writer = _writer(rest_client, incident_id, True, log)
         registry, producer = producer_for(opts)
         writer = _writer(rest_client, incident_id, True, log, registry)
+        _check_incident(writer)
         command_id = i.text(inputs.get("openc2_command_id"))
         if not command_id:
             raise i.InputError("openc2_command_id", "required: the command_id of the command to cancel")

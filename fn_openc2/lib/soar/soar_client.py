@@ -36,6 +36,10 @@ class IncidentClient:
             raise SoarError(f"{what} (incident {self.incident_id}, {method.upper()} {self.base + uri}) "
                             f"failed: {err}") from None
 
+    def check(self) -> None:
+        """The incident exists and can be read: fail before acting on it rather than lose the record."""
+        self._call("reading the incident", "get", "")
+
     def attachment(self, attachment_id: int) -> tuple[str | None, bytes]:
         """(file name, bytes) of an incident attachment."""
         meta = self._call("reading the attachment", "get", f"/attachments/{attachment_id}")

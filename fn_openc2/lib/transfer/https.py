@@ -60,7 +60,7 @@ class HttpsSettings:
     pool_size: int = 16
 
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
-        return f"HttpsSettings(url={self.url!r}, dialect={self.dialect!r})"
+        return f"HttpsSettings(url={redact_url(self.url)!r}, dialect={self.dialect!r})"
 
 
 class _Tls12Adapter(HTTPAdapter):
@@ -75,10 +75,22 @@ class _Tls12Adapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **kwargs)
 
 
+def redact_url(url: str) -> str:
+    """The URL with any user:password@ replaced by ***@, for messages and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, "***@" + parts.netloc.rpartition("@")[2], parts.path, parts.query,
+                       parts.fragment))
+
+
 def _target_url(url: str, path: str | None, dialect: Dialect) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise TransferError("config", f"url = {url!r}: expected https://host[:port][/path]")
+        raise TransferError("config", f"url = {redact_url(url)!r}: expected https://host[:port][/path]")
     if path is None and parts.path not in ("", "/"):
         return url
     return urlunsplit((parts.scheme, parts.netloc, path or dialect.path, parts.query, ""))
@@ -149,11 +161,14 @@ class HttpsTransport:
                                        accept=settings.accept, envelope=settings.envelope,
                                        status_in=settings.status_in, profile_encoding=settings.profile_encoding)
         self.url = _target_url(settings.url, settings.path, self.dialect)
+        shown = redact_url(self.url)    # user:password@ in the URL never reaches logs or answers
         if self.url.startswith("http://"):
-            log.warning("consumer %s: %s is plain HTTP (testing only; the spec requires TLS)", name, self.url)
+            log.warning("consumer %s: %s is plain HTTP (testing only; the spec requires TLS)", name, shown)
+        elif settings.verify is False:
+            log.warning("consumer %s: verify = false: the certificate of %s is NOT checked", name, shown)
         if settings.client_key and not settings.client_cert:
             raise TransferError("config", f"consumer {name}: client_key given without client_cert")
-        self._where = f"consumer {name} at {self.url}"
+        self._where = f"consumer {name} at {shown}"
         self._verify = settings.verify
         self._cert: str | tuple[str, str] | None = (
             (settings.client_cert, settings.client_key) if settings.client_cert and settings.client_key

@@ -135,6 +135,10 @@ class MqttTransport:
                 raise TransferError("config", f"consumer {name}: {topic!r} must not contain MQTT wildcards")
         self.host, self.port, self.tls = parse_broker(settings.broker, bool(settings.ca or settings.client_cert))
         self._where = f"consumer {name} via broker {self.host}:{self.port} topic {settings.topic}"
+        if not self.tls:
+            log.warning("%s: plain MQTT without TLS (testing only; use mqtts://)", self._where)
+        elif not settings.verify:
+            log.warning("%s: verify = false: the broker's certificate is NOT checked", self._where)
         self.response_topics = [t.replace("<producer_id>", settings.producer_id) for t in settings.response_topics]
         self._props = command_properties()
         self._pending: dict[str, _Pending] = {}
