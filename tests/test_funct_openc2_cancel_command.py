@@ -6,12 +6,10 @@ from the openc2_commands row) and its rule leaves the reference firewall."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from resilient_circuits.util import get_function_definition
 
-import fn_openc2.util.customize as customize
 from fn_openc2.components import funct_openc2_cancel_command as component
 from tests.soar import harness
 from tests.soar.harness import INCIDENT_ID, call
@@ -41,9 +39,7 @@ class TestDefinition:
 
     def test_component_reads_the_exported_inputs(self) -> None:
         func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
-        export = json.loads((Path(customize.__file__).parent / customize.RES_FILE).read_text(encoding="utf-8"))
-        names = {field["uuid"]: field["name"] for field in export["fields"]}
-        assert set(component.INPUTS) == {names[item["content"]] for item in func["view_items"]}
+        assert set(component.INPUTS) == harness.exported_input_names(func)
 
 
 def _deny(circuits, value: str) -> str:

@@ -5,13 +5,10 @@ reference consumer answers over HTTPS with mutual TLS and the openc2_consumers
 table is refreshed (one row per consumer, updated rather than duplicated)."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pytest
 from resilient_circuits.util import get_function_definition
 
-import fn_openc2.util.customize as customize
 from fn_openc2.components import funct_openc2_query_features as component
 from tests.soar import harness
 from tests.soar.harness import INCIDENT_ID, call
@@ -42,14 +39,10 @@ class TestDefinition:
 
     def test_component_reads_the_exported_inputs(self) -> None:
         func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
-        export = json.loads((Path(customize.__file__).parent / customize.RES_FILE).read_text(encoding="utf-8"))
-        names = {field["uuid"]: field["name"] for field in export["fields"]}
-        assert set(component.INPUTS) == {names[item["content"]] for item in func["view_items"]}
+        assert set(component.INPUTS) == harness.exported_input_names(func)
 
     def test_row_columns_match_the_export(self) -> None:
-        export = json.loads((Path(customize.__file__).parent / customize.RES_FILE).read_text(encoding="utf-8"))
-        table = next(t for t in export["types"] if t["type_name"] == "openc2_consumers")
-        assert set(table["fields"]) == COLUMNS
+        assert harness.table_columns("openc2_consumers") == COLUMNS
 
 
 class TestQueryFeatures:

@@ -116,3 +116,23 @@ def call(circuits: Any, name: str, inputs: dict, timeout: float = 60) -> dict:
     result = event.kwargs["result"]
     assert isinstance(result, FunctionResult)
     return result.value
+
+
+def export_document() -> dict:
+    """The app's export.res, as resilient-circuits customize would import it."""
+    import json
+    from pathlib import Path
+
+    from fn_openc2.util import customize
+    return json.loads((Path(customize.__file__).parent / customize.RES_FILE).read_text(encoding="utf-8"))
+
+
+def exported_input_names(function: dict) -> set[str]:
+    """Names of the inputs a function definition lists in its view items."""
+    names = {field["uuid"]: field["name"] for field in export_document()["fields"]}
+    return {names[item["content"]] for item in function["view_items"]}
+
+
+def table_columns(table_name: str) -> set[str]:
+    table = next(t for t in export_document()["types"] if t["type_name"] == table_name)
+    return set(table["fields"])
