@@ -25,7 +25,7 @@ from logging import Logger
 from typing import Any, Mapping
 
 from fn_openc2.lib.language import OpenC2ValidationError, build_command
-from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Registry
+from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Producer, Registry
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar import writeback as wb
 from fn_openc2.lib.soar.plan import PlanError, SendPlan, all_artifacts_wanted, new_command_id, plan_send
@@ -84,20 +84,23 @@ def _error_dict(err: Exception) -> dict[str, Any]:
     return {"kind": "soar", "message": str(err), "issues": []}
 
 
-def _writer(rest_client: RestClient | None, incident_id: int | None, enabled: bool, log: Logger,
-            registry: Registry | None = None) -> wb.Writer | None:
+def _writer(rest_client: RestClient | None, incident_id: int | None, enabled: bool, log: Logger) -> wb.Writer | None:
+    """Made before app.config is read, so that a config error still gets its note."""
     if not enabled or incident_id is None or rest_client is None:
         return None
-    notes = registry.producer.write_note if registry else True
-    rows = registry.producer.write_table if registry else True
-    return wb.Writer(IncidentClient(rest_client, incident_id), log, notes=notes, rows=rows)
+    return wb.Writer(IncidentClient(rest_client, incident_id), log)
 
 
-def _check_incident(writer: wb.Writer | None) -> None:
-    """With write-back on, a missing or unreadable incident stops the call before anything is sent
+def _open(opts: Mapping[str, Any], writer: wb.Writer | None) -> tuple[Registry, Producer]:
+    """Load the registry and its producer, apply its write_note/write_table switches to the writer,
+    and, with write-back on, stop before anything is sent when the incident cannot be read
     (SoarError): a block nobody can find in the incident is worse than no block."""
+    registry, producer = producer_for(opts)
     if writer is not None:
+        writer.write_notes = registry.producer.write_note
+        writer.write_rows = registry.producer.write_table
         writer.client.check()
+    return registry, producer
 
 
 def _failed(what: str, err: Exception, inputs: Inputs, writer: wb.Writer | None, log: Logger) -> dict[str, Any]:
@@ -174,9 +177,7 @@ def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
         writer = _writer(rest_client, incident_id, i.flag("openc2_write_back", inputs.get("openc2_write_back"),
                                                           True), log)
-        registry, producer = producer_for(opts)
-        writer = _writer(rest_client, incident_id, writer is not None, log, registry)
-        _check_incident(writer)
+        registry, producer = _open(opts, writer)
         consumers = _consumers(registry, inputs.get("openc2_consumers"))
         attachment = None
         attachment_id = i.integer("openc2_attachment_id", inputs.get("openc2_attachment_id"))
@@ -210,9 +211,7 @@ def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
         writer = _writer(rest_client, incident_id, True, log)
-        registry, producer = producer_for(opts)
-        writer = _writer(rest_client, incident_id, True, log, registry)
-        _check_incident(writer)
+        registry, producer = _open(opts, writer)
         features = i.features("openc2_features", inputs.get("openc2_features"))
         names = i.name_list(inputs.get("openc2_consumers"))
         consumers = sorted(registry.consumers) if names in ([], ["all"]) else _consumers(registry, names)
@@ -236,9 +235,7 @@ def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
         writer = _writer(rest_client, incident_id, True, log)
-        registry, producer = producer_for(opts)
-        writer = _writer(rest_client, incident_id, True, log, registry)
-        _check_incident(writer)
+        registry, producer = _open(opts, writer)
         command_id = i.text(inputs.get("openc2_command_id"))
         if not command_id:
             raise i.InputError("openc2_command_id", "required: the command_id of the command to cancel")
