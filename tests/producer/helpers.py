@@ -36,3 +36,9 @@ def registry(producer: dict[str, str] | None = None, **consumers: dict[str, str]
     for name, section in consumers.items():
         sections[f"fn_openc2:{name}"] = section
     return load_registry(sections)
+
+
+def peer_section(url: str, pki: Any, **extra: str) -> dict[str, str]:
+    """A consumer section for a scripted peer: mutual TLS, short timeout, no retries unless asked."""
+    return {"url": url, "verify": pki.ca_cert, "client_auth_cert": pki.client_cert,
+            "client_auth_key": pki.client_key, "timeout": "5", "retries": "0", **extra}

@@ -4,7 +4,7 @@ send keeps its full answer (nothing else is lost)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,29 +14,10 @@ from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.security import load_private_key, sign_message
 from fn_openc2.lib.transfer.broker import free_port
 from fn_openc2.lib.transfer.devpki import Pki
-from tests.producer.helpers import https_section, registry
-from tests.transfer.oc2server import Answer, Oc2Peer, Seen
+from tests.producer.helpers import peer_section, https_section, registry
+from tests.transfer.oc2server import Answer, Seen
 
 DENY = {"action": "deny", "target": {"ipv4_net": "198.51.100.0/24"}}
-
-
-@pytest.fixture
-def peers(pki: Pki) -> Iterator[Callable[[Callable[[Seen], Answer]], Oc2Peer]]:
-    started: list[Oc2Peer] = []
-
-    def make(behave: Callable[[Seen], Answer]) -> Oc2Peer:
-        server = Oc2Peer(behave, cert=pki.server_cert, key=pki.server_key, client_ca=pki.ca_cert).start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
-
-
-def _peer_section(url: str, pki: Pki, **extra: str) -> dict[str, str]:
-    return {"url": url, "verify": pki.ca_cert, "client_auth_cert": pki.client_cert,
-            "client_auth_key": pki.client_key, "timeout": "5", "retries": "0", **extra}
 
 
 def _envelope_answer(req: Seen, request_id: str | None = None, status: int = 200) -> dict:
@@ -75,7 +56,7 @@ def test_one_broken_consumer_does_not_cost_the_others(fault: str, pki: Pki, refe
     extra = {"response_verify_key": consumer_signing_key[1]} if fault == "tampered signature" else {}
     if fault == "timeout":
         extra["timeout"] = "0.5"
-    reg = registry(fw1=https_section(reference_consumer), bad=_peer_section(url, pki, **extra))
+    reg = registry(fw1=https_section(reference_consumer), bad=peer_section(url, pki, **extra))
     with Producer(reg) as producer:
         outcome = producer.send(DENY, ["fw1", "bad"])
     by_name = {a.consumer: a for a in outcome.answers}
@@ -102,7 +83,7 @@ def test_503_then_success_reuses_the_request_id_and_acts_once(pki: Pki, peers: A
         answer = actuator.handle(req.json, req.headers.get("X-Request-ID"))
         return Answer(200, answer)
     server = peers(behave)
-    reg = registry(busy=_peer_section(server.url, pki, retries="2"))
+    reg = registry(busy=peer_section(server.url, pki, retries="2"))
     with Producer(reg) as producer:
         outcome = producer.send(DENY, "busy")
     (answer,) = outcome.answers
@@ -122,7 +103,7 @@ def test_a_repeated_delivery_after_success_still_acts_once(pki: Pki, peers: Any)
             return Answer(action="reset")                          # acted, then the answer was lost
         return Answer(200, answer)
     server = peers(behave)
-    with Producer(registry(dup=_peer_section(server.url, pki, retries="1"))) as producer:
+    with Producer(registry(dup=peer_section(server.url, pki, retries="1"))) as producer:
         outcome = producer.send(DENY, "dup")
     (answer,) = outcome.answers
     assert answer.ok and answer.status == 200 and answer.attempts == 2
@@ -139,7 +120,7 @@ def test_errors_are_shown_per_consumer_in_the_cli_json(pki: Pki, reference_consu
     config = tmp_path / "app.config"
     lines = ["[fn_openc2]", "default_consumers = fw1, bad", "", "[fn_openc2:fw1]"]
     lines += [f"{k} = {v}" for k, v in https_section(reference_consumer).items()]
-    lines += ["", "[fn_openc2:bad]"] + [f"{k} = {v}" for k, v in _peer_section(bad.url, pki).items()]
+    lines += ["", "[fn_openc2:bad]"] + [f"{k} = {v}" for k, v in peer_section(bad.url, pki).items()]
     config.write_text("\n".join(lines) + "\n")
     done = subprocess.run([sys.executable, "-m", "fn_openc2.lib.cli.main", "send", "--consumer", "default",
                            "--config", str(config), "-"], input=json.dumps(DENY), capture_output=True, text=True,

@@ -3,7 +3,6 @@ through the whole producer over real HTTPS with mutual TLS; and proxies
 configured the resilient-lib way, proven by a real CONNECT proxy."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -11,31 +10,12 @@ import pytest
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.transfer.devpki import Pki
 from tests.fixtures.proxy import ConnectProxy
-from tests.producer.helpers import https_section, registry
-from tests.transfer.oc2server import Answer, Oc2Peer, Seen
+from tests.producer.helpers import peer_section, https_section, registry
+from tests.transfer.oc2server import Answer, Seen
 
 V10_CMD = "application/openc2-cmd+json;version=1.0"
 V10_RSP = "application/openc2-rsp+json;version=1.0"
 DENY = {"action": "deny", "target": {"ipv4_net": "198.51.100.0/24"}, "profile": "slpf"}
-
-
-@pytest.fixture
-def peers(pki: Pki) -> Iterator[Callable[[Callable[[Seen], Answer]], Oc2Peer]]:
-    started: list[Oc2Peer] = []
-
-    def make(behave: Callable[[Seen], Answer]) -> Oc2Peer:
-        server = Oc2Peer(behave, cert=pki.server_cert, key=pki.server_key, client_ca=pki.ca_cert).start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
-
-
-def _section(url: str, pki: Pki, **extra: str) -> dict[str, str]:
-    return {"url": url, "verify": pki.ca_cert, "client_auth_cert": pki.client_cert,
-            "client_auth_key": pki.client_key, "timeout": "5", "retries": "0", **extra}
 
 
 def python_framework(req: Seen) -> Answer:
@@ -80,7 +60,7 @@ def status_line_library(req: Seen) -> Answer:
 
 def test_python_framework_consumer_by_configuration(pki: Pki, peers: Any) -> None:
     server = peers(python_framework)
-    section = _section(server.url, pki, path="/", content_type=V10_CMD, accept=V10_RSP, envelope="full",
+    section = peer_section(server.url, pki, path="/", content_type=V10_CMD, accept=V10_RSP, envelope="full",
                        status_in="body", profile_encoding="object")
     with Producer(registry(py=section)) as producer:
         (ok,) = producer.send(DENY, "py").answers
@@ -98,7 +78,7 @@ def test_python_framework_consumer_by_configuration(pki: Pki, peers: Any) -> Non
 
 def test_fastapi_style_consumer_by_configuration(pki: Pki, peers: Any) -> None:
     server = peers(fastapi_style)
-    section = _section(server.url, pki, path="/.well-known/openc2_command", envelope="openc2-only")
+    section = peer_section(server.url, pki, path="/.well-known/openc2_command", envelope="openc2-only")
     with Producer(registry({"producer_id": "soar@interop"}, fastapi=section)) as producer:
         outcome = producer.send(DENY, "fastapi")
     (answer,) = outcome.answers
@@ -110,7 +90,7 @@ def test_fastapi_style_consumer_by_configuration(pki: Pki, peers: Any) -> None:
 
 def test_status_line_library_by_configuration(pki: Pki, peers: Any) -> None:
     server = peers(status_line_library)
-    section = _section(server.url, pki, status_in="http", profile_encoding="actuator")
+    section = peer_section(server.url, pki, status_in="http", profile_encoding="actuator")
     with Producer(registry(lib=section)) as producer:
         (ok,) = producer.send(DENY, "lib").answers
         delete = producer.send({"action": "delete", "target": {"slpf": {"rule_number": 3}}, "profile": "slpf"}, "lib")
@@ -125,7 +105,7 @@ def test_status_line_library_by_configuration(pki: Pki, peers: Any) -> None:
 def test_status_line_library_refuses_the_default_encoding(pki: Pki, peers: Any) -> None:
     """Without profile_encoding = actuator the consumer says 400 (in the status line) and the producer shows it."""
     server = peers(status_line_library)
-    with Producer(registry(lib=_section(server.url, pki, status_in="http"))) as producer:
+    with Producer(registry(lib=peer_section(server.url, pki, status_in="http"))) as producer:
         (answer,) = producer.send(DENY, "lib").answers
     assert answer.status == 400 and answer.http_status == 400 and answer.error is None
 
@@ -173,8 +153,8 @@ def test_basic_auth_and_bearer_token_from_configuration(pki: Pki, peers: Any) ->
     import base64
 
     server = peers(lambda req: Answer(200, {"status": 200}))
-    basic = _section(server.url, pki, basic_auth_user="soar", basic_auth_password="pw-basic")
-    bearer = _section(server.url, pki, bearer_token="tok-123", device_id="fw-bearer")
+    basic = peer_section(server.url, pki, basic_auth_user="soar", basic_auth_password="pw-basic")
+    bearer = peer_section(server.url, pki, bearer_token="tok-123", device_id="fw-bearer")
     with Producer(registry(basic=basic, bearer=bearer)) as producer:
         outcome = producer.send({"action": "deny", "target": {"ipv4_net": "198.51.100.0/24"}}, ["basic", "bearer"])
     assert all(a.ok for a in outcome.answers)
