@@ -69,7 +69,7 @@ def test_bulk_run_against_faults(faulty: FaultyConsumer, pki: Pki, consumer_sign
     for arrival in faulty.arrivals:
         assert arrival.header_request_id == arrival.body_request_id
         by_id[arrival.header_request_id].append(arrival)
-    assert set(by_id) == set(request_ids), "a request reached the consumer under an unknown id"
+    assert set(by_id) <= set(request_ids), "a request reached the consumer under an unknown id"
     retried = {rid: arrivals for rid, arrivals in by_id.items() if len(arrivals) > 1}
     assert retried, "no request was retried"
     for rid, arrivals in retried.items():
@@ -80,12 +80,16 @@ def test_bulk_run_against_faults(faulty: FaultyConsumer, pki: Pki, consumer_sign
 
     # what each command's last arrival got decides its outcome
     answers = {o.answers[0].request_id: o.answers[0] for o in outcomes}
+    for rid in set(request_ids) - set(by_id):  # never reached the handler: recorded as a transport error
+        assert not answers[rid].ok and answers[rid].error and answers[rid].attempts == 3, answers[rid]
     for rid, arrivals in by_id.items():
         answer = answers[rid]
         last = arrivals[-1].fault
         if last == "ok":
             assert answer.ok and answer.status == 200 and answer.signature == "verified", answer
-            assert answer.attempts == len(arrivals)
+            # an attempt can time out before its request reaches the handler (a 2-core machine under
+            # load, TLS handshake included), so the client may count more attempts than arrivals
+            assert len(arrivals) <= answer.attempts <= 3, answer
         elif last == "bad_signature":
             assert not answer.ok and answer.signature == "invalid", answer
         elif last == "garbage":

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fn_openc2.lib.transfer.dialects import resolve_dialect
+
 
 @dataclass(frozen=True)
 class Dialect:
+    """The server's view of one of the producer-side presets in transfer.dialects."""
+
     name: str
     path: str                    # the one path commands are POSTed to
     request_type: str            # media type (without parameters) of a command
@@ -19,14 +23,18 @@ class Dialect:
     status_in_line: bool         # OpenC2 status carried as the HTTP status
 
 
+def _served(name: str, preset: str, **overrides: str) -> Dialect:
+    wire = resolve_dialect(preset, **overrides)
+    return Dialect(name, wire.path, wire.content_type.split(";", 1)[0].strip(), wire.accept,
+                   envelope=wire.envelope == "full", status_in_line=wire.status_in == "http")
+
+
 DIALECTS: dict[str, Dialect] = {
-    "https-v1.1": Dialect("https-v1.1", "/.well-known/openc2", "application/openc2+json",
-                          "application/openc2+json;version=1.0", envelope=True, status_in_line=False),
-    "https-v1.1-status": Dialect("https-v1.1-status", "/.well-known/openc2", "application/openc2+json",
-                                 "application/openc2+json;version=1.0", envelope=True,
-                                 status_in_line=True),
-    "https-v1.0": Dialect("https-v1.0", "/openc2", "application/openc2-cmd+json",
-                          "application/openc2-rsp+json;version=1.0", envelope=False, status_in_line=True),
+    "https-v1.1": _served("https-v1.1", "https-v1.1"),
+    # a v1.1 consumer that puts the OpenC2 status in the HTTP status line (seen in the wild)
+    "https-v1.1-status": _served("https-v1.1-status", "https-v1.1", status_in="http"),
+    # v1.0 names no path; its examples use /openc2
+    "https-v1.0": _served("https-v1.0", "https-v1.0", path="/openc2"),
 }
 
 
