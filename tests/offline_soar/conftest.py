@@ -11,7 +11,11 @@ PROBE_DIR = os.path.join(os.path.dirname(__file__), "probe_components")
 INCIDENT_ID = 1001
 
 
+PROBE_TABLE = {"artifact_value": "text", "status": "number", "ok": "boolean", "detail": "text"}
+
+
 def seed_probe_incident(store) -> None:
+    store.define_table("probe_table", PROBE_TABLE)      # the probe's own table (not in the app's export)
     store.seed({"id": INCIDENT_ID, "name": "Phishing from 203.0.113.9"},
                artifacts=[{"id": 11, "type": "IP Address", "value": "203.0.113.9"},
                           {"id": 12, "type": "Malware Sample", "value": "dropper.txt",

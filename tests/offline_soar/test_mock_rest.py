@@ -10,9 +10,19 @@ import resilient
 from resilient_lib import SOARCommon
 
 from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
+from fn_openc2.lib.offline_soar.schema import EXPORT_PATH
 from fn_openc2.lib.offline_soar.store import DEFAULT_ORG, SEED_ENV, get_store
 
 from .conftest import INCIDENT_ID
+
+
+def export_table(name: str) -> dict:
+    doc = json.loads(EXPORT_PATH.read_text(encoding="utf-8"))
+    return next(t for t in doc["types"] if t["type_name"] == name)
+
+
+def export_column(table: str, column: str) -> dict:
+    return export_table(table)["fields"][column]
 
 
 def client_for(org=DEFAULT_ORG):
@@ -30,9 +40,11 @@ def test_incident_and_artifacts(client):
     incident = client.get(f"/incidents/{INCIDENT_ID}?handle_format=names")
     assert incident["id"] == INCIDENT_ID
     assert incident["name"] == "Phishing from 203.0.113.9"
-    arts = client.get(f"/incidents/{INCIDENT_ID}/artifacts")
+    arts = client.get(f"/incidents/{INCIDENT_ID}/artifacts?handle_format=names")
     assert [(a["id"], a["type"], a["value"]) for a in arts] == [
         (11, "IP Address", "203.0.113.9"), (12, "Malware Sample", "dropper.txt")]
+    by_id = client.get(f"/incidents/{INCIDENT_ID}/artifacts")      # a server's default: types by id
+    assert all(isinstance(a["type"], int) for a in by_id) and by_id[0]["type"] != by_id[1]["type"]
     assert arts[0]["attachment"] is None
     assert arts[1]["attachment"]["name"] == "dropper.txt"
     assert arts[1]["attachment"]["size"] == len(b"evil bytes\n")
@@ -76,20 +88,22 @@ def test_rows_post_get_put_delete(client, probe_store):
     soar = SOARCommon(client)
     r1 = soar.create_datatable_row(INCIDENT_ID, "openc2_commands", {"consumer": "fw1", "status": 200})
     r2 = soar.create_datatable_row(INCIDENT_ID, "openc2_commands", {"consumer": "fw2", "status": 500})
-    assert r1["cells"]["consumer"] == {"id": "consumer", "row_id": r1["id"], "value": "fw1"}
+    consumer_id = str(export_column("openc2_commands", "consumer")["id"])
+    assert r1["cells"][consumer_id] == {"id": int(consumer_id), "row_id": r1["id"], "value": "fw1"}
 
     table = client.get(f"/incidents/{INCIDENT_ID}/table_data/openc2_commands?handle_format=names")
     assert [row["id"] for row in table["rows"]] == [r1["id"], r2["id"]]
     assert table["rows"][1]["cells"]["status"]["value"] == 500
+    assert "value" not in table["rows"][1]["cells"]["status_text"]       # every column, empty ones without value
 
-    client.put(f"/incidents/{INCIDENT_ID}/table_data/openc2_commands/row_data/{r2['id']}",
+    client.put(f"/incidents/{INCIDENT_ID}/table_data/openc2_commands/row_data/{r2['id']}?handle_format=names",
                {"cells": {"status": {"value": 102}, "status_text": {"value": "Processing"}}})
     assert probe_store.rows(INCIDENT_ID, "openc2_commands") == [
         {"consumer": "fw1", "status": 200},
         {"consumer": "fw2", "status": 102, "status_text": "Processing"}]
 
-    types = client.get("/types/openc2_commands")
-    assert list(types["fields"]) == ["consumer", "status", "status_text"]
+    types = client.get("/types/openc2_commands?handle_format=names")
+    assert set(types["fields"]) == set(export_table("openc2_commands")["fields"])
 
     assert client.delete(f"/incidents/{INCIDENT_ID}/table_data/openc2_commands/row_data/{r1['id']}") is None
     assert probe_store.rows(INCIDENT_ID, "openc2_commands") == [
@@ -115,7 +129,7 @@ def test_subclass_endpoint_wins_and_base_is_untouched():
 
 
 def test_seed_file_and_env(tmp_path, monkeypatch):
-    doc = {"tables": {"openc2_consumers": ["consumer", "versions"]},
+    doc = {"tables": {"seeded_table": ["consumer", "versions"]},
            "incidents": [{"incident": {"id": 3003, "name": "from file"},
                           "artifacts": [{"id": 1, "type": "URL", "value": "https://bad.example/x"},
                                         {"id": 2, "type": "Log File", "value": "fw.log",
@@ -132,7 +146,7 @@ def test_seed_file_and_env(tmp_path, monkeypatch):
     assert client.get("/incidents/3003")["name"] == "from file"
     assert client.get_content("/incidents/3003/artifacts/2/contents") == b"\x00\x01log"
     assert client.get_content("/incidents/3003/attachments/9/contents") == b"{}"
-    assert list(client.get("/types/openc2_consumers")["fields"]) == ["consumer", "versions"]
+    assert list(client.get("/types/seeded_table?handle_format=names")["fields"]) == ["consumer", "versions"]
     store.seed_from_env()                     # once per store: no duplicate
     assert store.incident_ids() == [3003]
 

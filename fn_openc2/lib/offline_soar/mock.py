@@ -19,9 +19,15 @@ Endpoints (paths relative to ``/rest/orgs/{org_id}``)
     GET/POST /incidents/{id}/comments (notes; ``text`` is a string or {"format", "content"})
     GET /incidents/{id}/table_data/{table}, POST/DELETE .../row_data,
     GET/PUT/DELETE .../row_data/{row_id}
-    GET /types/{table} (columns declared with ``define_table`` or seen in rows)
-Unknown incidents, rows, artifacts and attachments answer 404 as SOAR does;
-any other request answers 404 and is listed in ``store.unhandled_requests()``.
+    GET /types/{table}
+As strict as a server that imported the app's export.res (``schema.py``):
+the data tables, columns, field ids, input types and select values come from
+``fn_openc2/util/data/export.res`` (plus tables a test declares with
+``SoarStore.define_table``); reads answer cells, fields and artifact types by
+numeric id unless ``handle_format=names`` is asked for; an unknown table or
+incident, row, artifact or attachment answers 404; an unknown column, a value
+its column refuses or a note body of the wrong shape answers 400 (StatusDTO
+body). Any other request answers 404 and is listed in ``store.unhandled_requests()``.
 
 Recipe for component tests under pytest-resilient-circuits (tests/test_funct_*.py)
 -------------------------------------------------------------------------------
@@ -86,13 +92,15 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import requests_mock
 from resilient.resilient_rest_mock import resilient_endpoint
 
+from .schema import Column, SchemaError, Table, check_value, output_value
 from .store import DEFAULT_ORG, SoarStore, SoarStoreError, get_store
 
 LOG = logging.getLogger(__name__)
@@ -174,6 +182,8 @@ class OfflineSoar:
             if hit:
                 try:
                     return func(self, request, **hit.groupdict())
+                except SchemaError as exc:
+                    return self._error(request, exc.status, str(exc))
                 except SoarStoreError as exc:
                     return self._error(request, 404, str(exc))
                 except (ValueError, KeyError, TypeError) as exc:
@@ -266,12 +276,18 @@ class OfflineSoar:
 
     @resilient_endpoint("GET", r"/types/(?P<table>\w+)")
     def type_get(self, request, table):
-        if not self.soar.known_table(table):
-            return self._error(request, 404, f"no type {table} in offline SOAR")
-        fields = {c: {"name": c, "text": c, "input_type": "text", "id": c, "prefix": None,
-                      "read_only": False, "values": []} for c in self.soar.columns(table)}
-        return self._json(request, {"type_name": table, "display_name": table, "type_id": 8,
-                                    "parent_types": ["incident"], "fields": fields})
+        schema = self.soar.table_schema(table)        # unknown table: 404
+        names = self._names(request)
+        fields = {}
+        for col in schema.columns.values():
+            values = [{"label": label, "value": vid, "enabled": True, "hidden": False, "default": False}
+                      for label, vid in col.values]
+            fields[col.name if names else str(col.id)] = {
+                "name": col.name, "text": col.name, "input_type": col.input_type, "id": col.id,
+                "prefix": None, "read_only": False, "values": values}
+        return self._json(request, {"type_name": table, "display_name": schema.display_name,
+                                    "type_id": 8, "id": schema.type_id, "parent_types": ["incident"],
+                                    "fields": fields})
 
     # ------------------------------------------------------------ incidents
     @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)")
@@ -299,7 +315,8 @@ class OfflineSoar:
     # ------------------------------------------------------------ artifacts
     @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts")
     def artifacts_get(self, request, inc):
-        return self._json(request, self.soar.artifacts(int(inc)))
+        return self._json(request, [self._artifact_out(a, self._names(request))
+                                    for a in self.soar.artifacts(int(inc))])
 
     @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/artifacts")
     def artifact_post(self, request, inc):
@@ -310,12 +327,12 @@ class OfflineSoar:
 
     @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/artifacts/query_paged")
     def artifacts_query_paged(self, request, inc):
-        data = self.soar.artifacts(int(inc))
+        data = [self._artifact_out(a, self._names(request)) for a in self.soar.artifacts(int(inc))]
         return self._json(request, {"recordsTotal": len(data), "recordsFiltered": len(data), "data": data})
 
     @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts/(?P<aid>\d+)")
     def artifact_get(self, request, inc, aid):
-        return self._json(request, self.soar.artifact(int(inc), int(aid)))
+        return self._json(request, self._artifact_out(self.soar.artifact(int(inc), int(aid)), self._names(request)))
 
     @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts/(?P<aid>\d+)/contents")
     def artifact_contents_get(self, request, inc, aid):
@@ -348,51 +365,118 @@ class OfflineSoar:
 
     @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/comments")
     def comment_post(self, request, inc):
-        text = (self._body(request) or {})["text"]
-        if isinstance(text, dict):
-            note = self.soar.add_note(int(inc), str(text["content"]), text.get("format", "html"))
-        else:
-            note = self.soar.add_note(int(inc), str(text), "text")
-        return self._json(request, note)
+        text, fmt = self._note_text(self._body(request))
+        self.soar.incident(int(inc))                  # missing incident: 404 before the body matters
+        return self._json(request, self.soar.add_note(int(inc), text, fmt))
 
     # ------------------------------------------------------------ data tables
-    @staticmethod
-    def _row_dto(row_id: int, cells: Mapping[str, Any]) -> dict:
-        return {"id": row_id, "type_id": 8, "version": 1, "actions": [],
-                "cells": {col: {"id": col, "row_id": row_id, "value": value} for col, value in cells.items()}}
-
-    @staticmethod
-    def _cells_in(request) -> dict:
-        body = OfflineSoar._body(request) or {}
-        cells = body["cells"]
-        return {col: (cell.get("value") if isinstance(cell, dict) else cell) for col, cell in cells.items()}
-
+    # Strict like a server that imported the app's export.res (see schema.py):
+    # unknown table 404, unknown column or refused value 400, and reads keyed
+    # by numeric field id unless the caller asks for names with
+    # ``handle_format=names`` (query string or header). IBM's apps ask for names
+    # on every table call: fn_datatable_utils/util/helper.py (RESDatatable.get_data,
+    # update_row, delete_row), fn_servicenow's and fn_jira's table helpers.
     @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)")
     def table_get(self, request, inc, table):
-        inc_id = int(inc)
-        rows = [self._row_dto(rid, self.soar.row(inc_id, table, rid)) for rid in self.soar.row_ids(inc_id, table)]
-        return self._json(request, {"id": 8, "table_name": table, "rows": rows})
+        schema, inc_id, names = self.soar.table_schema(table), int(inc), self._names(request)
+        rows = [self._row_out(schema, rid, self.soar.row(inc_id, table, rid), names)
+                for rid in self.soar.row_ids(inc_id, table)]
+        return self._json(request, {"id": schema.type_id, "table_name": table, "rows": rows})
 
     @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data")
     def row_post(self, request, inc, table):
-        row_id, cells = self.soar.add_row(int(inc), table, self._cells_in(request))
-        return self._json(request, self._row_dto(row_id, cells))
+        schema = self.soar.table_schema(table)
+        self.soar.incident(int(inc))
+        row_id, cells = self.soar.add_row(int(inc), table, self._cells_checked(request, schema))
+        return self._json(request, self._row_out(schema, row_id, cells, self._names(request)))
 
     @resilient_endpoint("DELETE", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data")
     def rows_delete(self, request, inc, table):
+        self.soar.table_schema(table)
         self.soar.clear_table(int(inc), table)
         return requests_mock.create_response(request, status_code=204)
 
     @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
     def row_get(self, request, inc, table, rid):
-        return self._json(request, self._row_dto(int(rid), self.soar.row(int(inc), table, int(rid))))
+        schema = self.soar.table_schema(table)
+        return self._json(request, self._row_out(schema, int(rid), self.soar.row(int(inc), table, int(rid)),
+                                                 self._names(request)))
 
     @resilient_endpoint("PUT", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
     def row_put(self, request, inc, table, rid):
-        cells = self.soar.update_row(int(inc), table, int(rid), self._cells_in(request))
-        return self._json(request, self._row_dto(int(rid), cells))
+        schema = self.soar.table_schema(table)
+        self.soar.row(int(inc), table, int(rid))      # missing row: 404 before the body matters
+        cells = self.soar.update_row(int(inc), table, int(rid), self._cells_checked(request, schema))
+        return self._json(request, self._row_out(schema, int(rid), cells, self._names(request)))
 
     @resilient_endpoint("DELETE", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
     def row_delete(self, request, inc, table, rid):
+        self.soar.table_schema(table)
         self.soar.delete_row(int(inc), table, int(rid))
         return requests_mock.create_response(request, status_code=204)
+
+    # ------------------------------------------------------------ the server's strictness
+    @staticmethod
+    def _names(request) -> bool:
+        """handle_format=names asked for (query string or header; the SOAR REST API reference
+        documents both); the default answers fields and types by numeric id."""
+        query = parse_qs(urlsplit(request.url).query)
+        wanted = (query.get("handle_format") or [request.headers.get("handle_format", "")])[0]
+        return wanted == "names"
+
+    @staticmethod
+    def _row_out(schema: Table, row_id: int, cells: Mapping[str, Any], names: bool) -> dict:
+        """A row as the server answers it: one cell per column, keyed by API name or field id."""
+        out = {}
+        for col in schema.columns.values():
+            cell: dict[str, Any] = {"id": col.name if names else col.id, "row_id": row_id}
+            if cells.get(col.name) is not None:
+                cell["value"] = output_value(col, cells[col.name], names)
+            out[col.name if names else str(col.id)] = cell
+        return {"id": row_id, "type_id": schema.type_id, "version": 1, "actions": [], "cells": out}
+
+    @staticmethod
+    def _cells_checked(request, schema: Table) -> dict:
+        """``{"cells": {name-or-id: {"value": v}}}`` -> ``{name: value}``, each value checked for its column."""
+        body = OfflineSoar._body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("cells"), dict):
+            raise SchemaError(f"data table {schema.name}: the body must be {{\"cells\": {{column: {{\"value\": ...}}}}}}")
+        out: dict[str, Any] = {}
+        for key, cell in body["cells"].items():
+            col: Column = schema.column(key)
+            if not isinstance(cell, dict) or set(cell) - {"value", "id", "row_id"}:
+                raise SchemaError(f"data table {schema.name}, column {col.name}: a cell is {{\"value\": ...}}, "
+                                  f"not {cell!r}")
+            out[col.name] = check_value(schema, col, cell.get("value"))
+        return out
+
+    @staticmethod
+    def _note_text(body: Any) -> tuple[str, str]:
+        """A note body as the server takes it: ``{"text": "..."}`` or ``{"text": {"format": "html"|"text",
+        "content": "..."}}`` (CommentDTO with TextContentDTO, as resilient-lib's
+        SOARCommon.create_case_comment posts it); any other shape is refused with 400."""
+        text = body.get("text") if isinstance(body, dict) else None
+        if isinstance(text, str):
+            return text, "text"
+        if isinstance(text, dict) and text.get("format", "text") in ("html", "text") \
+                and isinstance(text.get("content"), str) and not set(text) - {"format", "content"}:
+            return text["content"], text.get("format", "text")
+        raise SchemaError(f"a note body is {{\"text\": {{\"format\": \"html\", \"content\": ...}}}}, not {body!r}")
+
+    @staticmethod
+    def _artifact_out(artifact: dict, names: bool) -> dict:
+        """The artifact type as a name only with handle_format=names, else as a numeric type id."""
+        if not names and isinstance(artifact.get("type"), str):
+            artifact = dict(artifact, type=artifact_type_id(artifact["type"]))
+        return artifact
+
+
+_ARTIFACT_TYPE_IDS: dict[str, int] = {}
+_ARTIFACT_TYPE_LOCK = threading.Lock()
+
+
+def artifact_type_id(name: str) -> int:
+    """A stable numeric id per artifact type name (the stand-in's own numbering: callers that
+    need the name must ask for it with handle_format=names, as the app does)."""
+    with _ARTIFACT_TYPE_LOCK:
+        return _ARTIFACT_TYPE_IDS.setdefault(name, 1 + len(_ARTIFACT_TYPE_IDS))

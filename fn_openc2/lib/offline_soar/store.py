@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from .schema import SchemaError, Table, declared_table, export_tables
+
 DEFAULT_ORG = "Offline Org"
 SEED_ENV = "FN_OPENC2_OFFLINE_SOAR_SEED"
 """Environment variable naming a JSON seed file loaded into every new store."""
@@ -52,7 +54,7 @@ class SoarStore:
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._incidents: dict[int, _Incident] = {}
-        self._columns: dict[str, list[str]] = {}
+        self._columns: dict[str, dict[str, str]] = {}     # declared tables: column -> input type
         self._unhandled: list[str] = []
         self._seed_files: set[str] = set()
 
@@ -98,10 +100,28 @@ class SoarStore:
                 self._add_attachment(inc, int(att_id), att)
             return inc_id
 
-    def define_table(self, table: str, columns: Iterable[str]) -> None:
-        """Declare a data table's column names (served by ``GET /types/{table}``)."""
+    def define_table(self, table: str, columns: Iterable[str] | Mapping[str, str]) -> None:
+        """Declare a data table that is not in the app's export.res (tests, seed files).
+
+        ``columns``: names (text columns) or ``{name: input_type}``. Tables of
+        the export are always known with their exported columns; declaring
+        one of them again changes nothing.
+        """
+        cols = dict(columns) if isinstance(columns, Mapping) else dict.fromkeys(columns, "text")
         with self._lock:
-            self._columns[table] = list(columns)
+            self._columns[table] = {str(c): str(t) for c, t in cols.items()}
+
+    def table_schema(self, table: str) -> Table:
+        """The table as the server knows it: from export.res, else as declared; unknown: 404."""
+        exported = export_tables()
+        if table in exported:
+            return exported[table]
+        with self._lock:
+            if table in self._columns:
+                return declared_table(table, self._columns[table], list(self._columns).index(table) + 1)
+        # an unknown table is "not found" (fn_datatable_utils' update_row reads a refused table
+        # call's "not found" message as "Data Table ... could not be found")
+        raise SchemaError(f"data table {table!r} not found", status=404)
 
     def load_seed_file(self, path: str | os.PathLike) -> list[int]:
         """Seed from a JSON file; see ``parse_seed_document`` for the format."""
@@ -193,19 +213,15 @@ class SoarStore:
             return sorted(self._inc(incident_id).tables)
 
     def columns(self, table: str) -> list[str]:
-        """Declared columns, else every column seen in any row of that table."""
-        with self._lock:
-            if table in self._columns:
-                return list(self._columns[table])
-            seen: dict[str, None] = {}
-            for inc in self._incidents.values():
-                for cells in inc.tables.get(table, {}).values():
-                    seen.update(dict.fromkeys(cells))
-            return list(seen)
+        """Column API names of a known table (export.res or declared)."""
+        return list(self.table_schema(table).columns)
 
     def known_table(self, table: str) -> bool:
-        with self._lock:
-            return table in self._columns or any(table in i.tables for i in self._incidents.values())
+        try:
+            self.table_schema(table)
+        except SchemaError:
+            return False
+        return True
 
     def unhandled_requests(self) -> list[str]:
         """``METHOD url`` of every REST call the offline SOAR had no endpoint for."""

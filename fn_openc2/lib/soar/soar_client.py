@@ -17,6 +17,12 @@ class RestClient(Protocol):
     def delete(self, uri: str, *args: Any, **kwargs: Any) -> Any: ...
 
 
+NAMES = "?handle_format=names"
+"""Asked on every call that reads or writes fields by API name: without it a real
+server answers cells, fields and artifact types by numeric id (IBM's apps do the
+same: fn_datatable_utils/util/helper.py, fn_servicenow's and fn_jira's table helpers)."""
+
+
 class SoarError(RuntimeError):
     """A SOAR REST call failed; the message names the call and the incident."""
 
@@ -49,7 +55,7 @@ class IncidentClient:
 
     def artifacts(self) -> list[dict[str, Any]]:
         """Every artifact of the incident, types as names (not the server's numeric ids)."""
-        found = self._call("listing artifacts", "get", "/artifacts?handle_format=names") or []
+        found = self._call("listing artifacts", "get", f"/artifacts{NAMES}") or []
         return [a for a in found if isinstance(a, dict)]
 
     def note_texts(self) -> list[str]:
@@ -66,7 +72,7 @@ class IncidentClient:
 
     def rows(self, table: str) -> list[tuple[int, dict[str, Any]]]:
         """(row id, {column: value}) for every row of a data table."""
-        data = self._call(f"reading data table {table}", "get", f"/table_data/{table}") or {}
+        data = self._call(f"reading data table {table}", "get", f"/table_data/{table}{NAMES}") or {}
         out = []
         for row in data.get("rows") or []:
             cells = {col: (cell.get("value") if isinstance(cell, dict) else cell)
@@ -75,17 +81,17 @@ class IncidentClient:
         return out
 
     def add_row(self, table: str, cells: dict[str, Any]) -> int | None:
-        row = self._call(f"adding a row to data table {table}", "post", f"/table_data/{table}/row_data",
+        row = self._call(f"adding a row to data table {table}", "post", f"/table_data/{table}/row_data{NAMES}",
                          _cells(cells))
         return (row or {}).get("id")
 
     def update_row(self, table: str, row_id: int, cells: dict[str, Any]) -> None:
         self._call(f"updating row {row_id} of data table {table}", "put",
-                   f"/table_data/{table}/row_data/{row_id}", _cells(cells))
+                   f"/table_data/{table}/row_data/{row_id}{NAMES}", _cells(cells))
 
     def delete_row(self, table: str, row_id: int) -> None:
         self._call(f"deleting row {row_id} of data table {table}", "delete",
-                   f"/table_data/{table}/row_data/{row_id}")
+                   f"/table_data/{table}/row_data/{row_id}{NAMES}")
 
 
 def _cells(cells: dict[str, Any]) -> dict[str, Any]:

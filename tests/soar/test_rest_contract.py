@@ -1,0 +1,78 @@
+"""The app's REST calls against the strict offline SOAR (issue 11.1): data
+tables and artifacts are read with ``handle_format=names``, and the stand-in
+catches a client that forgets it (a real server would answer by field id)."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+import resilient
+
+from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
+from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.soar import soar_client
+from fn_openc2.lib.soar import writeback as wb
+from fn_openc2.lib.soar.soar_client import IncidentClient
+
+INCIDENT = 3401
+LOG = logging.getLogger("test-rest-contract")
+COMMAND = {"action": "deny", "target": {"ipv4_net": "203.0.113.7"}, "profile": "slpf", "command_id": "c-1"}
+
+
+@pytest.fixture
+def store():
+    store = OfflineSoar.reset()
+    store.seed({"id": INCIDENT, "name": "contract"},
+               artifacts=[{"id": 1, "type": "IP Address", "value": "203.0.113.7"},
+                          {"id": 2, "type": "DNS Name", "value": "bad.example"}])
+    return store
+
+
+@pytest.fixture
+def client(store):
+    opts = {"host": "offline-soar.invalid", "port": 443, "org": store.org, "email": "offline@example.com",
+            "password": "offline", "cafile": "false", "resilient_mock": MOCK_PATH}
+    return resilient.get_client(opts, request_max_retries=1, request_retry_delay=0)
+
+
+def write_twice(client, store) -> tuple[int, int, int]:
+    """A replayed send and a repeated query features: (command rows, consumer rows, skipped repeats)."""
+    answer = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r-1", status=200, signature="verified")
+    outcome = CommandOutcome(COMMAND, "r-1", answers=[answer])
+    features = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r-2", status=200,
+                              results={"versions": ["2.0"]})
+    skipped = 0
+    for n in range(2):
+        writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
+        writer.command_rows([wb.command_row(outcome, answer, time_ms=1_700_000_000_000 + n, expires_ms=None)])
+        writer.consumer_rows([wb.consumer_row(features, queried_at_ms=1_700_000_000_000 + n)])
+        assert writer.report.errors == []
+        skipped += writer.report.skipped_repeats
+    return (len(store.rows(INCIDENT, wb.COMMANDS_TABLE)), len(store.rows(INCIDENT, wb.CONSUMERS_TABLE)), skipped)
+
+
+def test_rows_are_read_back_by_name_so_repeats_are_recognised(client, store):
+    assert write_twice(client, store) == (1, 1, 1)
+
+
+def test_rows_read_back_by_column_name(client, store):
+    store.add_row(INCIDENT, wb.COMMANDS_TABLE, {"consumer": "fw1", "request_id": "r-9", "status": 200})
+    ((_, cells),) = IncidentClient(client, INCIDENT).rows(wb.COMMANDS_TABLE)
+    assert cells["consumer"] == "fw1" and cells["request_id"] == "r-9" and cells["status"] == 200
+
+
+def test_artifact_types_are_read_as_names(client):
+    types = [a["type"] for a in IncidentClient(client, INCIDENT).artifacts()]
+    assert types == ["IP Address", "DNS Name"]
+
+
+def test_dropping_handle_format_names_breaks_the_app(monkeypatch, client, store):
+    """The proof the stand-in is strict enough: the old client (no handle_format=names)
+    reads cells keyed by field id, so repeats go unnoticed and rows pile up, and
+    artifact types come back as numbers."""
+    monkeypatch.setattr(soar_client, "NAMES", "")
+    commands, consumers, skipped = write_twice(client, store)
+    assert (commands, consumers, skipped) == (2, 2, 0)       # duplicate rows: the bug of issue 11.1
+    ((_, cells), *_) = IncidentClient(client, INCIDENT).rows(wb.COMMANDS_TABLE)
+    assert "consumer" not in cells and all(key.isdigit() for key in cells)
+    assert all(isinstance(a["type"], int) for a in IncidentClient(client, INCIDENT).artifacts())
