@@ -31,7 +31,7 @@ protect_consumer_addresses = true
 signing_alg = ES256
 # Optional JWS 'kid' header naming the signing key
 #signing_kid = soar-2025
-# Most consumers contacted at the same time
+# Most messages in flight at once (single and bulk sends)
 max_concurrency = 8
 # Default per-request timeout in seconds for every consumer
 timeout = 30

@@ -1,11 +1,17 @@
-"""A small HTTPS OpenC2 consumer that misbehaves on purpose, by request count.
+"""A small HTTPS OpenC2 consumer that misbehaves on purpose, by script.
 
-It wraps the reference Actuator (so commands really change a rule table) and,
-depending on the arrival number of each request, answers 503 before acting,
-resets the connection after acting, stalls past the client's timeout after
-acting, returns garbage instead of JSON, or signs its answer with a key the
-producer does not trust. Every arrival is logged so tests can check retries
-(same X-Request-ID, same body) and idempotence (one rule per command).
+It wraps the reference Actuator (so commands really change a rule table).
+A script maps each command (its parsed envelope) to the faults its 1st, 2nd,
+3rd ... arrival gets; arrivals past the script's end are served normally.
+Faults: answer 503 before acting, reset the connection after acting, stall
+past the client's timeout after acting, return garbage instead of JSON, sign
+the answer with a key the producer does not trust, or drop the connection
+(RST) before the actuator ever sees the command. Scripting by command, not by
+arrival order, makes every path (retries exhausted included) happen on every
+run whatever the thread scheduling. Every arrival is logged with its time on
+the consumer's clock and the requests in flight are counted, so tests can
+check retries (same X-Request-ID, same body), idempotence (one rule per
+target), rate limits and concurrency.
 """
 from __future__ import annotations
 
@@ -14,58 +20,58 @@ import socket
 import ssl
 import struct
 import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 from fn_openc2.lib.consumer import Actuator
 
-FAULTS = ("ok", "503", "reset", "stall", "garbage", "bad_signature")
+FAULTS = ("ok", "503", "reset", "stall", "garbage", "bad_signature", "drop")
+EXECUTED = frozenset({"ok", "reset", "stall", "bad_signature"})   # faults that hand the command to the actuator
+
+Script = Callable[[Any], Sequence[str]]     # envelope (or None when unparsable) -> faults per arrival
 
 
 @dataclass(frozen=True)
 class Arrival:
-    number: int
+    number: int                     # arrival order at the consumer, 0-based
+    attempt: int                    # 1 for the first arrival of this X-Request-ID, 2 for its retry ...
     header_request_id: str | None   # X-Request-ID
     body_request_id: str | None     # headers.request_id inside the envelope
     body: bytes
     fault: str
+    at: float                       # the consumer's clock when the request was read
 
 
-def every(n: int, k: int) -> Callable[[int], bool]:
-    return lambda number: number % n == k
-
-
-class FaultPlan:
-    """Which fault the n-th request (0-based) gets; the first matching rule wins."""
-
-    def __init__(self, rules: list[tuple[str, Callable[[int], bool]]], max_stalls: int = 3) -> None:
-        self.rules = rules
-        self.max_stalls = max_stalls
-        self._stalls = 0
-
-    def fault_for(self, number: int) -> str:
-        for fault, matches in self.rules:
-            if matches(number):
-                if fault == "stall":
-                    if self._stalls >= self.max_stalls:
-                        continue
-                    self._stalls += 1
-                return fault
-        return "ok"
+def no_faults(_doc: Any) -> Sequence[str]:
+    return ()
 
 
 class FaultyConsumer:
-    """Threaded HTTPS server on 127.0.0.1; start() / stop(); .url, .arrivals, .actuator."""
+    """Threaded HTTPS server on 127.0.0.1; start() / stop(); .url, .arrivals, .actuator.
 
-    def __init__(self, actuator: Actuator, cert: str, key: str, plan: FaultPlan, *, stall_seconds: float,
-                 wrong_key: Any) -> None:
+    ``gate``: hold every request until that many are in flight (or ``gate_seconds``
+    pass), so a concurrency limit above the configured one would certainly show."""
+
+    def __init__(self, actuator: Actuator, cert: str, key: str, script: Script = no_faults, *,
+                 stall_seconds: float = 5.0, wrong_key: Any = None, clock: Callable[[], float] = time.monotonic,
+                 gate: int | None = None, gate_seconds: float = 1.0) -> None:
         self.actuator = actuator
-        self.plan = plan
+        self.script = script
         self.stall_seconds = stall_seconds
         self.wrong_key = wrong_key    # a jwcrypto JWK the producer does not trust
+        self.clock = clock
+        self.gate = gate
+        self.gate_seconds = gate_seconds
         self.arrivals: list[Arrival] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._per_id: Counter[str | None] = Counter()
         self._lock = threading.Lock()
+        self._flight = threading.Condition(self._lock)
         self._stop = threading.Event()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -86,7 +92,11 @@ class FaultyConsumer:
                 pass
 
             def do_POST(self) -> None:
-                owner._handle(self)
+                owner._enter()
+                try:
+                    owner._handle(self)
+                finally:
+                    owner._leave()
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
@@ -104,34 +114,54 @@ class FaultyConsumer:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._flight:
+            self._flight.notify_all()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+
+    # --- concurrency ---------------------------------------------------------------
+
+    def _enter(self) -> None:
+        with self._flight:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._flight.notify_all()
+            if self.gate is not None:
+                self._flight.wait_for(lambda: self.in_flight >= self.gate or self._stop.is_set(),
+                                      timeout=self.gate_seconds)
+
+    def _leave(self) -> None:
+        with self._flight:
+            self.in_flight -= 1
 
     # --- one request ---------------------------------------------------------------
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        at = self.clock()
         try:
             doc = json.loads(body)
             body_id = doc["headers"]["request_id"]
         except (ValueError, KeyError, TypeError):
             doc, body_id = None, None
+        header_id = handler.headers.get("X-Request-ID")
+        script = self.script(doc)
         with self._lock:
             number = len(self.arrivals)
-            fault = self.plan.fault_for(number)
-            self.arrivals.append(Arrival(number, handler.headers.get("X-Request-ID"), body_id, body, fault))
+            self._per_id[header_id] += 1
+            attempt = self._per_id[header_id]
+            fault = script[attempt - 1] if attempt <= len(script) else "ok"
+            self.arrivals.append(Arrival(number, attempt, header_id, body_id, body, fault, at))
         if fault == "503":
             return self._send(handler, 503, b'{"status":503}')
         if fault == "garbage":
             return self._send(handler, 200, b"\x00<html>not json{")
+        if fault == "drop":
+            return self._reset(handler)
         answer = self.actuator.handle(doc)
         if fault == "reset":
-            handler.close_connection = True
-            sock = handler.request
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, not FIN
-            sock.close()
-            return
+            return self._reset(handler)
         if fault == "stall":
             self._stop.wait(self.stall_seconds)
             handler.close_connection = True
@@ -142,6 +172,13 @@ class FaultyConsumer:
             answer = sign_message(unsigned, self.wrong_key)
         payload = json.dumps(answer, separators=(",", ":")).encode() if answer is not None else b""
         self._send(handler, 200 if payload else 204, payload)
+
+    @staticmethod
+    def _reset(handler: BaseHTTPRequestHandler) -> None:
+        handler.close_connection = True
+        sock = handler.request
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, not FIN
+        sock.close()
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, code: int, payload: bytes) -> None:

@@ -75,16 +75,22 @@ def test_broker_restart_mid_run(fresh_mosquitto: Broker) -> None:
                     else:
                         assert answer.error, answer
                         kinds["error"] += 1
-            assert kinds["answered"] + kinds["error"] + kinds["not published"] * RESPONDERS == COMMANDS * RESPONDERS
             assert kinds["answered"] >= 10 * RESPONDERS
 
-            # an answered deny was applied exactly once by that responder
+            # an answered deny was applied by that responder, and no target twice: counted per target,
+            # not per command id (the responder already acts once per id, so a per-id count could not
+            # fail; a command republished under a new id after the reconnect would show here)
+            target_of = {o.request_id: o.command["target"]["ipv4_net"] for o in results}
             for actuator in fleet.actuators:
-                per_command = Counter(rule["command_id"] for rule in actuator.snapshot()["rules"])
-                assert not per_command or max(per_command.values()) == 1
+                rules = actuator.snapshot()["rules"]
+                per_target = Counter(rule["target"]["ipv4_net"].split("/")[0] for rule in rules)
+                assert not per_target or max(per_target.values()) == 1, \
+                    [t for t, n in per_target.items() if n > 1]
+                applied = {rule["command_id"] for rule in rules}
+                assert applied <= set(target_of), "a responder applied a command the producer never sent"
                 answered = {a.request_id for o in results for a in o.answers
                             if a.ok and a.responder == actuator.device_id}
-                assert answered <= set(per_command)
+                assert answered <= applied
 
             # delivery resumes after the reconnect (bounded: consumers resubscribe on reconnect)
             def all_answer() -> bool:

@@ -59,7 +59,7 @@ CONFIG_KEYS_PRODUCER: Mapping[str, KeySpec] = MappingProxyType({
     "signing_key_password": KeySpec(p.parse_secret, "password of signing_key, if it is encrypted", secret=True),
     "signing_alg": KeySpec(p.choice_exact(*SIGNING_ALGORITHMS), "JWS algorithm for signing_key", "ES256"),
     "signing_kid": KeySpec(p.parse_text, "optional JWS kid header naming the signing key"),
-    "max_concurrency": KeySpec(p.parse_positive_int, "most consumers contacted at the same time", 8),
+    "max_concurrency": KeySpec(p.parse_positive_int, "most messages in flight at once (single and bulk sends)", 8),
     "timeout": KeySpec(p.parse_seconds, "default per-request timeout in seconds for consumers", 30.0),
     "retries": KeySpec(p.parse_count, "default number of HTTPS retries (same request_id)", 2),
     "collect_seconds": KeySpec(p.parse_seconds, "default MQTT response collection window in seconds", 10.0),

@@ -264,6 +264,7 @@ class Producer:
         self._transports: dict[str, Transport] = {}
         self._transport_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="openc2-send")
+        self._in_flight = threading.BoundedSemaphore(settings.max_concurrency)
         self._closed = False
 
     # --- public ---------------------------------------------------------------
@@ -300,13 +301,15 @@ class Producer:
 
     def send_many(self, commands: Iterable[Any], consumers: Consumers = None,
                   concurrency: int = 8) -> list[CommandOutcome]:
-        """Bulk send; at most ``concurrency`` messages in flight per consumer.
+        """Bulk send; at most ``concurrency`` messages in flight per consumer, and
+        never more than the producer's ``max_concurrency`` in flight in all.
 
         Commands are validated, guarded and routed lazily, by the sending
         workers, as they are sent (see ``_Bulk``). Outcomes come back in input
         order, each command's answers in routing order."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        concurrency = min(concurrency, self.registry.producer.max_concurrency)
         return _Bulk(self, commands, consumers, concurrency).run()
 
     def close(self) -> None:
@@ -380,9 +383,9 @@ class Producer:
         wanted = _response_requested(doc)
         started = time.perf_counter()
 
-        def failed(error: str) -> list[ConsumerAnswer]:
+        def failed(error: str, attempts: int = 1) -> list[ConsumerAnswer]:
             return [ConsumerAnswer(consumer=name, responder=None, request_id=request_id, error=error,
-                                   elapsed_ms=(time.perf_counter() - started) * 1000.0, attempts=1,
+                                   elapsed_ms=(time.perf_counter() - started) * 1000.0, attempts=attempts,
                                    transport=consumer.transport)]
 
         try:
@@ -392,12 +395,15 @@ class Producer:
             return failed(f"cannot reach consumer {name}: {exc}")
         except Exception as exc:
             return failed(f"cannot prepare the message for consumer {name}: {type(exc).__name__}: {exc}")
-        self.rate_limits.wait(name)
+        limits = self.rate_limits
+        limits.wait(name)
         started = time.perf_counter()
         try:
-            delivery = transport.deliver(message, await_response=wanted != "none")
+            with self._in_flight:   # max_concurrency: messages in flight at once, send and bulk alike
+                delivery = transport.deliver(message, await_response=wanted != "none",
+                                             pace=lambda: limits.wait(name))
         except TransferError as exc:
-            return failed(str(exc))
+            return failed(str(exc), exc.attempts)
         except Exception as exc:
             log.exception("consumer %s: unexpected failure while sending", name)
             return failed(f"unexpected {type(exc).__name__} while sending to consumer {name}: {exc}")

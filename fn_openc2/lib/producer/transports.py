@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 from fn_openc2.lib.producer.config import ConsumerSettings, ProducerSettings
 from fn_openc2.lib.transfer import HttpsSettings, HttpsTransport, MqttSettings, MqttTransport, Reply
+
+Pace = Callable[[], object] | None   # called before each resend (the rate limit counts retries too)
 
 
 @dataclass
@@ -19,7 +21,7 @@ class Delivery:
 class Transport(Protocol):
     profile_encoding: str | None
 
-    def deliver(self, message: dict, await_response: bool) -> Delivery: ...
+    def deliver(self, message: dict, await_response: bool, pace: Pace = None) -> Delivery: ...
 
     def close(self) -> None: ...
 
@@ -29,8 +31,8 @@ class _Https:
         self._transport = HttpsTransport(settings, name)
         self.profile_encoding: str | None = self._transport.profile_encoding
 
-    def deliver(self, message: dict, await_response: bool) -> Delivery:
-        return Delivery(replies=self._transport.send(message, await_response=await_response))
+    def deliver(self, message: dict, await_response: bool, pace: Pace = None) -> Delivery:
+        return Delivery(replies=self._transport.send(message, await_response=await_response, pace=pace))
 
     def close(self) -> None:
         self._transport.close()
@@ -41,7 +43,8 @@ class _Mqtt:
         self._transport = MqttTransport(settings, name)
         self.profile_encoding = profile_encoding
 
-    def deliver(self, message: dict, await_response: bool) -> Delivery:
+    def deliver(self, message: dict, await_response: bool, pace: Pace = None) -> Delivery:
+        # one publish per message (QoS 1 redelivery is the client library's, not a new command)
         collected = self._transport.send(message, await_response=await_response)
         return Delivery(replies=list(collected.replies), missing=list(collected.missing))
 

@@ -21,7 +21,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -205,12 +205,15 @@ class HttpsTransport:
             session.auth = tuple(self.settings.basic_auth)  # type: ignore[assignment]
         return session
 
-    def send(self, message: dict, *, await_response: bool = True) -> list[Reply]:
+    def send(self, message: dict, *, await_response: bool = True,
+             pace: Callable[[], object] | None = None) -> list[Reply]:
         """POST the envelope; return the normalised answer(s) ([] for none).
 
         Retries transport failures and HTTP 503 with exponential backoff,
-        resending the same bytes and X-Request-ID. HTTP always answers on the
-        exchange, so `await_response` only documents intent here."""
+        resending the same bytes and X-Request-ID. ``pace`` is called before
+        each retry: a resend reaches the consumer like any command, so it
+        takes its turn under the consumer's rate limit. HTTP always answers on
+        the exchange, so `await_response` only documents intent here."""
         headers_in = message.get("headers") or {}
         request_id = str(headers_in.get("request_id") or "")
         if not request_id:
@@ -228,6 +231,8 @@ class HttpsTransport:
         max_attempts = 1 + max(0, self.settings.retries)
         while True:
             attempts += 1
+            if attempts > 1 and pace is not None:
+                pace()
             request = self._prepared(body, extra)
             try:
                 resp = self._adapter.send(request, stream=False, timeout=self._timeout, verify=self._verify,
@@ -241,7 +246,7 @@ class HttpsTransport:
                     self._pause(attempts, kind)
                     continue
                 raise TransferError(kind, f"{self._where}: {self._describe(kind)}{_reason(exc)} "
-                                          f"after {attempts} attempt(s)") from None
+                                          f"after {attempts} attempt(s)", attempts=attempts) from None
             if resp.status_code == 503 and attempts < max_attempts:
                 resp.close()
                 self._pause(attempts, "HTTP 503")

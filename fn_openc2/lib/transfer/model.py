@@ -10,14 +10,16 @@ class TransferError(Exception):
     """A message could not be moved or its answer not read.
 
     `kind` says what failed (one of KINDS); `detail` names the consumer and
-    URL or broker, never credentials."""
+    URL or broker, never credentials; `attempts` is how many times the
+    message was put on the wire before giving up (retries included)."""
 
-    def __init__(self, kind: str, detail: str) -> None:
+    def __init__(self, kind: str, detail: str, *, attempts: int = 1) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown TransferError kind {kind!r}")
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
+        self.attempts = attempts
 
 
 @dataclass
