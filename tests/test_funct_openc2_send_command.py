@@ -132,21 +132,21 @@ class TestSendCommand:
         assert [r["target"] for r in rows] == ['{"ipv4_net": "203.0.113.8"}', '{"ipv6_net": "2001:db8::7"}']
         assert all(r["args"] == '{"duration": 90000}' for r in rows)
 
-    def test_attachment_becomes_artifact_hashes(self, circuits_app, soar, fw):
+    def test_attachment_becomes_file_hashes(self, circuits_app, soar, fw):
         result = call(circuits_app, FUNCTION_NAME, {
             "incident_id": INCIDENT_ID, "openc2_action": "deny", "openc2_attachment_id": 21,
             "openc2_consumers": "fw1"})
         (cmd,) = result["content"]["commands"]
         digest = hashlib.sha256(b"MZ evil bytes\n").hexdigest().upper()
-        assert cmd["command"]["target"]["artifact"]["hashes"]["sha256"] == digest
+        assert cmd["command"]["target"] == {"file": {"hashes": {
+            "md5": hashlib.md5(b"MZ evil bytes\n").hexdigest().upper(),
+            "sha1": hashlib.sha1(b"MZ evil bytes\n").hexdigest().upper(), "sha256": digest}}}
         assert cmd["source"] == "attachment dropper.exe"
-        assert cmd["command"]["target"]["artifact"]["media_type"] == "application/x-msdos-program"
-        (answer,) = cmd["answers"]              # sent, and the reference firewall honestly cannot do it
-        assert answer["status"] == 501
-        assert result["success"] is False
-        assert result["reason"] == f"fw1 (fw1@example.com): status 501 {answer['status_text']}"
+        (answer,) = cmd["answers"]              # the reference actuator speaks er: 'deny file' is its pair
+        assert answer["status"] == 200
+        assert result["success"] is True, result["reason"]
         (row,) = soar.rows(INCIDENT_ID, "openc2_commands")
-        assert row["status"] == 501 and row["status_text"] == answer["status_text"]
+        assert row["status"] == 200 and json.loads(row["target"]) == cmd["command"]["target"]
 
     def test_write_back_off_leaves_the_incident_alone(self, circuits_app, soar, fw):
         result = call(circuits_app, FUNCTION_NAME, deny_inputs(openc2_write_back=False,

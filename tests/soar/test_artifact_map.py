@@ -120,20 +120,19 @@ def test_unsupported_type_lists_supported_types() -> None:
     assert caught.value.artifact_type == "Registry Key"
 
 
-def test_attachment_content_gives_artifact_target_with_hashes_and_media_type() -> None:
+def test_attachment_content_gives_file_target_with_hashes() -> None:
     content = b"%PDF-1.7 not really a pdf"
     target = artifact_to_target("Malware Sample", "invoice.pdf", content=content)
-    assert target == {"artifact": {
+    assert target == {"file": {
         "hashes": {"md5": hashlib.md5(content).hexdigest().upper(),
                    "sha1": hashlib.sha1(content).hexdigest().upper(),
-                   "sha256": hashlib.sha256(content).hexdigest().upper()},
-        "media_type": "application/pdf"}}
+                   "sha256": hashlib.sha256(content).hexdigest().upper()}}}
 
 
-def test_attachment_without_known_media_type_has_only_hashes() -> None:
-    target = artifact_to_target("Other File", "blob.unknownext", content=b"")
-    assert set(target["artifact"]) == {"hashes"}
-    assert target["artifact"]["hashes"]["sha256"] == hashlib.sha256(b"").hexdigest().upper()
+def test_attachment_target_is_one_a_bundled_profile_can_deny_and_contain() -> None:
+    from fn_openc2.lib.language.profiles import get_profile
+    (target,) = artifact_to_target("Other File", "blob.unknownext", content=b"")
+    assert get_profile("er").allows("deny", target) and get_profile("er").allows("contain", target)
 
 
 def test_file_type_without_content_is_refused() -> None:

@@ -14,13 +14,12 @@ Choices worth knowing:
   the SLPF way of blocking a service. Use an explicit target for IPv6.
 - "MAC Address" is normalised to lower-case colon form (aa:bb:cc:dd:ee:ff).
 - Hashes are written as upper-case Base16, the JSON form of Binary /x.
-- An attachment (content bytes given) becomes an ``artifact`` target carrying
-  md5/sha1/sha256 of the bytes and its media type when the name reveals it.
+- An attachment (content bytes given) becomes a ``file`` target carrying
+  md5/sha1/sha256 of the bytes (the er profile's deny/allow/contain file).
 """
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 from collections.abc import Callable
 from typing import Any
 
@@ -122,17 +121,19 @@ FILE_ARTIFACT_TYPES = ("Malware Sample", "Other File", "Email Attachment", "Log 
 SUPPORTED_TYPES: tuple[str, ...] = tuple(CONVERTERS) + FILE_ARTIFACT_TYPES
 
 
-def attachment_target(content: bytes, file_name: str | None = None) -> Target:
-    """An ``artifact`` target identifying file content by its hashes (and media type)."""
-    target: dict[str, Any] = {"hashes": {
+def attachment_target(content: bytes, file_name: str | None = None) -> Target:  # noqa: ARG001 (name kept for callers)
+    """A ``file`` target identifying the content by its hashes alone.
+
+    ``file`` (LS v2.0 section 3.4.1.6), not ``artifact``: it is the target the
+    bundled profiles act on (er: deny/allow/contain file), so "deny this
+    attachment" reaches an EDR; an ``artifact`` target is in no profile's
+    pairs and every bundled consumer answers it 501. The name is left out:
+    a hash identifies the content wherever it lies, under any name."""
+    return {"file": {"hashes": {
         "md5": hashlib.md5(content, usedforsecurity=False).hexdigest().upper(),
         "sha1": hashlib.sha1(content, usedforsecurity=False).hexdigest().upper(),
         "sha256": hashlib.sha256(content).hexdigest().upper(),
-    }}
-    media_type = mimetypes.guess_type(file_name or "", strict=False)[0] if file_name else None
-    if media_type:
-        target["media_type"] = media_type
-    return {"artifact": target}
+    }}}
 
 
 def _canonical_type(artifact_type: str) -> str | None:
