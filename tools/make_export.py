@@ -23,6 +23,11 @@ from xml.sax.saxutils import escape, quoteattr
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fn_openc2" / "util" / "data" / "export.res"
+PAYLOAD_SAMPLES = ROOT / "payload_samples"
+sys.path.insert(0, str(ROOT))
+
+from fn_openc2.lib.language.profiles import get_profile  # noqa: E402  (after the path fix above)
+from fn_openc2.lib.soar.artifact_map import FILE_ARTIFACT_TYPES, artifact_to_target  # noqa: E402
 
 NAMESPACE = uuid.UUID("6f1c2a3e-0c2b-5d8e-9a51-0c2f0e6b4d21")
 EXPORT_DATE = 1763856000000  # fixed so regeneration is byte-stable
@@ -183,11 +188,6 @@ FORM_DURATION = FormField("openc2_duration", "Duration", "text", "e.g. 30m, 1h, 
                           placeholder="1h")
 FORM_PROFILE = FormField("openc2_profile", "Profile", "select", "Actuator profile (empty: none)", PROFILES)
 FORM_COMMENT = FormField("openc2_comment", "Comment", "text", "Recorded with the command")
-FORM_ARTIFACT_TYPE = FormField("openc2_artifact_type", "Artifact type", "select",
-                               "Every artifact of this type in the incident becomes one command",
-                               ("IP Address", "Network CIDR Range", "DNS Name", "URL", "Email Sender", "MAC Address",
-                                "Malware MD5 Hash", "Malware SHA-1 Hash", "Malware SHA-256 Hash", "File Name",
-                                "File Path"))
 FORM_FEATURES = FormField("openc2_features", "Features", "text",
                           "versions, profiles, pairs, rate_limit (all when empty)")
 FORM_COMMAND = FormField("openc2_command_json", "Command JSON", "textarea",
@@ -210,11 +210,34 @@ class Playbook:
     logic_type: str = "all"
 
 
-NETWORK_TYPES = ("IP Address", "Network CIDR Range", "DNS Name", "URL", "Email Sender", "Email Recipient",
-                 "MAC Address", "Port")
-FILE_TYPES = ("Malware MD5 Hash", "Malware SHA-1 Hash", "Malware SHA-256 Hash", "File Name", "File Path")
-HOST_TYPES = ("System Name", "Process Name")
+# Menu items show only on artifact types that some bundled profile can act on: each type's target
+# (from the app's own artifact map, on a sample value) must be in a profile's pairs for the action.
+BUNDLED_PROFILES = ("slpf", "pf", "er")
+SAMPLE_VALUES = {
+    "IP Address": "192.0.2.1", "Network CIDR Range": "192.0.2.0/24", "DNS Name": "example.com",
+    "URL": "https://example.com/x", "Email Sender": "a@example.com", "Email Recipient": "b@example.com",
+    "MAC Address": "00:00:5e:00:53:01", "Malware MD5 Hash": "0" * 32, "Malware SHA-1 Hash": "0" * 40,
+    "Malware SHA-256 Hash": "0" * 64, "File Name": "x.exe", "File Path": "/tmp/x.exe", "System Name": "host1",
+    "Process Name": "x.exe", "Port": "443/tcp",
+}
 
+
+def target_of(artifact_type: str) -> str:
+    """The OpenC2 target name an artifact of this type becomes."""
+    content = b"" if artifact_type in FILE_ARTIFACT_TYPES else None
+    (name,) = artifact_to_target(artifact_type, SAMPLE_VALUES.get(artifact_type, "x"), content=content)
+    return name
+
+
+def actionable_types(action: str, *, text_only: bool = False) -> tuple[str, ...]:
+    """Artifact types whose target some bundled profile pairs with ``action``, in SOAR's order."""
+    types = tuple(SAMPLE_VALUES) + (() if text_only else FILE_ARTIFACT_TYPES)
+    return tuple(t for t in types if any(get_profile(p).allows(action, target_of(t)) for p in BUNDLED_PROFILES))
+
+
+FORM_ARTIFACT_TYPE = FormField("openc2_artifact_type", "Artifact type", "select",
+                               "Every artifact of this type in the incident becomes one command",
+                               actionable_types("deny", text_only=True))
 ARTIFACT_EXPRESSIONS = {"openc2_artifact_type": "artifact.type", "openc2_artifact_value": "artifact.value",
                         "incident_id": "incident.id"}
 ARTIFACT_FORM = (FORM_CONSUMERS, FORM_DURATION, FORM_PROFILE, FORM_COMMENT)
@@ -231,11 +254,19 @@ def _artifact_playbook(action: str, types: tuple[str, ...], form: tuple[FormFiel
         conditions=tuple(("artifact.type", "equals", t) for t in types), logic_type="any")
 
 
+# No "Query" artifact item: no bundled profile pairs 'query' with an artifact's target (only features).
 PLAYBOOKS = (
-    _artifact_playbook("deny", NETWORK_TYPES + FILE_TYPES, ARTIFACT_FORM),
-    _artifact_playbook("allow", NETWORK_TYPES + FILE_TYPES, ARTIFACT_FORM),
-    _artifact_playbook("contain", HOST_TYPES + ("IP Address", "MAC Address") + FILE_TYPES, ARTIFACT_FORM),
-    _artifact_playbook("query", HOST_TYPES + FILE_TYPES, (FORM_CONSUMERS, FORM_PROFILE, FORM_COMMENT)),
+    _artifact_playbook("deny", actionable_types("deny", text_only=True), ARTIFACT_FORM),
+    _artifact_playbook("allow", actionable_types("allow", text_only=True), ARTIFACT_FORM),
+    _artifact_playbook("contain", actionable_types("contain", text_only=True), ARTIFACT_FORM),
+    Playbook("pb_openc2_deny_attachment", "OpenC2: Deny file (hashes)",
+             "Send an OpenC2 'deny file' identified by the md5, sha1 and sha256 of this attachment's bytes "
+             "(the er profile's pair) to the chosen consumers; the response is written to a note and to the "
+             "OpenC2 Commands table.",
+             "attachment", "openc2_send_command", ARTIFACT_FORM,
+             {"incident_id": "incident.id", "openc2_attachment_id": "attachment.id"},
+             statics={"openc2_action": "deny"}, script_inputs=tuple(f.name for f in ARTIFACT_FORM),
+             fixed={"openc2_write_back": "True"}),
     Playbook("pb_openc2_query_features", "OpenC2: Query features",
              "Ask consumers which versions, profiles, action/target pairs and rate limits they support; "
              "the answers fill the OpenC2 Consumers table.",
@@ -306,10 +337,25 @@ def function_fields(ids: Ids, value_ids: Ids) -> list[dict[str, Any]]:
             for i in INPUTS.values()]
 
 
+def output_json(function: str) -> dict[str, Any]:
+    """output_json_example / output_json_schema as the export holds them: JSON text, from payload_samples.
+
+    51.x exports carry both on each function (see fn_elasticsearch's export in the format reference);
+    the SOAR playbook editor offers the schema's properties when a script reads the result."""
+    folder = PAYLOAD_SAMPLES / function
+    out: dict[str, Any] = {"output_description": {"content": None, "format": "text"}}
+    for key in ("output_json_example", "output_json_schema"):
+        path = folder / f"{key}.json"
+        if not path.exists():
+            raise SystemExit(f"{path} is missing: run tools/make_payload_samples.py first")
+        out[key] = json.dumps(json.loads(path.read_text(encoding="utf-8")))
+    return out
+
+
 def functions(ids: Ids) -> list[dict[str, Any]]:
     out = []
     for fn in FUNCTIONS:
-        out.append({
+        out.append({**output_json(fn.name),
             "created_date": EXPORT_DATE, "description": {"content": fn.description, "format": "text"},
             "destination_handle": DESTINATION, "display_name": fn.display_name, "export_key": fn.name,
             "id": ids(), "last_modified_by": {"display_name": "fn_openc2", "id": 1, "name": "fn_openc2",
@@ -377,8 +423,38 @@ def _function_body(pb: Playbook) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
+CHECK_SCRIPT_NAME = "OpenC2: check the result"
+
+
+def check_script_text(pb: Playbook) -> str:
+    """The script after the function: a failed command fails the playbook run, with the reason.
+
+    The function returns success False (not an exception) when a consumer refused or did not
+    answer, so that scripts can read every answer; without this step the run would end green.
+    ``helper.fail`` is how IBM's own playbook scripts stop a run with a message."""
+    return (
+        "# Read the OpenC2 function's result (see the function's output_json_schema).\n"
+        "# success is False when the inputs were refused or any consumer failed; reason lists each failure.\n"
+        f"results = playbook.functions.results.{pb.name}_result\n"
+        "if not results.get(\"success\"):\n"
+        "  helper.fail(u\"OpenC2 failed: {}\".format(results.get(\"reason\") or \"see the incident note\"))\n"
+    )
+
+
+def local_scripts(pb: Playbook, ids: Ids) -> list[dict[str, Any]]:
+    return [{
+        "actions": [], "created_date": EXPORT_DATE,
+        "description": "Fails the playbook run when the OpenC2 function reports a failure",
+        "enabled": False, "export_key": CHECK_SCRIPT_NAME, "id": ids(), "language": "python3",
+        "last_modified_by": "fn_openc2", "last_modified_time": EXPORT_DATE, "name": CHECK_SCRIPT_NAME,
+        "object_type": pb.object_type, "playbook_handle": pb.name,
+        "programmatic_name": f"{pb.name}_openc2_check_the_result", "script_text": check_script_text(pb),
+        "tags": [], "uuid": uid("local_script", pb.name, "check"),
+    }]
+
+
 def bpmn(pb: Playbook, handle: str) -> str:
-    """startEvent -> serviceTask(function) -> endEvent, with diagram shapes."""
+    """startEvent -> serviceTask(function) -> scriptTask(check the result) -> endEvent, with diagram shapes."""
     fn = next(f for f in FUNCTIONS if f.name == pb.function)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -396,21 +472,29 @@ def bpmn(pb: Playbook, handle: str) -> str:
         f'<extensionElements><resilient:function uuid="{uid("function", fn.name)}">'
         f'{escape(_function_body(pb))}</resilient:function></extensionElements>'
         '<incoming>Flow_1</incoming><outgoing>Flow_2</outgoing></serviceTask>'
-        '<endEvent id="EndPoint_2" resilient:documentation="End point"><incoming>Flow_2</incoming></endEvent>'
+        f'<scriptTask id="ScriptTask_2" name={quoteattr(CHECK_SCRIPT_NAME)}><extensionElements>'
+        f'<resilient:script uuid="{uid("local_script", pb.name, "check")}"/></extensionElements>'
+        '<incoming>Flow_2</incoming><outgoing>Flow_3</outgoing><script>script</script></scriptTask>'
+        '<endEvent id="EndPoint_3" resilient:documentation="End point"><incoming>Flow_3</incoming></endEvent>'
         '<sequenceFlow id="Flow_1" sourceRef="StartEvent_155asxm" targetRef="ServiceTask_1"/>'
-        '<sequenceFlow id="Flow_2" sourceRef="ServiceTask_1" targetRef="EndPoint_2"/>'
+        '<sequenceFlow id="Flow_2" sourceRef="ServiceTask_1" targetRef="ScriptTask_2"/>'
+        '<sequenceFlow id="Flow_3" sourceRef="ScriptTask_2" targetRef="EndPoint_3"/>'
         '</process>'
         f'<bpmndi:BPMNDiagram id="BPMNDiagram_1"><bpmndi:BPMNPlane bpmnElement="{handle}" id="BPMNPlane_1">'
         '<bpmndi:BPMNEdge bpmnElement="Flow_1" id="Flow_1_di">'
         '<omgdi:waypoint x="680" y="126"/><omgdi:waypoint x="680" y="198"/></bpmndi:BPMNEdge>'
         '<bpmndi:BPMNEdge bpmnElement="Flow_2" id="Flow_2_di">'
         '<omgdi:waypoint x="680" y="282"/><omgdi:waypoint x="680" y="364"/></bpmndi:BPMNEdge>'
+        '<bpmndi:BPMNEdge bpmnElement="Flow_3" id="Flow_3_di">'
+        '<omgdi:waypoint x="680" y="448"/><omgdi:waypoint x="680" y="530"/></bpmndi:BPMNEdge>'
         '<bpmndi:BPMNShape bpmnElement="StartEvent_155asxm" id="StartEvent_155asxm_di">'
         '<omgdc:Bounds height="52" width="199.65" x="580" y="74"/></bpmndi:BPMNShape>'
         '<bpmndi:BPMNShape bpmnElement="ServiceTask_1" id="ServiceTask_1_di">'
         '<omgdc:Bounds height="84" width="196" x="582" y="198"/></bpmndi:BPMNShape>'
-        '<bpmndi:BPMNShape bpmnElement="EndPoint_2" id="EndPoint_2_di">'
-        '<omgdc:Bounds height="52" width="132.15" x="614" y="364"/></bpmndi:BPMNShape>'
+        '<bpmndi:BPMNShape bpmnElement="ScriptTask_2" id="ScriptTask_2_di">'
+        '<omgdc:Bounds height="84" width="196" x="582" y="364"/></bpmndi:BPMNShape>'
+        '<bpmndi:BPMNShape bpmnElement="EndPoint_3" id="EndPoint_3_di">'
+        '<omgdc:Bounds height="52" width="132.15" x="614" y="530"/></bpmndi:BPMNShape>'
         '</bpmndi:BPMNPlane></bpmndi:BPMNDiagram></definitions>'
     )
 
@@ -435,7 +519,8 @@ def playbooks(ids: Ids, value_ids: Ids) -> list[dict[str, Any]]:
             "display_name": pb.display_name, "export_key": pb.name, "field_type_handle": handle,
             "fields_type": _type(handle, pb.display_name, "__playbook", 28, fields, uid("playbook_type", pb.name)),
             "has_logical_errors": False, "id": ids(), "is_deleted": False, "is_locked": False,
-            "last_modified_principal": user, "last_modified_time": EXPORT_DATE, "local_scripts": [],
+            "last_modified_principal": user, "last_modified_time": EXPORT_DATE,
+            "local_scripts": local_scripts(pb, ids),
             "manual_settings": {
                 "activation_conditions": {
                     "conditions": [{"evaluation_id": None, "field_name": fld, "method": method, "type": None,

@@ -44,7 +44,7 @@ def _sections(text: str, heading_prefix: str) -> str:
     body = "".join(chosen)
     body = re.sub(r"(?m)^ ?!\[screenshot:[^\n]*\n", "", body)  # no screenshots of each function
     body = re.sub(r"<details><summary>Example Function (Input|Post Process) Script:</summary>\s*<p>\s*"
-                  r"```python\s*None\s*```\s*</p>\s*</details>\s*", "", body)
+                  r"```python\s*(None)?\s*```\s*</p>\s*</details>\s*", "", body)
     body = re.sub(r"\n---\s*$", "\n", body.rstrip() + "\n")
     return body.replace("## ", "### ").strip()
 
@@ -67,8 +67,9 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         # payload examples carry run-specific ids and times; compare the structure only
         def norm(s: str) -> str:
-            # docgen picks one of several playbooks' input scripts at random: compare without them
-            s = re.sub(r"<summary>Example Function Input Script:</summary>.*?</details>", "", s, flags=re.S)
+            # docgen picks one of several playbooks' scripts at random: compare without them
+            s = re.sub(r"<summary>Example Function (Input|Post Process) Script:</summary>.*?</details>", "", s,
+                       flags=re.S)
             return re.sub(r'("[a-z_]*(id|ms|timestamp|host|notes)"\s*:\s*)("[^"]*"|[0-9.]+|\[[^\]]*\])', r"\1_", s)
         if norm(new) != norm(current):
             print("README.md function/data-table sections are out of date: run tools/make_readme_docgen.py",

@@ -52,7 +52,7 @@ def codegen_reload_data() -> dict:
             u"pb_openc2_custom_command",
             u"pb_openc2_deny_all_artifacts",
             u"pb_openc2_deny_artifact",
-            u"pb_openc2_query_artifact",
+            u"pb_openc2_deny_attachment",
             u"pb_openc2_query_features"
         ]
     }
@@ -79,7 +79,7 @@ def customization_data(client=None):  # noqa: ARG001 (signature fixed by resilie
         - pb_openc2_custom_command
         - pb_openc2_deny_all_artifacts
         - pb_openc2_deny_artifact
-        - pb_openc2_query_artifact
+        - pb_openc2_deny_attachment
         - pb_openc2_query_features
     - Data Tables:
         - openc2_commands

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from fn_openc2.lib.soar import SUPPORTED_TYPES
+from fn_openc2.lib.language.profiles import get_profile
+from fn_openc2.lib.soar import SUPPORTED_TYPES, artifact_to_target
+from fn_openc2.lib.soar.artifact_map import FILE_ARTIFACT_TYPES
 from fn_openc2.util.customize import codegen_reload_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,14 +109,31 @@ def test_playbook_handles_agree(export: dict[str, Any]) -> None:
         assert pb["activation_type"] == "manual" and pb["name"] == pb["export_key"]
 
 
-def test_playbook_flow_is_start_function_end(export: dict[str, Any]) -> None:
+def test_playbook_flow_is_start_function_check_end(export: dict[str, Any]) -> None:
     for pb in export["playbooks"]:
         process = ET.fromstring(pb["content"]["xml"].encode("utf-8")).find("./b:process", NS)
         flows = {(f.attrib["sourceRef"], f.attrib["targetRef"]) for f in process.findall("b:sequenceFlow", NS)}
         start = process.find("b:startEvent", NS).attrib["id"]
         task = process.find("b:serviceTask", NS).attrib["id"]
+        check = process.find("b:scriptTask", NS).attrib["id"]
         end = process.find("b:endEvent", NS).attrib["id"]
-        assert flows == {(start, task), (task, end)}, pb["name"]
+        assert flows == {(start, task), (task, check), (check, end)}, pb["name"]
+
+
+def test_every_playbook_fails_visibly_when_the_function_fails(export: dict[str, Any]) -> None:
+    """The function reports a failed command as success False (not an exception): the playbook's
+    script after it must read that result and stop the run with the reason, or the run ends green."""
+    for pb in export["playbooks"]:
+        _, body = _function_body(pb)
+        root = ET.fromstring(pb["content"]["xml"].encode("utf-8"))
+        (ref,) = root.iter("{http://resilient.ibm.com/bpmn}script")
+        (script,) = [s for s in pb["local_scripts"] if s["uuid"] == ref.attrib["uuid"]]
+        assert script["playbook_handle"] == pb["name"] and script["object_type"] == pb["object_type"]
+        assert script["language"] == "python3"
+        text = script["script_text"]
+        compile(text, script["name"], "exec")
+        assert f"results = playbook.functions.results.{body['result_name']}\n" in text
+        assert 'if not results.get("success"):\n  helper.fail(' in text and 'results.get("reason")' in text
 
 
 def test_playbook_function_and_inputs_resolve(export: dict[str, Any], fn_fields: dict) -> None:
@@ -178,16 +197,93 @@ def test_expressions_and_conditions_name_real_objects(export: dict[str, Any]) ->
                 assert cond["value"] in SUPPORTED_TYPES
 
 
+def _conditions(pb: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    cond = pb["manual_settings"]["activation_conditions"]
+    return [(c["field_name"], c["method"], c["value"]) for c in cond["conditions"]]
+
+
+# A value of each text artifact type, to learn which target it becomes (independent of the generator).
+SAMPLES = {"IP Address": "203.0.113.9", "Network CIDR Range": "203.0.113.0/24", "DNS Name": "evil.example",
+           "URL": "https://evil.example/a", "Email Sender": "x@evil.example", "Email Recipient": "y@example.com",
+           "MAC Address": "00:00:5e:00:53:af", "Malware MD5 Hash": "a" * 32, "Malware SHA-1 Hash": "b" * 40,
+           "Malware SHA-256 Hash": "c" * 64, "File Name": "dropper.exe", "File Path": "C:\\x\\dropper.exe",
+           "System Name": "ws-17", "Process Name": "dropper.exe", "Port": "3389"}
+
+
+def _can(action: str, artifact_type: str) -> bool:
+    (target,) = artifact_to_target(artifact_type, SAMPLES[artifact_type])
+    return any(get_profile(p).allows(action, target) for p in ("slpf", "pf", "er"))
+
+
+def test_samples_cover_every_text_artifact_type() -> None:
+    assert set(SAMPLES) == set(SUPPORTED_TYPES) - set(FILE_ARTIFACT_TYPES)
+
+
+@pytest.mark.parametrize("action", ["deny", "allow", "contain"])
+def test_artifact_menu_items_show_only_where_a_bundled_profile_can_act(export: dict[str, Any], action: str) -> None:
+    (pb,) = [p for p in export["playbooks"] if p["name"] == f"pb_openc2_{action}_artifact"]
+    assert pb["object_type"] == "artifact" and pb["display_name"] == f"OpenC2: {action.capitalize()}"
+    assert pb["manual_settings"]["activation_conditions"]["logic_type"] == "any"
+    shown = [value for field, method, value in _conditions(pb) if (field, method) == ("artifact.type", "equals")]
+    assert len(shown) == len(_conditions(pb)) == len(set(shown))
+    assert set(shown) == {t for t in SAMPLES if _can(action, t)}
+
+
+def test_menu_conditions_match_what_the_profiles_say(export: dict[str, Any]) -> None:
+    shown = {p["name"]: {v for _, _, v in _conditions(p)} for p in export["playbooks"]}
+    assert "Port" in shown["pb_openc2_deny_artifact"]
+    assert {"URL", "Email Sender", "MAC Address", "Process Name"}.isdisjoint(shown["pb_openc2_deny_artifact"])
+    assert "System Name" in shown["pb_openc2_contain_artifact"] and "IP Address" not in shown[
+        "pb_openc2_contain_artifact"]
+    # no bundled profile queries an artifact's target: no "OpenC2: Query" artifact item
+    assert "pb_openc2_query_artifact" not in shown
+
+
+def test_bulk_deny_offers_the_same_types_as_single_deny(export: dict[str, Any]) -> None:
+    by_name = {pb["name"]: pb for pb in export["playbooks"]}
+    single = [v for _, _, v in _conditions(by_name["pb_openc2_deny_artifact"])]
+    field = by_name["pb_openc2_deny_all_artifacts"]["fields_type"]["fields"]["openc2_artifact_type"]
+    assert field["input_type"] == "select"
+    assert [v["label"] for v in field["values"]] == single
+    assert "Port" in single
+
+
+def test_attachment_hashing_has_a_menu_item(export: dict[str, Any], fn_fields: dict) -> None:
+    (pb,) = [p for p in export["playbooks"] if p["object_type"] == "attachment"]
+    assert pb["display_name"] == "OpenC2: Deny file (hashes)"
+    _, body = _function_body(pb)
+    inputs = {fn_fields[k]["name"]: v for k, v in body["inputs"].items()}
+    assert inputs["openc2_attachment_id"]["expression_input"]["expression"] == "attachment.id"
+    assert inputs["incident_id"]["expression_input"]["expression"] == "incident.id"
+    deny = {v["uuid"]: v["label"] for v in fn_fields[uid_of(fn_fields, "openc2_action")]["values"]}
+    assert deny[inputs["openc2_action"]["static_input"]["select_value"]] == "deny"
+    assert set(pb["fields_type"]["fields"]) == {"openc2_consumers", "openc2_duration", "openc2_profile",
+                                                "openc2_comment"}
+
+
+def uid_of(fn_fields: dict, name: str) -> str:
+    return next(k for k, f in fn_fields.items() if f["name"] == name)
+
+
 def test_menu_items_exist(export: dict[str, Any]) -> None:
     by_name = {pb["display_name"]: pb for pb in export["playbooks"]}
-    for name in ("OpenC2: Deny", "OpenC2: Allow", "OpenC2: Contain", "OpenC2: Query"):
-        assert by_name[name]["object_type"] == "artifact"
-        assert by_name[name]["manual_settings"]["activation_conditions"]["conditions"]
     assert by_name["OpenC2: Query features"]["object_type"] == "incident"
     assert by_name["OpenC2: Custom command"]["object_type"] == "incident"
     assert by_name["OpenC2: Cancel command"]["object_type"] == "openc2_commands"
     deny_form = set(by_name["OpenC2: Deny"]["fields_type"]["fields"])
     assert deny_form == {"openc2_consumers", "openc2_duration", "openc2_profile", "openc2_comment"}
+
+
+def test_functions_carry_output_json_from_payload_samples(export: dict[str, Any]) -> None:
+    for fn in export["functions"]:
+        folder = ROOT / "payload_samples" / fn["name"]
+        example = json.loads((folder / "output_json_example.json").read_text(encoding="utf-8"))
+        schema = json.loads((folder / "output_json_schema.json").read_text(encoding="utf-8"))
+        assert json.loads(fn["output_json_example"]) == example
+        assert json.loads(fn["output_json_schema"]) == schema
+        assert schema["$schema"] == "http://json-schema.org/draft-06/schema"
+        assert {"success", "reason", "content"} <= set(schema["properties"])
+        assert set(schema["properties"]["content"]["properties"]) >= {"commands", "summary", "error"}
 
 
 def test_datatable_columns(export: dict[str, Any]) -> None:
