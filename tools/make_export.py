@@ -181,9 +181,11 @@ class FormField:
     placeholder: str = ""
 
 
-FORM_CONSUMERS = FormField("openc2_consumers", "Consumers", "text",
-                           "Consumer names, comma-separated; empty or 'default' for default_consumers, 'auto'",
-                           placeholder="default")
+# A select: the choices "default" and "auto" ship; the app adds one per configured consumer at
+# start-up (fn_openc2.lib.soar.startup). Scripts still pass any names as text to the function input.
+FORM_CONSUMERS = FormField("openc2_consumers", "Consumers", "select",
+                           "A consumer from app.config; empty or 'default' for default_consumers, 'auto' for those "
+                           "whose features fit the command", ("default", "auto"))
 FORM_DURATION = FormField("openc2_duration", "Duration", "text", "e.g. 30m, 1h, 2d; empty: until cancelled",
                           placeholder="1h")
 FORM_PROFILE = FormField("openc2_profile", "Profile", "select", "Actuator profile (empty: none)", PROFILES)

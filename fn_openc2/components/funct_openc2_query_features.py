@@ -13,6 +13,7 @@ from resilient_circuits import AppFunctionComponent, app_function
 
 from fn_openc2.lib.soar.component import run_function
 from fn_openc2.lib.soar.runner import query_features
+from fn_openc2.lib.soar.startup import configure_ui
 
 PACKAGE_NAME = "fn_openc2"
 FN_NAME = "openc2_query_features"
@@ -26,6 +27,9 @@ class FunctionComponent(AppFunctionComponent):
 
     def __init__(self, opts: dict) -> None:
         super().__init__(opts, PACKAGE_NAME)
+        # Once per start, here as fn_cisco_asa does in its component: the OpenC2 incident tab and the
+        # consumers of app.config as the menu forms' choices (unless ui_lock; never fatal).
+        configure_ui(self.opts, self.rest_client, self.LOG)
 
     @app_function(FN_NAME)
     def _app_function(self, fn_inputs: Any):

@@ -46,6 +46,8 @@ collect_seconds = 10
 write_note = true
 # Write one openc2_commands data-table row per consumer answer
 write_table = true
+# true: leave the SOAR UI alone at start-up (no OpenC2 incident tab, no consumer choices in the menu forms)
+ui_lock = false
 
 [fn_openc2:fw1]
 # A firewall reached over the OpenC2 HTTPS transfer

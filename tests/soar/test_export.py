@@ -274,6 +274,21 @@ def test_menu_items_exist(export: dict[str, Any]) -> None:
     assert deny_form == {"openc2_consumers", "openc2_duration", "openc2_profile", "openc2_comment"}
 
 
+def test_consumers_are_picked_from_a_select(export: dict[str, Any], fn_fields: dict) -> None:
+    """Activation forms offer a select ("default", "auto"; the app adds each configured consumer at
+    start-up); the function input stays free text for playbook scripts."""
+    forms = [pb for pb in export["playbooks"] if "openc2_consumers" in pb["fields_type"]["fields"]]
+    assert len(forms) >= 6
+    for pb in forms:
+        field = pb["fields_type"]["fields"]["openc2_consumers"]
+        assert field["input_type"] == "select", pb["name"]
+        assert [v["label"] for v in field["values"]] == ["default", "auto"]
+        _, body = _function_body(pb)
+        assert "inputs.openc2_consumers = getattr(playbook.inputs, 'openc2_consumers', None)" in body[
+            "pre_processing_script"]
+    assert fn_fields[uid_of(fn_fields, "openc2_consumers")]["input_type"] == "text"
+
+
 def test_functions_carry_output_json_from_payload_samples(export: dict[str, Any]) -> None:
     for fn in export["functions"]:
         folder = ROOT / "payload_samples" / fn["name"]

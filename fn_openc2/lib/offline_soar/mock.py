@@ -20,6 +20,8 @@ Endpoints (paths relative to ``/rest/orgs/{org_id}``)
     GET /incidents/{id}/table_data/{table}, POST/DELETE .../row_data,
     GET/PUT/DELETE .../row_data/{row_id}
     GET /types/{table}
+    GET /types, GET /layouts?type=, PUT /layouts/{id}, GET/PUT /types/{playbook handle}/fields/{field}
+    (start-up UI set-up; ``ui.py``, state in ``ui.ui_state(org)``)
 As strict as a server that imported the app's export.res (``schema.py``):
 the data tables, columns, field ids, input types and select values come from
 ``fn_openc2/util/data/export.res`` (plus tables a test declares with
@@ -102,6 +104,7 @@ from resilient.resilient_rest_mock import resilient_endpoint
 
 from .schema import Column, SchemaError, Table, check_value, output_value
 from .store import DEFAULT_ORG, SoarStore, SoarStoreError, get_store
+from .ui import UiEndpoints
 
 LOG = logging.getLogger(__name__)
 
@@ -124,7 +127,7 @@ request_retry_delay = 0
 _ORG_PREFIX = re.compile(r"^/rest/orgs/\d+(?P<rest>/.*)?$")
 
 
-class OfflineSoar:
+class OfflineSoar(UiEndpoints):
     """Requests adapter that answers the SOAR REST API from a ``SoarStore``.
 
     Built by ``resilient.co3.get_client`` as ``OfflineSoar(org_name=..., email=...)``;

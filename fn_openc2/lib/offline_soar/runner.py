@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -154,7 +155,9 @@ def build_config(config_text: str = "", *, org: str | None = None, workdir: str,
     res.setdefault("resilient_mock", MOCK_PATH)
     res["test_actions"] = "True"
     res["test_host"] = "127.0.0.1"
-    res["test_port"] = "0"               # the test-actions TCP server takes any free port
+    # A free port, named: resilient-circuits parses test_port as an int and takes 0 as "unset",
+    # binding its default 8008, which clashes with any other CircuitsApp on the machine.
+    res["test_port"] = str(_free_port())
     if componentsdir:
         res["componentsdir"] = componentsdir
     names = [n.strip() for n in res.get("noload", "").split(",") if n.strip()] + list(noload)
@@ -170,6 +173,12 @@ def _resolve(spec: Any) -> type:
         return spec
     module, _, attr = str(spec).partition(":")
     return getattr(importlib.import_module(module), attr or "FunctionComponent")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class CircuitsApp:

@@ -69,6 +69,8 @@ CONFIG_KEYS_PRODUCER: Mapping[str, KeySpec] = MappingProxyType({
                            secret=True),
     "write_note": KeySpec(p.parse_bool, "write one incident note per command", True),
     "write_table": KeySpec(p.parse_bool, "write one openc2_commands data-table row per consumer answer", True),
+    "ui_lock": KeySpec(p.parse_bool, "leave the SOAR UI alone at start-up: no OpenC2 incident tab, no consumer "
+                                     "choices in the menu forms (resilient-lib's switch)", False),
 })
 
 CONFIG_KEYS_CONSUMER: Mapping[str, KeySpec] = MappingProxyType({
@@ -140,6 +142,7 @@ class ProducerSettings:
     https_proxy: str | None = field(default=None, repr=False)
     write_note: bool = True
     write_table: bool = True
+    ui_lock: bool = False
 
 
 @dataclass(frozen=True)
