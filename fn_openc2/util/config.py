@@ -17,12 +17,17 @@ CONFIG_TEMPLATE = """[fn_openc2]
 producer_id = soar@example.com
 # Consumers used when a function names none (comma-separated section names after 'fn_openc2:')
 default_consumers = fw1
-# Networks that are never denied or contained, comma-separated CIDR (your own ranges)
+# Networks that are never denied, contained, stopped or otherwise cut off, comma-separated CIDR
 protected_networks = 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16
-# Refuse deny/contain of loopback, link-local, multicast and unspecified addresses
+# Refuse cutting off loopback (and localhost names), link-local, multicast and unspecified addresses
 protect_special_addresses = true
-# Refuse deny/contain of the configured consumers' own addresses
+# Refuse cutting off the configured consumers' own addresses, names and device ids
 protect_consumer_addresses = true
+# Refuse allow of ranges wider than these prefix lengths (0 permits even 0.0.0.0/0 and ::/0)
+allow_min_prefix_ipv4 = 8
+allow_min_prefix_ipv6 = 32
+# Seconds between re-resolving the consumers' host names for the guard (0: only at start)
+consumer_dns_refresh = 300
 # PEM private key: sign every command (JWS detached over the JCS form)
 #signing_key = /etc/fn_openc2/producer.pem
 # Password of signing_key when it is encrypted (use an App Host secret: $OPENC2_SIGNING_PASSWORD)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from .addresses import Address, command_addresses
 from .base import OPEN, NonEmptyModel, StrictModel
 from .targets import Artifact, Device, File, IPv4Connection, IPv6Connection, Process
 from .types import (
@@ -92,6 +93,12 @@ class Command(StrictModel):
         if self.args is not None and "response_requested" in self.args.__pydantic_fields_set__:
             return str(self.args.response_requested)
         return "complete"
+
+    def addresses(self) -> list[Address]:
+        """Every place this command names: the language's targets and each profile's ``addresses`` hook."""
+        from .build import to_dict
+
+        return command_addresses(to_dict(self))
 
     def extension_args(self, nsid: str) -> dict[str, Any] | None:
         """``args.<nsid>`` as JSON, or None."""

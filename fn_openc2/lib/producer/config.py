@@ -49,12 +49,23 @@ CONFIG_KEYS_PRODUCER: Mapping[str, KeySpec] = MappingProxyType({
                            "soar@example.com"),
     "default_consumers": KeySpec(p.parse_list, "comma list of consumer names used when a function names none", ()),
     "protected_networks": KeySpec(p.parse_networks,
-                                  "comma list of CIDR networks that are never denied or contained", ()),
+                                  "comma list of CIDR networks that are never denied, contained, stopped or "
+                                  "otherwise cut off", ()),
     "protect_special_addresses": KeySpec(p.parse_bool,
-                                         "refuse deny/contain of loopback, link-local, multicast and "
-                                         "unspecified addresses", True),
+                                         "refuse cutting off loopback (and localhost names), link-local, "
+                                         "multicast and unspecified addresses", True),
     "protect_consumer_addresses": KeySpec(p.parse_bool,
-                                          "refuse deny/contain of the configured consumers' own addresses", True),
+                                          "refuse cutting off the configured consumers' own addresses, "
+                                          "names and device ids", True),
+    "allow_min_prefix_ipv4": KeySpec(p.prefix_length(32),
+                                     "allow (and ER permitted_addresses) of an IPv4 range wider than this prefix "
+                                     "length is refused; 0 permits everything", 8),
+    "allow_min_prefix_ipv6": KeySpec(p.prefix_length(128),
+                                     "allow of an IPv6 range wider than this prefix length is refused; 0 permits "
+                                     "everything", 32),
+    "consumer_dns_refresh": KeySpec(p.parse_seconds_or_off,
+                                    "seconds between re-resolving the consumers' host names for the guard "
+                                    "(0: never; failures are logged as errors)", 300.0),
     "signing_key": KeySpec(p.parse_file, "PEM private key: sign every command (JWS detached over JCS)"),
     "signing_key_password": KeySpec(p.parse_secret, "password of signing_key, if it is encrypted", secret=True),
     "signing_alg": KeySpec(p.choice_exact(*SIGNING_ALGORITHMS), "JWS algorithm for signing_key", "ES256"),
@@ -130,6 +141,9 @@ class ProducerSettings:
     protected_networks: tuple[Network, ...] = ()
     protect_special_addresses: bool = True
     protect_consumer_addresses: bool = True
+    allow_min_prefix_ipv4: int = 8
+    allow_min_prefix_ipv6: int = 32
+    consumer_dns_refresh: float = 300.0
     signing_key: str | None = None
     signing_key_password: str | None = field(default=None, repr=False)
     signing_alg: str = "ES256"

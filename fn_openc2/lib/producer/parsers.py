@@ -60,6 +60,25 @@ def parse_seconds(raw: str) -> float:
     return value
 
 
+def parse_seconds_or_off(raw: str) -> float:
+    """Seconds >= 0 (0: off)."""
+    if raw.strip() in ("0", "0.0"):
+        return 0.0
+    return parse_seconds(raw)
+
+
+def prefix_length(bits: int) -> Parser:
+    """A prefix length 0..bits."""
+
+    def parse(raw: str) -> int:
+        value = _integer(raw, 0, f"a prefix length 0..{bits}")
+        if value > bits:
+            raise ValueError(f"expected a prefix length 0..{bits}, got {_shown(raw)}")
+        return value
+
+    return parse
+
+
 def _integer(raw: str, minimum: int, what: str) -> int:
     try:
         value = int(raw.strip())

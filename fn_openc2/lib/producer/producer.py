@@ -24,7 +24,7 @@ from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
 from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
 from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
 from fn_openc2.lib.producer.errors import ConfigError, RoutingError
-from fn_openc2.lib.producer.guard import PolicyGuard
+from fn_openc2.lib.producer.guard import guard_for
 from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.producer.ratelimit import RateLimits
 from fn_openc2.lib.producer.routing import resolve_consumers
@@ -256,9 +256,7 @@ class Producer:
         self.rate_limits = rate_limits or RateLimits()
         for consumer in registry.consumers.values():
             self.rate_limits.set(consumer.name, consumer.rate_limit)
-        hosts = {c.name: c.host for c in registry.consumers.values()} if settings.protect_consumer_addresses else {}
-        self.guard = PolicyGuard(settings.protected_networks, hosts,
-                                 protect_special=settings.protect_special_addresses)
+        self.guard = guard_for(registry)
         self._signing_key = _load_signing_key(registry)
         self._verify_keys = {c.name: _load_verify_key(c) for c in registry.consumers.values()}
         self._transports: dict[str, Transport] = {}
@@ -315,6 +313,7 @@ class Producer:
     def close(self) -> None:
         """Close every transport (HTTPS sessions, MQTT connections)."""
         self._closed = True
+        self.guard.close()
         self._executor.shutdown(wait=True)
         with self._transport_lock:
             transports, self._transports = self._transports, {}

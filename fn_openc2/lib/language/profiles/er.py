@@ -40,10 +40,11 @@ From that draft:
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Mapping
+from typing import Annotated, Any, ClassVar, Iterator, Literal, Mapping
 
 from pydantic import Field
 
+from ..addresses import Address, device_places, net_text
 from ..base import ChoiceModel, NonEmptyModel, StrictModel
 from ..errors import Issue
 from ..targets import Device
@@ -137,6 +138,32 @@ def set_single_address(command: Mapping[str, Any]) -> list[Issue]:
     return []
 
 
+def er_addresses(command: Mapping[str, Any]) -> Iterator[Address]:
+    """The devices (and groups, tenant) a command runs on, and the places a contained device may still reach."""
+    er = ext_args(command, "er")
+    downstream = er.get("downstream_device")
+    if isinstance(downstream, dict):
+        path = "args.er.downstream_device"
+        devices = downstream.get("devices")
+        for index, device in enumerate(devices if isinstance(devices, list) else ()):
+            yield from device_places(f"{path}.devices[{index}]", device, on_device=True)
+        groups = downstream.get("device_groups")
+        for index, group in enumerate(groups if isinstance(groups, list) else ()):
+            if isinstance(group, str):
+                yield Address(f"{path}.device_groups[{index}]", "tag", group, on_device=True)
+        if isinstance(downstream.get("tenant_id"), str):
+            yield Address(f"{path}.tenant_id", "tag", downstream["tenant_id"], on_device=True)
+    permitted = er.get("permitted_addresses")
+    if isinstance(permitted, dict):
+        path = "args.er.permitted_addresses"
+        for key, kind, family in (("domain_name", "host", None), ("ipv4_net", "net", 4), ("ipv6_net", "net", 6)):
+            items = permitted.get(key)
+            for index, item in enumerate(items if isinstance(items, list) else ()):
+                text = item if kind == "host" else net_text(item)
+                if isinstance(text, str):
+                    yield Address(f"{path}.{key}[{index}]", kind, text, family, opens=True)  # type: ignore[arg-type]
+
+
 _V1 = (V1_ARGS, ("downstream_device",))
 
 ER = register_profile(Profile(
@@ -158,6 +185,7 @@ ER = register_profile(Profile(
     },
     target_model=ErTarget,
     args_model=ErArgs,
+    addresses=er_addresses,
     rules=(
         argument_matrix("er", {
             **{action: _V1 for action in ("query", "deny", "contain", "allow", "start", "stop", "restart", "set",

@@ -35,11 +35,12 @@ From CSD02:
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Iterator, Literal, Mapping, Union
 
 from pydantic import AfterValidator, Field
 
 from .. import semantic
+from ..addresses import Address, net_text
 from ..base import ChoiceModel, NonEmptyModel
 from ..constants import MAX_SAFE_INT
 from ..types import Expect, IPv4Net, IPv6Net, L4Protocol, Port
@@ -114,6 +115,35 @@ class PfResults(NonEmptyModel):
     rule_number: RuleId = Field(None)
 
 
+def _adv_addr(path: str, value: object, flow: str) -> Address:
+    """pf:Adv-Addr as a place: a range (bare or v4addr/v6addr) or a network tag; omitted is every address."""
+    if isinstance(value, dict) and len(value) == 1:
+        key, item = next(iter(value.items()))
+        family = {"v4addr": 4, "v6addr": 6}.get(key)
+        text = net_text(item) or str(item)
+        return Address(f"{path}.{key}", "tag" if family is None else "net", text, family, flow=flow)
+    if value is None:
+        return Address(path, "net", None, flow=flow)
+    text = str(value)
+    head = text.partition("/")[0]
+    looks_like_address = ":" in head or (head.replace(".", "").isdigit() and head.count(".") == 3)
+    return Address(path, "net" if looks_like_address else "tag", text, flow=flow)
+
+
+def pf_addresses(command: Mapping[str, Any]) -> Iterator[Address]:
+    """Both ends of pf:advanced_connection, and the named network it is limited to (part of the flow)."""
+    target = command.get("target")
+    pf = target.get("pf") if isinstance(target, dict) else None
+    connection = pf.get("advanced_connection") if isinstance(pf, dict) else None
+    if not isinstance(connection, dict):
+        return
+    flow = "target.pf.advanced_connection"
+    for key in ("src_addr", "dst_addr"):
+        yield _adv_addr(f"{flow}.{key}", connection.get(key), flow)
+    if isinstance(connection.get("network"), str):
+        yield Address(f"{flow}.network", "tag", connection["network"], flow=flow)
+
+
 _FILTER_TARGETS = ("ipv4_connection", "ipv6_connection", "ipv4_net", "ipv6_net", "domain_name",
                    "pf:advanced_connection")
 _FILTER_ARGS = ("persistent", "direction", "insert_rule", "logged", "description", "stateful", "priority")
@@ -132,6 +162,7 @@ PF = register_profile(Profile(
     target_model=PfTarget,
     args_model=PfArgs,
     results_model=PfResults,
+    addresses=pf_addresses,
     rules=(
         argument_matrix("pf", {
             "allow": (V1_ARGS, _FILTER_ARGS),

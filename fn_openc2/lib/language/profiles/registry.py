@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import BaseModel
 
+from ..addresses import AddressHook
 from ..errors import Issue
 
 #: A cross-field rule: gets the command as JSON, returns the issues it finds.
@@ -22,6 +23,9 @@ class Profile:
 
     ``pairs`` maps each action the profile defines to the targets it takes;
     an extended target is written "<nsid>:<name>" (e.g. "slpf:rule_number").
+    ``addresses`` yields the places (``addresses.Address``) the profile's own
+    members name, so a policy such as the producer's guard sees them without
+    knowing the profile's field names.
     """
 
     nsid: str
@@ -31,6 +35,7 @@ class Profile:
     args_model: type[BaseModel] | None = None
     results_model: type[BaseModel] | None = None
     rules: tuple[CommandRule, ...] = field(default=())
+    addresses: AddressHook | None = None
 
     def allows(self, action: str, target: str) -> bool:
         """Whether ``action target`` is a pair this profile defines."""
