@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -158,8 +159,8 @@ def test_every_key_is_documented() -> None:
 
 def test_registry_from_file(tmp_path: Path) -> None:
     path = tmp_path / "app.config"
-    path.write_text("[fn_openc2]\nproducer_id = soar@test ; inline comment\n\n"
-                    "[fn_openc2:fw1]\nurl = https://127.0.0.1:9/.well-known/openc2\ntimeout = 3\n")
+    path.write_text("[fn_openc2]\n; a comment line\nproducer_id = soar@test\n\n"
+                    "[fn_openc2:fw1]\n# another\nurl = https://127.0.0.1:9/.well-known/openc2\ntimeout = 3\n")
     reg = registry_from_file(str(path))
     assert reg.producer.producer_id == "soar@test" and reg.consumers["fw1"].timeout == 3.0
 
@@ -205,3 +206,135 @@ def test_consumer_names_differing_only_by_case_are_an_error() -> None:
         load_registry({"fn_openc2:fw1": _https(), "fn_openc2:FW1": _https(device_id="other@example.com")})
     assert info.value.section == "fn_openc2:FW1"
     assert "differs from [fn_openc2:fw1] only by case" in str(info.value)
+
+
+# --- issue 12.8: no credentials in clear, none in reprs or errors ----------------------------------
+
+@pytest.mark.parametrize("section, key", [
+    ({"url": "http://fw1.example.com/openc2", "bearer_token": "tok-secret"}, "bearer_token"),
+    ({"url": "http://fw1.example.com/openc2", "basic_auth_user": "soar", "basic_auth_password": "pw-secret"},
+     "basic_auth_user"),
+    ({"url": "http://admin:pw-secret@fw1.example.com/openc2"}, "url"),
+    ({"url": "http://fw1.example.com/openc2?access_token=tok-secret"}, "url"),
+    ({"transport": "mqtt", "broker": "mqtt://broker.example.com:1883", "username": "soar",
+      "password": "pw-secret"}, "password"),
+    ({"transport": "mqtt", "broker": "broker.example.com:1883", "username": "soar", "password": "pw-secret"},
+     "password"),
+    ({"transport": "mqtt", "broker": "mqtt://soar:pw-secret@broker.example.com:1883"}, "broker"),
+])
+def test_credentials_without_tls_are_refused_at_load(section: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_registry({"fn_openc2:fw1": section})
+    assert (info.value.section, info.value.key) == ("fn_openc2:fw1", key)
+    assert "in clear" in str(info.value) and "secret" not in str(info.value)
+
+
+def test_credentials_with_tls_load(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    reg = load_registry({
+        "fn_openc2:a": _https(bearer_token="tok"),
+        "fn_openc2:b": {"url": "http://fw.example.com/openc2"},                  # a test consumer, no secret
+        "fn_openc2:c": {"transport": "mqtt", "broker": "mqtts://broker.example.com", "username": "u",
+                        "password": "p"},
+        "fn_openc2:d": {"transport": "mqtt", "broker": "mqtt://broker.example.com:8883", "ca": str(ca),
+                        "username": "u", "password": "p"},                       # TLS because a CA is given
+    })
+    assert set(reg.consumers) == {"a", "b", "c", "d"}
+
+
+def test_settings_repr_masks_url_credentials_and_query_values() -> None:
+    reg = load_registry({"fn_openc2:fw1": {"url": "https://admin:pw-secret@fw1.example.com/oc2?token=tok-secret&v=2",
+                                           "bearer_token": "bearer-secret"},
+                         "fn_openc2:m": {"transport": "mqtt", "broker": "mqtts://u:pw-secret@b.example.com",
+                                         "password": "pw2-secret", "username": "u"}})
+    shown = repr(reg)
+    assert "secret" not in shown
+    assert "https://***@fw1.example.com/oc2?token=***&v=***" in shown and "mqtts://***@b.example.com" in shown
+    assert reg.consumers["fw1"].url.endswith("token=tok-secret&v=2")     # the value itself is intact
+
+
+def test_config_errors_mask_url_query_tokens() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_registry({"fn_openc2:fw1": {"url": "https://fw1.example.com:99999/oc2?token=tok-secret"}})
+    assert "tok-secret" not in str(info.value) and "token=***" in str(info.value)
+
+
+# --- issue 12.9: one reader of app.config, the app's ----------------------------------------------
+
+TRICKY = """\ufeff[DEFAULT]
+[fn_openc2]
+; a comment line
+# another comment line
+protected_networks = 10.0.0.0/8 ; 172.16.0.0/12
+producer_id = soar@example.com # not a comment
+signing_kid = first
+  continued
+Write_Note = true
+empty =
+
+[fn_openc2:fw1]
+url = https://fw1.example.com/openc2
+bearer_token = $OPENC2_TEST_TOKEN
+basic_auth_password = abc #def
+device_id = ${OPENC2_TEST_TOKEN}-${OPENC2_TEST_UNSET}
+profiles = slpf;er
+path = /%(x)s/$notset
+"""
+
+
+def test_the_cli_reads_app_config_exactly_as_resilient_circuits_does(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same file through resilient-circuits' own argument parser (what the app gets) and
+    through the CLI's reader: every section, key and value equal, secrets resolved the same way."""
+    from resilient_circuits.app_argument_parser import AppArgumentParser
+
+    from fn_openc2.lib.producer.appconfig import read_app_config
+
+    monkeypatch.setenv("OPENC2_TEST_TOKEN", "tok-from-env")
+    monkeypatch.delenv("OPENC2_TEST_UNSET", raising=False)
+    path = tmp_path / "app.config"
+    path.write_text("[resilient]\nhost = soar.example.com\norg = x\napi_key_id = a\napi_key_secret = b\n\n"
+                    + TRICKY.lstrip("\ufeff"), encoding="utf-8")
+    bom = tmp_path / "bom.config"
+    bom.write_text(path.read_text(encoding="utf-8").replace("[resilient]", "\ufeff[resilient]", 1), encoding="utf-8")
+    for config in (path, bom):
+        opts = AppArgumentParser(config_file=str(config)).parse_args(args=[])
+        ours = read_app_config(str(config))
+        for section in ("fn_openc2", "fn_openc2:fw1"):
+            assert ours[section] == dict(opts[section]), section
+    sections = read_app_config(str(path))
+    assert sections["fn_openc2"]["protected_networks"] == "10.0.0.0/8 ; 172.16.0.0/12"
+    assert sections["fn_openc2"]["signing_kid"] == "first\ncontinued"
+    assert sections["fn_openc2:fw1"]["basic_auth_password"] == "abc #def"
+    assert sections["fn_openc2:fw1"]["bearer_token"] == "tok-from-env"
+    assert sections["fn_openc2:fw1"]["device_id"] == "tok-from-env-${OPENC2_TEST_UNSET}"
+
+
+def test_an_inline_semicolon_is_a_loud_error_not_a_shorter_list(tmp_path: Path) -> None:
+    path = tmp_path / "app.config"
+    path.write_text("[fn_openc2]\nprotected_networks = 10.0.0.0/8 ; 172.16.0.0/12\n\n"
+                    "[fn_openc2:fw1]\nurl = https://fw1.example.com/openc2\n")
+    with pytest.raises(ConfigError) as info:
+        registry_from_file(str(path))
+    assert (info.value.section, info.value.key) == ("fn_openc2", "protected_networks")
+    assert "'10.0.0.0/8 ; 172.16.0.0/12'" in str(info.value) and "only at the start of a line" in str(info.value)
+
+
+def test_a_password_with_a_hash_is_kept_whole(tmp_path: Path) -> None:
+    path = tmp_path / "app.config"
+    path.write_text("[fn_openc2:fw1]\nurl = https://fw1.example.com/openc2\nbasic_auth_user = soar\n"
+                    "basic_auth_password = abc #def\n")
+    assert registry_from_file(str(path)).consumers["fw1"].basic_auth_password == "abc #def"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[fn_openc2]\nproducer_id = a\nproducer_id = b\n", "is not an app.config: While reading"),
+    ("producer_id = x\n[fn_openc2]\n", "line 1 comes before any [section] header"),
+    ("[fn_openc2]\nthis line has no equals sign\n", "line 2 is not 'key = value'"),
+])
+def test_unreadable_files_are_config_errors(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "app.config"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        registry_from_file(str(path))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Mapping
+from urllib.parse import parse_qsl, urlsplit
 
 from requests.utils import get_environ_proxies
 
@@ -195,6 +196,18 @@ class ConsumerSettings:
     ca: str | None = None
     client_id: str | None = None
 
+    def __repr__(self) -> str:
+        """Every field but the secrets; URLs with their user:password@ and query values masked."""
+        shown = []
+        for item in fields(self):
+            if not item.repr:
+                continue
+            value = getattr(self, item.name)
+            if item.name in ("url", "broker") and isinstance(value, str):
+                value = p.mask_url(value)
+            shown.append(f"{item.name}={value!r}")
+        return f"ConsumerSettings({', '.join(shown)})"
+
     @property
     def recipient(self) -> str:
         """The headers.to value: the device id when configured, else the name."""
@@ -236,7 +249,10 @@ def _parse_section(section: str, raw: Mapping[str, Any], table: Mapping[str, Key
         try:
             values[key] = spec.parser(text)
         except ValueError as exc:
-            raise ConfigError(section, key, str(exc)) from None
+            hint = ""
+            if not spec.secret and (" ;" in text or " #" in text):
+                hint = " (in app.config ';' and '#' start a comment only at the start of a line)"
+            raise ConfigError(section, key, f"{exc}{hint}") from None
     return values
 
 
@@ -294,6 +310,7 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
         raise ConfigError(section, "bearer_token", "set together with basic_auth_user: choose one")
     if ("username" in values) != ("password" in values) and "password" in values:
         raise ConfigError(section, "username", "missing: password is set without username")
+    _refuse_credentials_in_clear(section, transport, values)
     if transport == "mqtt" and "verify" in values and isinstance(values["verify"], str):
         values.setdefault("ca", values["verify"])
         values["verify"] = True
@@ -305,6 +322,44 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
     if transport == "https":
         values["proxies"] = proxies
     return ConsumerSettings(name=name, **values)
+
+
+#: Query parameters that carry a credential (sent in clear over http://).
+_CREDENTIAL_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "key", "secret", "password", "pass",
+                                "pwd", "auth", "sig", "signature", "code", "client_secret"})
+
+
+def _refuse_credentials_in_clear(section: str, transport: str, values: Mapping[str, Any]) -> None:
+    """A secret sent without TLS is a secret given away: refuse the combination at load time."""
+    if transport == "https":
+        parts = urlsplit(values["url"])
+        if parts.scheme != "http":
+            return
+        for key in ("bearer_token", "basic_auth_user", "basic_auth_password"):
+            if key in values:
+                raise ConfigError(section, key, f"would be sent in clear to {p.mask_url(values['url'])}: "
+                                                "use an https:// url (plain http:// is for test consumers only)")
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError(section, "url", f"{p.mask_url(values['url'])} carries credentials that would be sent "
+                                              "in clear: use https://")
+        names = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        if names & _CREDENTIAL_PARAMS:
+            raise ConfigError(section, "url", f"{p.mask_url(values['url'])} carries a credential "
+                                              f"({', '.join(sorted(names & _CREDENTIAL_PARAMS))}) that would be "
+                                              "sent in clear: use https://")
+        return
+    broker = values["broker"]
+    parts = urlsplit(broker if "://" in broker else f"mqtt://{broker}")
+    tls = parts.scheme == "mqtts" or "ca" in values or "client_auth_cert" in values
+    if tls:
+        return
+    for key in ("password", "username"):
+        if key in values:
+            raise ConfigError(section, key, f"would be sent in clear to {p.mask_url(broker)} (MQTT without TLS): "
+                                            "use mqtts:// (plain mqtt:// is for test brokers only)")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(section, "broker", f"{p.mask_url(broker)} carries credentials that would be sent in "
+                                             "clear: use mqtts://")
 
 
 def load_registry(sections: Mapping[str, Mapping[str, Any]]) -> Registry:
@@ -336,26 +391,10 @@ def load_registry(sections: Mapping[str, Mapping[str, Any]]) -> Registry:
 
 
 def registry_from_file(path: str) -> Registry:
-    """Read an app.config file with configparser (for the CLI)."""
-    import configparser
+    """Read an app.config file as the app does (``appconfig.read_app_config``) and load it (for the CLI)."""
+    from fn_openc2.lib.producer.appconfig import read_app_config
 
-    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
-    try:
-        with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except configparser.MissingSectionHeaderError as err:
-        # the offending line's text stays out: it may be "password = ..." above a forgotten header
-        raise ConfigError(SECTION, None, f"{path} is not an app.config: line {err.lineno} comes before "
-                                         "any [section] header") from None
-    except configparser.ParsingError as err:
-        lines = ", ".join(str(n) for n, _ in err.errors)
-        raise ConfigError(SECTION, None, f"{path} is not an app.config: line {lines} is not "
-                                         "'key = value'") from None
-    except configparser.Error as err:       # duplicate section/option: names only, no values
-        raise ConfigError(SECTION, None, f"{path} is not an app.config: {' '.join(str(err).split())}") from None
-    except UnicodeDecodeError as err:
-        raise ConfigError(SECTION, None, f"{path} is not UTF-8 text (byte {err.start})") from None
-    sections = {name: dict(parser.items(name, raw=True)) for name in parser.sections()}
+    sections = read_app_config(path)
     if SECTION not in sections and not any(s.startswith(CONSUMER_PREFIX) for s in sections):
         raise ConfigError(SECTION, None, f"no [fn_openc2] or [fn_openc2:<name>] section in {path}")
     return load_registry(sections)

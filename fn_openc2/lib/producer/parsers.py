@@ -22,9 +22,21 @@ def _shown(raw: str) -> str:
     return repr(raw)
 
 
+def mask_url(raw: str) -> str:
+    """A URL with its user:password@ and every query value masked: such URLs end up in logs, config
+    errors and incident notes, and tokens often ride in the query string."""
+    masked = re.sub(r"//[^/?#]*@", "//***@", raw)
+    head, mark, rest = masked.partition("?")
+    if not mark:
+        return masked
+    query, hash_mark, fragment = rest.partition("#")
+    query = "&".join(part.split("=", 1)[0] + "=***" if "=" in part else part for part in query.split("&"))
+    return f"{head}?{query}{hash_mark}{fragment}"
+
+
 def _shown_url(raw: str) -> str:
-    """repr of a URL with any user:password@ masked: config errors are logged and shown in SOAR."""
-    return repr(re.sub(r"//[^/?#]*@", "//***@", raw))
+    """repr of a URL with credentials and query values masked (see ``mask_url``)."""
+    return repr(mask_url(raw))
 
 
 def parse_bool(raw: str) -> bool:
