@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from fn_openc2.lib.language import (
     check_command, check_message, check_response, encode, loads, parse_command, parse_message, parse_response,
+    to_dict,
 )
 
 from .helpers import deny, issues_of, paths_of
@@ -79,10 +80,12 @@ def test_extended_target_names_carry_the_namespace() -> None:
     assert check_response({"status": 200, "results": {"pairs": {"delete": ["slpf:rule_number"]}}}) == []
 
 
-# 3.1.5 - JSON serialization requirements of the table: RFC 5952 IPv6 text, colon-hex MAC,
+# 3.1.5 - JSON serialization requirements of the table: IPv6 ranges in RFC 4291 section 2.3 text
+# (every RFC 4291 form is read, RFC 5952 section 4; the canonical one is written), colon-hex MAC,
 # hex (Binary /x) hashes, base64url Binary
 def test_json_serialization_table() -> None:
-    assert paths_of(parse_command, deny({"ipv6_net": "2001:DB8::/32"})) == ["target.ipv6_net"]
+    assert to_dict(parse_command(deny({"ipv6_net": "2001:DB8::/32"})))["target"] == {"ipv6_net": "2001:db8::/32"}
+    assert paths_of(parse_command, deny({"ipv6_net": "2001:db8::/032"})) == ["target.ipv6_net"]
     assert paths_of(parse_command, deny({"mac_addr": "00-1b-63-84-45-e6"})) == ["target.mac_addr"]
     assert paths_of(parse_command, deny({"file": {"hashes": {"md5": "z" * 32}}})) == ["target.file.hashes.md5"]
     assert paths_of(parse_command, deny({"artifact": {"payload": {"bin": "a+b/"}}})) == [

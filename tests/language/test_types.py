@@ -37,13 +37,19 @@ def test_ipv6_net_good(value: str) -> None:
 
 
 @pytest.mark.parametrize("value,canonical", [
-    ("2001:DB8::1", "2001:db8::1"),
-    ("2001:db8:0:0:0:0:0:1", "2001:db8::1"),
-    ("2001:0db8::1/64", "2001:db8::1/64"),
-    ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),
+    ("2001:DB8::1", "2001:db8::1"),                          # upper case
+    ("2001:db8:0:0:0:0:0:1", "2001:db8::1"),                 # uncompressed
+    ("2001:0db8::1/64", "2001:db8::1/64"),                   # leading zeros, with a prefix
+    ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),           # the first of two equal zero runs is compressed
+    ("2001:db8::0:1", "2001:db8::1"),                        # "::" not over the whole zero run
+    ("0:0:0:0:0:FFFF:C000:0201", "::ffff:192.0.2.1"),        # IPv4-mapped in hex keeps the dotted quad
+    ("::FFFF:192.0.2.1/128", "::ffff:192.0.2.1/128"),
+    ("64:ff9b::192.0.2.33", "64:ff9b::c000:221"),            # embedded IPv4 elsewhere is written in hex
 ])
-def test_ipv6_non_canonical_names_the_canonical_form(value: str, canonical: str) -> None:
-    _bad({"ipv6_net": value}, "target.ipv6_net", repr(canonical))
+def test_ipv6_every_rfc4291_form_is_read_and_kept_canonical(value: str, canonical: str) -> None:
+    assert to_dict(parse_command(deny({"ipv6_net": value}))) == deny({"ipv6_net": canonical})
+    connection = to_dict(parse_command(deny({"ipv6_connection": {"src_addr": value, "dst_addr": value}})))
+    assert connection["target"]["ipv6_connection"] == {"src_addr": canonical, "dst_addr": canonical}
 
 
 @pytest.mark.parametrize("value", ["2001:db8::1/129", "2001:db8::g", "1.2.3.4", "fe80::1%eth0", "::1/01"])

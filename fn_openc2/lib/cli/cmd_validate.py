@@ -2,12 +2,14 @@
 
 One line per problem, "FILE: PATH: message", so an operator can fix a file in
 one pass; exit 0 all valid, 1 some invalid, 2 usage (including an unreadable file).
+Notes that are not errors ("FILE: PATH: warning: message": IPv6 text read in a
+non-canonical form, profile contents skipped by --lenient-profiles) leave the exit
+code alone.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
 KINDS = ("command", "response", "message")
@@ -59,33 +61,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--as", dest="kind", choices=KINDS, help="document kind (default: detect per file)")
     parser.add_argument("-v", "--verbose", action="store_true", help='also print "FILE: ok (kind)" for valid files')
+    parser.add_argument("--lenient-profiles", action="store_true",
+                        help="skip (with a warning) the contents of profiles LS v2.0 section 3.3.1.3 names but "
+                             "this validator has no schema for (sbom, pac, ...); check everything else")
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.set_defaults(func=run)
 
 
-def _parsers() -> dict[str, Callable[[Any], Any]]:
-    from fn_openc2.lib.language import parse_command, parse_message, parse_response
-
-    return {"command": parse_command, "response": parse_response, "message": parse_message}
+Finding = tuple[str, str]
 
 
-def check_document(data: bytes, kind: str | None) -> tuple[str | None, list[tuple[str, str]]]:
-    """Decode and validate; return (kind used, [(path, message), ...]) with no issues when valid."""
-    from fn_openc2.lib.language import OpenC2ValidationError, loads
+def check_document(data: bytes, kind: str | None, *, lenient_profiles: bool = False
+                   ) -> tuple[str | None, list[Finding], list[Finding]]:
+    """Decode and validate; return (kind used, errors, warnings), each a list of (path, message)."""
+    from fn_openc2.lib.language import OpenC2ValidationError, loads, review
 
     try:
         doc = loads(data)
     except OpenC2ValidationError as exc:
-        return kind, [(issue.path, issue.message) for issue in exc.issues]
+        return kind, [(issue.path, issue.message) for issue in exc.issues], []
     used = kind or detect_kind(doc)
     if used is None:
         return None, [("", 'cannot tell the document kind: expected "headers"/"body" (message), '
-                           '"action" (command) or "status" (response); use --as')]
-    try:
-        _parsers()[used](doc)
-    except OpenC2ValidationError as exc:
-        return used, [(issue.path, issue.message) for issue in exc.issues] or [("", str(exc))]
-    return used, []
+                           '"action" (command) or "status" (response); use --as')], []
+    result = review(doc, used, lenient_profiles=lenient_profiles)
+    return used, [(i.path, i.message) for i in result.issues], [(i.path, i.message) for i in result.notes]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,9 +101,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"fn-openc2 validate: {exc}", file=sys.stderr)
             unreadable = True
             continue
-        kind, issues = check_document(data, args.kind)
+        kind, issues, warnings = check_document(data, args.kind, lenient_profiles=args.lenient_profiles)
         for path, message in issues:
             print(f"{shown}: {path or '(root)'}: {message}")
+        for path, message in warnings:
+            print(f"{shown}: {path or '(root)'}: warning: {message}")
         if issues:
             invalid = True
         elif args.verbose:

@@ -43,17 +43,17 @@ from .response import Response, Results
 from .rules import extended_target_name
 from .targets import Artifact, Device, File, Hashes, IPv4Connection, IPv6Connection, Payload, Process
 from .validate import (
-    check_command, check_event, check_message, check_response, parse_command, parse_event, parse_message,
-    parse_response,
+    Review, check_command, check_event, check_message, check_response, parse_command, parse_event, parse_message,
+    parse_response, review,
 )
 
 __all__ = [
     "ACTIONS", "FEATURES", "L4_PROTOCOLS", "PROFILE_NAMES", "RESPONSE_TYPES", "STATUS_TEXT", "TARGETS",
     "Args", "Artifact", "Body", "Command", "Device", "Event", "File", "Hashes", "Headers", "IPv4Connection",
     "IPv6Connection", "Issue", "Message", "OpenC2Content", "OpenC2ValidationError", "Payload", "Process",
-    "Profile", "Response", "Results", "Target",
+    "Profile", "Response", "Results", "Review", "Target",
     "build_command", "build_response", "check_command", "check_event", "check_message", "check_response",
     "dumps", "encode", "extended_target_name", "get_profile", "loads", "parse_command", "parse_event",
     "parse_message", "parse_response", "query_features", "read_command", "register_profile",
-    "registered_profiles", "to_dict", "unregister_profile",
+    "registered_profiles", "review", "to_dict", "unregister_profile",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .constants import ACTIONS, CORE_ARGS, CORE_RESULTS, PROFILE_NAMES, TARGETS
 from .errors import Issue, PathPart, render_path
@@ -18,19 +18,59 @@ from .translate import issues_from
 Path = tuple[PathPart, ...]
 _TARGETS = frozenset(TARGETS)
 _ACTIONS = frozenset(ACTIONS)
+_SPEC_NAMED = frozenset(PROFILE_NAMES)
+
+
+class Pass:
+    """What one validation pass shares with the rules, and what they hand back.
+
+    ``failed``: paths the shape check already reported (rules stay quiet there);
+    ``lenient_profiles``: profiles LS v2.0 names but nobody registered are skipped
+    with a note instead of reported; ``notes``: findings that are not errors;
+    ``fixes``: (path, JSON) of extension maps whose text was rewritten into canonical
+    form, for the caller to put in the model (extension maps are kept as JSON).
+    """
+
+    __slots__ = ("failed", "lenient_profiles", "notes", "fixes")
+
+    def __init__(self, failed: frozenset[str] = frozenset(), lenient_profiles: bool = False) -> None:
+        self.failed = failed
+        self.lenient_profiles = lenient_profiles
+        self.notes: list[Issue] = []
+        self.fixes: list[tuple[Path, dict[str, Any]]] = []
+
+
+def no_schema(nsid: str) -> str:
+    """The wording for a profile of LS v2.0 section 3.3.1.3 that no registered profile implements."""
+    return f"profile {nsid!r} is defined in LS v2.0 §3.3.1.3 but this validator has no schema for it"
 
 
 def _p(*parts: PathPart) -> str:
     return render_path(parts)
 
 
-def _validate_extension(model: type | None, value: Any, path: Path, what: str, nsid: str) -> list[Issue]:
+def _unimplemented(ctx: Pass, path: Path, nsid: str) -> list[Issue]:
+    """An error, or under lenient_profiles a note that the contents were not checked."""
+    if ctx.lenient_profiles:
+        ctx.notes.append(Issue(render_path(path), f"contents not checked: {no_schema(nsid)}"))
+        return []
+    return [Issue(render_path(path), no_schema(nsid))]
+
+
+def _validate_extension(model: type[BaseModel] | None, value: Any, path: Path, what: str, nsid: str,
+                        ctx: Pass) -> list[Issue]:
+    if what != "target" and type(value) is dict and not value:
+        # LS v2.0 section 3.1.4 shows AP-Args / AP-Results as Map, without the {1..*} other maps carry
+        return []
     if model is None:
         return [Issue(render_path(path), f"profile {nsid!r} defines no {what} extension")]
+    context: dict[str, Any] = {}
     try:
-        model.model_validate(value)  # type: ignore[attr-defined]
+        checked = model.model_validate(value, context=context)
     except ValidationError as exc:
         return issues_from(exc, model, path)
+    if context:  # a value was read in a non-canonical form: keep the canonical one
+        ctx.fixes.append((path, checked.model_dump(mode="json", by_alias=True, exclude_unset=True)))
     return []
 
 
@@ -44,6 +84,34 @@ def extended_target_name(target: Mapping[str, Any]) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
         return f"{key}:{next(iter(value))}"
     return key
+
+
+def _pair_understood(action: Any, target: Any) -> bool:
+    """Whether the command's action and target name are ones the language or a registered
+    profile defines: the pair check and profile rules judge a command by that pair, so
+    when it is not understood they would only repeat what the shape check said."""
+    if type(action) is not str or action not in _ACTIONS or type(target) is not dict or len(target) != 1:
+        return False
+    key, value = next(iter(target.items()))
+    if key in _TARGETS:
+        return True
+    prof = get_profile(key)
+    if prof is None or prof.target_model is None or type(value) is not dict or len(value) != 1:
+        return False
+    return next(iter(value)) in prof.target_model.model_fields
+
+
+def _quiet(found: Any, base: Path, failed: set[str]) -> list[Issue]:
+    """A rule's findings under ``base``, less those inside a part that already failed
+    (``args.er`` is not an object: nothing to say about ``args.er.device_containment``).
+    A finding about the failed part itself stays: it says something else about it."""
+    out = []
+    for issue in found:
+        path = _join(base, issue.path)
+        if failed and any(path.startswith((f + ".", f + "[")) for f in failed):
+            continue
+        out.append(Issue(path, issue.message))
+    return out
 
 
 def _unique(values: Any, path: Path, noun: str) -> list[Issue]:
@@ -61,16 +129,17 @@ def _unique(values: Any, path: Path, noun: str) -> list[Issue]:
 
 
 # --- command ---------------------------------------------------------------------
-def command_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
+def command_issues(doc: Mapping[str, Any], base: Path = (), ctx: Pass | None = None) -> list[Issue]:
     """Choice, extension, argument and profile rules of one command."""
+    ctx = ctx or Pass()
     out: list[Issue] = []
     used: list[str] = []  # profile nsids whose extensions appear
     target = doc.get("target")
     if type(target) is dict:
-        out += _target_issues(target, (*base, "target"), used)
+        out += _target_issues(target, (*base, "target"), used, ctx)
     args = doc.get("args")
     if type(args) is dict:
-        out += _args_issues(args, (*base, "args"), used)
+        out += _args_issues(args, (*base, "args"), used, ctx)
         if doc.get("action") == "query" and type(target) is dict and "features" in target:
             out += _query_features_args(args, (*base, "args"))
     profile_name = doc.get("profile")
@@ -78,19 +147,26 @@ def command_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
     if type(profile_name) is str and 1 <= len(profile_name) <= 16:  # else the Nsid shape error says it
         named = get_profile(profile_name)
         if named is None:
-            if profile_name not in PROFILE_NAMES:
-                known = ", ".join(sorted(set(PROFILE_NAMES) | set(registered_profiles())))
+            if profile_name in _SPEC_NAMED:
+                ctx.notes.append(Issue(_p(*base, "profile"), f"pairs and arguments not checked: {no_schema(profile_name)}"))
+            else:
+                known = ", ".join(sorted(_SPEC_NAMED | set(registered_profiles())))
                 out.append(Issue(_p(*base, "profile"), f"unknown profile {profile_name!r}: known are {known}"))
-        else:
-            out += _pair_issues(named, doc, base)
+        elif type(args) is dict:
             for nsid in used:
-                if nsid != profile_name and type(args) is dict and nsid in args:
+                if nsid != profile_name and nsid in args:
                     out.append(Issue(_p(*base, "args", nsid),
                                      f"argument namespace {nsid!r} does not belong to the named profile {profile_name!r}"))
-            for rule in named.rules:
-                found = rule(doc)
-                if found:
-                    out += [Issue(_join(base, i.path), i.message) for i in found]
+    if not _pair_understood(doc.get("action"), target):
+        return out  # the shape check already says what is wrong with the action or the target
+    failed = set(ctx.failed)
+    failed.update(issue.path for issue in out)
+    if named is not None:
+        out += _quiet(_pair_issues(named, doc, base), (), failed)
+        for rule in named.rules:
+            found = rule(doc)
+            if found:
+                out += _quiet(found, base, failed)
     for nsid in used:
         if nsid == profile_name:
             continue
@@ -99,7 +175,7 @@ def command_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
             for rule in prof.rules:
                 found = rule(doc)
                 if found:
-                    out += [Issue(_join(base, i.path), i.message) for i in found]
+                    out += _quiet(found, base, failed)
     return out
 
 
@@ -112,7 +188,7 @@ def _join(base: Path, path: str) -> str:
     return prefix + path if path.startswith("[") else f"{prefix}.{path}"
 
 
-def _target_issues(target: dict[str, Any], path: Path, used: list[str]) -> list[Issue]:
+def _target_issues(target: dict[str, Any], path: Path, used: list[str], ctx: Pass) -> list[Issue]:
     out: list[Issue] = []
     if len(target) != 1:
         names = ", ".join(map(repr, target)) or "none"
@@ -124,27 +200,33 @@ def _target_issues(target: dict[str, Any], path: Path, used: list[str]) -> list[
             continue
         prof = get_profile(key)
         if prof is None:
-            out.append(Issue(render_path((*path, key)),
-                             f"unknown target {key!r}: neither a target of LS v2.0 nor a registered profile namespace"))
+            if key in _SPEC_NAMED:
+                out += _unimplemented(ctx, (*path, key), key)
+            else:
+                out.append(Issue(render_path((*path, key)),
+                                 f"unknown target {key!r}: neither a target of LS v2.0 nor a registered profile namespace"))
             continue
         used.append(key)
-        out += _validate_extension(prof.target_model, value, (*path, key), "target", key)
+        out += _validate_extension(prof.target_model, value, (*path, key), "target", key, ctx)
     return out
 
 
-def _args_issues(args: dict[str, Any], path: Path, used: list[str]) -> list[Issue]:
+def _args_issues(args: dict[str, Any], path: Path, used: list[str], ctx: Pass) -> list[Issue]:
     out: list[Issue] = []
     for key, value in args.items():
         if key in CORE_ARGS:
             continue
         prof = get_profile(key)
         if prof is None:
-            out.append(Issue(render_path((*path, key)),
-                             f"unknown argument {key!r}: neither an argument of LS v2.0 nor a registered profile namespace"))
+            if key in _SPEC_NAMED:
+                out += _unimplemented(ctx, (*path, key), key)
+            else:
+                out.append(Issue(render_path((*path, key)),
+                                 f"unknown argument {key!r}: neither an argument of LS v2.0 nor a registered profile namespace"))
             continue
         if key not in used:
             used.append(key)
-        out += _validate_extension(prof.args_model, value, (*path, key), "args", key)
+        out += _validate_extension(prof.args_model, value, (*path, key), "args", key, ctx)
     if "start_time" in args and "stop_time" in args and "duration" in args:
         out.append(Issue(render_path(path), "at most two of start_time, stop_time and duration may be given "
                                             "(the third is derived: stop_time = start_time + duration)"))
@@ -184,11 +266,12 @@ def _pair_issues(profile: Profile, doc: Mapping[str, Any], base: Path) -> list[I
 
 
 # --- response --------------------------------------------------------------------
-def response_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
+def response_issues(doc: Mapping[str, Any], base: Path = (), ctx: Pass | None = None) -> list[Issue]:
     """Uniqueness and extension rules of a response's results."""
     results = doc.get("results")
     if not isinstance(results, dict):
         return []
+    ctx = ctx or Pass()
     path = (*base, "results")
     out: list[Issue] = []
     out += _unique(results.get("versions"), (*path, "versions"), "version")  # "Version unique" (LS 3.3.2.2)
@@ -208,10 +291,13 @@ def response_issues(doc: Mapping[str, Any], base: Path = ()) -> list[Issue]:
             continue
         prof = get_profile(key)
         if prof is None:
-            out.append(Issue(render_path((*path, key)),
-                             f"unknown result {key!r}: neither a result of LS v2.0 nor a registered profile namespace"))
+            if key in _SPEC_NAMED:
+                out += _unimplemented(ctx, (*path, key), key)
+            else:
+                out.append(Issue(render_path((*path, key)),
+                                 f"unknown result {key!r}: neither a result of LS v2.0 nor a registered profile namespace"))
             continue
-        out += _validate_extension(prof.results_model, value, (*path, key), "results", key)
+        out += _validate_extension(prof.results_model, value, (*path, key), "results", key, ctx)
     return out
 
 
@@ -223,16 +309,17 @@ def _known_target_name(name: str) -> bool:
 
 
 # --- message ---------------------------------------------------------------------
-def message_issues(doc: Mapping[str, Any]) -> list[Issue]:
+def message_issues(doc: Mapping[str, Any], ctx: Pass | None = None) -> list[Issue]:
     """Content rules of the wrapped command/response plus the request_id rule of LS 3.2."""
     body = doc.get("body")
     content = body.get("openc2") if isinstance(body, dict) else None
     if not isinstance(content, dict):
         return []
+    ctx = ctx or Pass()
     out: list[Issue] = []
     request = content.get("request")
     if isinstance(request, dict):
-        out += command_issues(request, ("body", "openc2", "request"))
+        out += command_issues(request, ("body", "openc2", "request"), ctx)
         args = request.get("args")
         wants = args.get("response_requested", "complete") if isinstance(args, dict) else "complete"
         headers = doc.get("headers")
@@ -241,5 +328,5 @@ def message_issues(doc: Mapping[str, Any]) -> list[Issue]:
                              "a command that requests a response MUST carry headers.request_id (LS 3.2)"))
     response = content.get("response")
     if isinstance(response, dict):
-        out += response_issues(response, ("body", "openc2", "response"))
+        out += response_issues(response, ("body", "openc2", "response"), ctx)
     return out

@@ -1,7 +1,7 @@
 """Semantic value checks of LS v2.0 section 3.1.2 / 3.1.5 for string-typed values.
 
-Each ``check_*`` returns the value unchanged or raises ``ValueError`` with a
-message that says what was expected. They are written for the common (valid)
+Each ``check_*`` returns the value (IPv6 text in its canonical form) or raises
+``ValueError`` with a message that says what was expected. They are written for the common (valid)
 case to be cheap: one compiled regex where possible.
 """
 from __future__ import annotations
@@ -26,11 +26,11 @@ def check_ipv4_net(value: str) -> str:
     return value
 
 
-_V6_CACHE: dict[str, bool] = {}
+_V6_CACHE: dict[str, str] = {}
 
 
 def canonical_ipv6(text: str) -> str:
-    """RFC 5952 text of an IPv6 address (raises ValueError when not an address)."""
+    """RFC 5952 text of an IPv6 address in any RFC 4291 section 2.2 form (raises ValueError otherwise)."""
     if "%" in text:
         raise ValueError(f"expected an IPv6 address without a zone index, got {text!r}")
     addr = ipaddress.IPv6Address(text)
@@ -41,21 +41,26 @@ def canonical_ipv6(text: str) -> str:
 
 
 def check_ipv6_net(value: str) -> str:
-    if value in _V6_CACHE:
-        return value
+    """An IPv6 address or range in any RFC 4291 section 2.2/2.3 text form, returned in
+    the RFC 5952 canonical form (lower case, shortest, "::" for the longest zero run).
+
+    RFC 5952 section 4 asks every reader to accept all RFC 4291 forms (upper case,
+    leading zeros, uncompressed, embedded IPv4); what we write is canonical.
+    """
+    cached = _V6_CACHE.get(value)
+    if cached is not None:
+        return cached
     addr, slash, prefix = value.partition("/")
     try:
         canonical = canonical_ipv6(addr)
     except ValueError:
         raise ValueError(f"expected an IPv6 address (RFC 4291 text form), got {value!r}") from None
-    if canonical != addr:
-        fixed = canonical + (slash + prefix if slash else "")
-        raise ValueError(f"expected the canonical RFC 5952 form {fixed!r}, got {value!r}")
     if slash and not (prefix.isdigit() and prefix.isascii() and str(int(prefix)) == prefix and int(prefix) <= 128):
         raise ValueError(f"expected an IPv6 prefix length 0..128 without leading zeros, got {prefix!r} in {value!r}")
+    canonical += slash + prefix
     if len(_V6_CACHE) < 4096:
-        _V6_CACHE[value] = True
-    return value
+        _V6_CACHE[value] = canonical
+    return canonical
 
 
 # --- names --------------------------------------------------------------------

@@ -4,9 +4,10 @@ error message uses to say what was expected (:class:`Expect`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, Field, StrictFloat, StrictInt
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, StrictFloat, StrictInt, ValidationInfo
+from pydantic_core import CoreSchema, core_schema
 
 from . import semantic
 
@@ -37,8 +38,20 @@ L4Protocol = Annotated[
     Literal["icmp", "tcp", "udp", "ipv6_icmp", "sctp"],
     Expect("one of icmp, tcp, udp, ipv6_icmp, sctp"),
 ]
+
+
+@dataclass(frozen=True)
+class IntegerOnly:
+    """A JSON integer before anything else: ``Literal[200]`` alone compares by value, so
+    ``200.0`` would pass; this puts pydantic-core's strict int check in front (no Python call)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.chain_schema([core_schema.int_schema(strict=True), handler(source)])
+
+
 StatusCode = Annotated[
     Literal[102, 200, 400, 401, 403, 404, 500, 501, 503],
+    IntegerOnly(),
     Expect("a status code integer: one of 102, 200, 400, 401, 403, 404, 500, 501, 503"),
 ]
 
@@ -87,8 +100,21 @@ Sha256 = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{64}$"), Expect("a SHA256 ha
 IPv4Net = Annotated[
     str, AfterValidator(semantic.check_ipv4_net), Expect("an IPv4 address with optional /prefix 0..32")
 ]
+#: Set in a validation context by the IPv6 check when it rewrote text into the canonical form.
+REWRITTEN = "rewritten"
+
+
+def read_ipv6_net(value: str, info: ValidationInfo) -> str:
+    """Any RFC 4291 text in, the RFC 5952 form kept; a caller that passed a dict as
+    validation context learns that the text changed (extension maps are stored as JSON)."""
+    canonical = semantic.check_ipv6_net(value)
+    if canonical != value and isinstance(info.context, dict):
+        info.context[REWRITTEN] = True
+    return canonical
+
+
 IPv6Net = Annotated[
-    str, AfterValidator(semantic.check_ipv6_net), Expect("an IPv6 address (RFC 5952) with optional /prefix 0..128")
+    str, AfterValidator(read_ipv6_net), Expect("an IPv6 address (RFC 4291 text form) with optional /prefix 0..128")
 ]
 Hostname = Annotated[str, AfterValidator(semantic.check_hostname), Expect("a hostname (RFC 1034)")]
 IdnHostname = Annotated[

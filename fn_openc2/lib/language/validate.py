@@ -1,21 +1,23 @@
-"""parse_* / check_*: one pydantic pass for shapes and values, one rules pass
-for cross-field and profile checks, issues merged in document order."""
+"""parse_* / check_* / review: one pydantic pass for shapes and values, one rules
+pass for cross-field and profile checks, issues merged in document order."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from . import rules
 from .codec import loads
 from .command import Command
-from .errors import Issue, OpenC2ValidationError, describe, sort_issues
+from .errors import Issue, OpenC2ValidationError, PathPart, describe, render_path, sort_issues
 from .message import Event, Message
 from .response import Response
+from .semantic import check_ipv6_net
 from .translate import issues_from
 
 M = TypeVar("M", bound=BaseModel)
 Doc = Mapping[str, Any] | bytes | bytearray | str
+Rules = Callable[[Mapping[str, Any], rules.Pass], list[Issue]]
 
 
 def _decode(doc: Any, what: str) -> Any:
@@ -28,51 +30,84 @@ def _decode(doc: Any, what: str) -> Any:
     return doc
 
 
-def _run(model: type[M], data: Any, what: str,
-         extra: Callable[[Mapping[str, Any]], list[Issue]] | None) -> tuple[M | None, list[Issue]]:
+def _command_rules(doc: Mapping[str, Any], ctx: rules.Pass) -> list[Issue]:
+    return rules.command_issues(doc, (), ctx)
+
+
+def _response_rules(doc: Mapping[str, Any], ctx: rules.Pass) -> list[Issue]:
+    return rules.response_issues(doc, (), ctx)
+
+
+class _Run(NamedTuple):
+    model: Any
+    issues: list[Issue]
+    notes: list[Issue]
+
+
+def _run(model: type[BaseModel], data: Any, what: str, extra: Rules | None, lenient_profiles: bool = False) -> _Run:
     if not isinstance(data, dict):
-        return None, [Issue("", f"expected a JSON object for the {what}, got {describe(data)}")]
+        return _Run(None, [Issue("", f"expected a JSON object for the {what}, got {describe(data)}")], [])
     try:
-        result: M | None = model.model_validate(data)
+        result: BaseModel | None = model.model_validate(data)
         issues: list[Issue] = []
     except ValidationError as exc:
         result, issues = None, issues_from(exc, model)
+    notes: list[Issue] = []
     if extra is not None:
-        more = extra(data)
+        ctx = rules.Pass(frozenset(i.path for i in issues) if issues else frozenset(), lenient_profiles)
+        more = extra(data, ctx)
         if more:
             issues = issues + more
+        elif ctx.fixes and result is not None:
+            # extension maps are kept as JSON: validate again with their canonical text in place
+            result = model.model_validate(_rewrite(data, ctx.fixes))
+        notes = ctx.notes
     if issues:
         issues = sort_issues(issues, data)
-    return result, issues
+    return _Run(result, issues, notes)
 
 
-def _parse(model: type[M], doc: Any, what: str, extra: Callable[[Mapping[str, Any]], list[Issue]] | None) -> M:
+def _rewrite(data: dict[str, Any], fixes: list[tuple[tuple[PathPart, ...], dict[str, Any]]]) -> dict[str, Any]:
+    """A copy of ``data`` with each (path, value) put in place (the input is left as it was)."""
+    root: dict[str, Any] = dict(data)
+    for path, value in fixes:
+        node: Any = root
+        for part in path[:-1]:
+            child = node[part]
+            child = dict(child) if isinstance(child, dict) else list(child)
+            node[part] = child
+            node = child
+        node[path[-1]] = value
+    return root
+
+
+def _parse(model: type[M], doc: Any, what: str, extra: Rules | None) -> M:
     if isinstance(doc, model):
         return doc
-    result, issues = _run(model, _decode(doc, what), what, extra)
+    result, issues, _ = _run(model, _decode(doc, what), what, extra)
     if issues or result is None:
         raise OpenC2ValidationError(what, issues)
-    return result
+    return result  # type: ignore[no-any-return]
 
 
-def _check(model: type[M], doc: Any, what: str, extra: Callable[[Mapping[str, Any]], list[Issue]] | None) -> list[Issue]:
+def _check(model: type[M], doc: Any, what: str, extra: Rules | None) -> list[Issue]:
     if isinstance(doc, model):
         return []
     try:
         data = _decode(doc, what)
     except OpenC2ValidationError as exc:
         return exc.issues
-    return _run(model, data, what, extra)[1]
+    return _run(model, data, what, extra).issues
 
 
 def parse_command(doc: Doc | Command) -> Command:
     """A validated Command, or OpenC2ValidationError listing every issue."""
-    return _parse(Command, doc, "command", rules.command_issues)
+    return _parse(Command, doc, "command", _command_rules)
 
 
 def parse_response(doc: Doc | Response) -> Response:
     """A validated Response, or OpenC2ValidationError listing every issue."""
-    return _parse(Response, doc, "response", rules.response_issues)
+    return _parse(Response, doc, "response", _response_rules)
 
 
 def parse_message(doc: Doc | Message) -> Message:
@@ -87,12 +122,12 @@ def parse_event(doc: Doc | Event) -> Event:
 
 def check_command(doc: Any) -> list[Issue]:
     """The issues parse_command would raise (empty when valid)."""
-    return _check(Command, doc, "command", rules.command_issues)
+    return _check(Command, doc, "command", _command_rules)
 
 
 def check_response(doc: Any) -> list[Issue]:
     """The issues parse_response would raise (empty when valid)."""
-    return _check(Response, doc, "response", rules.response_issues)
+    return _check(Response, doc, "response", _response_rules)
 
 
 def check_message(doc: Any) -> list[Issue]:
@@ -103,3 +138,69 @@ def check_message(doc: Any) -> list[Issue]:
 def check_event(doc: Any) -> list[Issue]:
     """The issues parse_event would raise (empty when valid)."""
     return _check(Event, doc, "event", None)
+
+
+# --- review: errors and notes, for people -----------------------------------------
+class Review(NamedTuple):
+    """What a person checking a document wants to know: the model when valid, every
+    error, and the notes that are not errors (text read in a non-canonical form,
+    profile contents not checked)."""
+
+    model: Any
+    issues: list[Issue]
+    notes: list[Issue]
+
+
+_KINDS: dict[str, tuple[type[BaseModel], Rules | None]] = {
+    "command": (Command, _command_rules),
+    "response": (Response, _response_rules),
+    "message": (Message, rules.message_issues),
+    "event": (Event, None),
+}
+
+
+def review(doc: Any, what: str, *, lenient_profiles: bool = False) -> Review:
+    """Validate ``doc`` as a ``what`` ("command", "response", "message", "event").
+
+    With ``lenient_profiles``, extension members of profiles LS v2.0 section 3.3.1.3
+    names but no registered profile implements (e.g. ``sbom``, ``pac``) are skipped
+    with a note; everything else is checked as usual.
+    """
+    try:
+        model, extra = _KINDS[what]
+    except KeyError:
+        raise ValueError(f"review() checks one of {', '.join(_KINDS)}, not {what!r}") from None
+    try:
+        data = _decode(doc, what)
+    except OpenC2ValidationError as exc:
+        return Review(None, exc.issues, [])
+    result, issues, notes = _run(model, data, what, extra, lenient_profiles)
+    if result is not None:
+        notes = notes + list(rewritten(data, result.model_dump(mode="json", by_alias=True, exclude_unset=True)))
+    if notes:
+        notes = sort_issues(notes, data)
+    return Review(result if not issues else None, issues, notes)
+
+
+def rewritten(before: Any, after: Any, path: tuple[PathPart, ...] = ()) -> list[Issue]:
+    """Where the validated form differs from the text read (only canonical rewrites
+    do that, e.g. RFC 4291 IPv6 text kept in its RFC 5952 form)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [issue for key, value in before.items() if key in after
+                for issue in rewritten(value, after[key], (*path, key))]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [issue for i, (one, two) in enumerate(zip(before, after)) for issue in rewritten(one, two, (*path, i))]
+    if before == after and type(before) is type(after):
+        return []
+    if isinstance(before, str) and isinstance(after, str) and _is_ipv6(before):
+        return [Issue(render_path(path), f"{before!r} is not the canonical RFC 5952 text of this IPv6 value; "
+                                         f"it is read (and written) as {after!r}")]
+    return [Issue(render_path(path), f"read as {after!r}")]
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        check_ipv6_net(text)
+    except ValueError:
+        return False
+    return True

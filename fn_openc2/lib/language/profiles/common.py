@@ -83,7 +83,7 @@ def argument_matrix(nsid: str, table: Mapping[str, tuple[Iterable[str], Iterable
         what = f"{action} {target}" if target else str(action)
         out: list[Issue] = []
         for key, value in args.items():
-            if key == nsid and own:
+            if key == nsid and (own or value == {}):  # an empty args.<nsid> carries no argument
                 if type(value) is dict:
                     out += [Issue(render_path(("args", nsid, name)),
                                   f"profile {nsid!r}: '{what}' does not take argument {name!r}; "

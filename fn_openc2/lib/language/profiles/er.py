@@ -44,6 +44,7 @@ from typing import Annotated, Any, ClassVar, Iterator, Literal, Mapping
 
 from pydantic import Field
 
+from .. import semantic
 from ..addresses import Address, device_places, net_text
 from ..base import ChoiceModel, NonEmptyModel, StrictModel
 from ..errors import Issue
@@ -125,6 +126,14 @@ def permitted_needs_isolation(command: Mapping[str, Any]) -> list[Issue]:
     return []
 
 
+def _is_range(value: str, target: str) -> bool:
+    try:
+        (semantic.check_ipv4_net if target == "ipv4_net" else semantic.check_ipv6_net)(value)
+    except ValueError:
+        return False
+    return True
+
+
 def set_single_address(command: Mapping[str, Any]) -> list[Issue]:
     """'set ipv4_net' / 'set ipv6_net' set one address: no prefix, or the full-length one."""
     action, target = command_key(command)
@@ -132,7 +141,9 @@ def set_single_address(command: Mapping[str, Any]) -> list[Issue]:
     if action != "set" or full is None:
         return []
     value = command["target"][target]
-    if type(value) is str and "/" in value and value.rpartition("/")[2] != full:
+    if type(value) is not str or not _is_range(value, str(target)):
+        return []  # the shape check says what is wrong with it
+    if "/" in value and value.rpartition("/")[2] != full:
         return [Issue(f"target.{target}", f"profile 'er': 'set {target}' takes a single address "
                                           f"(no prefix, or /{full}), got {value!r}")]
     return []

@@ -37,13 +37,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Iterator, Literal, Mapping, Union
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo
 
 from .. import semantic
 from ..addresses import Address, net_text
 from ..base import ChoiceModel, NonEmptyModel
 from ..constants import MAX_SAFE_INT
-from ..types import Expect, IPv4Net, IPv6Net, L4Protocol, Port
+from ..types import Expect, IPv4Net, IPv6Net, L4Protocol, Port, read_ipv6_net
 from .common import V1_ARGS, argument_matrix, file_needs_name, response_values
 from .registry import Profile, register_profile
 from .slpf import insert_rule_needs_complete
@@ -52,13 +52,13 @@ RuleId = Annotated[int, Field(ge=0, le=MAX_SAFE_INT), Expect("a rule number (int
 Priority = Annotated[int, Field(ge=0, le=MAX_SAFE_INT), Expect("a priority (integer >= 0)")]
 
 
-def _address_or_tag(value: str) -> str:
-    """An IPv4 range, an IPv6 range, or (anything else non-empty) a network tag."""
+def _address_or_tag(value: str, info: ValidationInfo) -> str:
+    """An IPv4 range, an IPv6 range (kept in RFC 5952 form), or (anything else non-empty) a network tag."""
     if not value:
         raise ValueError("expected an IPv4 range, an IPv6 range or a network tag, got ''")
     head = value.partition("/")[0]
     if ":" in head:
-        return semantic.check_ipv6_net(value)
+        return read_ipv6_net(value, info)
     if head.replace(".", "").isdigit() and head.count(".") == 3:
         return semantic.check_ipv4_net(value)
     return value
