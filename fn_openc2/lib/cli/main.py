@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMANDS = ("validate", "sign", "verify", "send", "query", "consumer", "demo")
+SUBCOMMANDS = ("validate", "sign", "verify", "send", "query", "consumer", "demo", "probe", "grade")
 
 
 def build_parser() -> argparse.ArgumentParser:

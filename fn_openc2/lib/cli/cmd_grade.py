@@ -1,0 +1,63 @@
+"""``fn-openc2 grade NAME``: run the conformance battery against a configured consumer."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    from fn_openc2.lib.producer.cliutil import DEFAULT_CONFIG
+
+    parser = subparsers.add_parser(
+        "grade", help="grade a configured consumer against the OpenC2 specs' observable MUSTs and SHOULDs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run a conformance battery against [fn_openc2:NAME]: query features (LS v2.0 §4.1), "
+                    "request_id echo, status codes, 501 for an unlisted pair, 400 for a malformed command, "
+                    "transfer headers, signatures. Each check names its clause. Read-only unless "
+                    "--allow-changes is given together with --target.",
+        epilog="exit codes:\n  0  no MUST or SHOULD failed (n.a. and MAY checks do not count)\n"
+               "  1  at least one check failed\n  2  bad input or configuration: nothing was sent")
+    parser.add_argument("name", metavar="NAME", help="consumer section [fn_openc2:NAME] of the app.config")
+    parser.add_argument("--config", default=None, help=f"app.config to read (default {DEFAULT_CONFIG})")
+    parser.add_argument("--allow-changes", action="store_true",
+                        help="also run state-changing checks (deny, then undone) against --target")
+    parser.add_argument("--target", metavar="ADDRESS",
+                        help="IP address or network the state-changing checks may deny for a moment")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from fn_openc2.lib.onboard.grade import GradeInputError, grade
+    from fn_openc2.lib.producer.cliutil import DEFAULT_CONFIG
+    from fn_openc2.lib.producer.config import registry_from_file
+    from fn_openc2.lib.producer.errors import ConfigError
+    from fn_openc2.lib.transfer import TransferError
+
+    path = os.path.expanduser(args.config or DEFAULT_CONFIG)
+    if not os.path.isfile(path):
+        print(f"error: --config: {path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    logging.getLogger("fn_openc2.lib.transfer").setLevel(logging.ERROR)   # the report says it all, once
+    try:
+        registry = registry_from_file(path)
+        report = grade(registry, args.name, allow_changes=args.allow_changes, target=args.target)
+    except (ConfigError, GradeInputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TransferError as exc:           # the transport could not even be set up from the section
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report.render())
+    return EXIT_PASSED if report.passed else EXIT_FAILED

@@ -1,0 +1,177 @@
+"""One consumer, reached with hand-made commands.
+
+Onboarding needs what the Producer deliberately refuses: commands that are
+malformed on purpose (grade), a chosen profile encoding per attempt on the
+same connection (probe), and the replies as they came off the wire (to see
+where the status was and whether request_id was echoed). So this module
+puts a command on the wire the way ``Producer._send_one`` does (profile
+adapted, LS 3.2 envelope, signed when a key is configured) and reads the
+answers with the producer's own reader (``answers_for``), skipping only the
+validation, guard and routing steps. It never sends anything the caller did
+not hand it.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from fn_openc2.lib.producer.answers import answers_for
+from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
+from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
+from fn_openc2.lib.producer.errors import ConfigError
+from fn_openc2.lib.producer.outcome import ConsumerAnswer
+from fn_openc2.lib.producer.transports import Delivery, https_settings, mqtt_settings
+from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key, sign_message
+from fn_openc2.lib.transfer import HttpsTransport, MqttTransport, Reply, TransferError, adapt_command
+
+MAX_SHOWN = 300
+
+
+def printable(text: Any, limit: int = MAX_SHOWN) -> str:
+    """One terminal-safe line of a peer's words: control characters (CR/LF, ANSI
+    escapes) become spaces and the length is bounded. HTML escaping is the
+    renderer's job (the SOAR note escapes again)."""
+    value = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+@dataclass
+class Exchange:
+    """One command and what came back for it."""
+
+    command: dict
+    request_id: str
+    sent: dict | None = None                       # the envelope as put on the wire
+    answers: list[ConsumerAnswer] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    failure: TransferError | None = None           # nothing readable came back
+
+    @property
+    def answer(self) -> ConsumerAnswer | None:
+        """The first answer (HTTPS has exactly one; MQTT the first responder)."""
+        return self.answers[0] if self.answers else None
+
+    def statuses(self) -> list[int]:
+        return [a.status for a in self.answers if a.status is not None]
+
+
+def raw_response(reply: Reply) -> tuple[dict | None, dict | None]:
+    """(headers, response) exactly as the consumer sent them, before the
+    transfer layer filled anything in (None where absent or unreadable)."""
+    if not reply.raw.strip():
+        return None, None
+    try:
+        doc = json.loads(reply.raw)
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    if not isinstance(doc, dict):
+        return None, None
+    headers = doc.get("headers") if isinstance(doc.get("headers"), dict) else None
+    content = None
+    if isinstance(doc.get("body"), dict) and isinstance(doc["body"].get("openc2"), dict):
+        content = doc["body"]["openc2"]
+    elif isinstance(doc.get("openc2"), dict):
+        content = doc["openc2"]
+    if content is not None:
+        response = content.get("response")
+        return headers, response if isinstance(response, dict) else None
+    return headers, doc if "action" not in doc else None
+
+
+def load_keys(registry: Registry, consumer: ConsumerSettings) -> tuple[Any, Any]:
+    """(signing key, response verify key) as the Producer loads them (ConfigError naming the key)."""
+    settings = registry.producer
+    signing = None
+    if settings.signing_key:
+        password = settings.signing_key_password.encode("utf-8") if settings.signing_key_password else None
+        try:
+            signing = load_private_key(settings.signing_key, password)
+        except Exception as exc:  # the security layer names the file, never the password
+            raise ConfigError(SECTION, "signing_key", f"cannot load the private key: {exc}") from None
+        if settings.signing_alg not in algorithms_for(signing):
+            raise ConfigError(SECTION, "signing_alg", f"{settings.signing_alg} does not fit the signing_key")
+    verify = None
+    if consumer.response_verify_key:
+        try:
+            verify = load_public_key(consumer.response_verify_key)
+        except Exception as exc:
+            raise ConfigError(f"fn_openc2:{consumer.name}", "response_verify_key",
+                              f"cannot load the public key: {exc}") from None
+    return signing, verify
+
+
+class Link:
+    """One open transport to one configured consumer (one HTTPS session or one
+    MQTT connection, reused by every exchange on this link)."""
+
+    def __init__(self, registry: Registry, name: str, *, response_topics: tuple[str, ...] | None = None) -> None:
+        self.registry = registry
+        self.consumer = registry.consumer(name)
+        self._signing_key, self._verify_key = load_keys(registry, self.consumer)
+        self._https: HttpsTransport | None = None
+        self._mqtt: MqttTransport | None = None
+        if self.consumer.transport == "mqtt":
+            settings = mqtt_settings(self.consumer, registry.producer)
+            if response_topics:
+                settings.response_topics = tuple(response_topics)
+            self._mqtt = MqttTransport(settings, self.consumer.name)
+            self.profile_encoding = self.consumer.profile_encoding or "string"
+        else:
+            self._https = HttpsTransport(https_settings(self.consumer, 1), self.consumer.name)
+            self.profile_encoding = self._https.profile_encoding
+
+    def envelope(self, command: dict, request_id: str, profile_encoding: str | None = None) -> dict:
+        content = adapt_command(command, profile_encoding or self.profile_encoding)
+        consumer = self.consumer
+        recipients = list(consumer.expected_responders) if consumer.transport == "mqtt" \
+            and consumer.expected_responders else [consumer.recipient]
+        message = make_envelope(content, request_id=request_id, sender=self.registry.producer.producer_id,
+                                recipients=recipients)
+        if self._signing_key is not None:
+            message = sign_message(message, self._signing_key, self.registry.producer.signing_alg,
+                                   self.registry.producer.signing_kid)
+        return message
+
+    def exchange(self, command: dict, *, profile_encoding: str | None = None) -> Exchange:
+        """Send ``command`` as it is (valid or not) and read every answer."""
+        request_id = new_request_id()
+        done = Exchange(command=command, request_id=request_id)
+        wanted = ((command.get("args") or {}) if isinstance(command.get("args"), dict) else {}) \
+            .get("response_requested", "complete")
+        wanted = wanted if wanted in ("none", "ack", "status", "complete") else "complete"
+        try:
+            done.sent = self.envelope(command, request_id, profile_encoding)
+        except TransferError as exc:
+            done.failure = exc
+            return done
+        started = time.perf_counter()
+        try:
+            if self._mqtt is not None:
+                collected = self._mqtt.send(done.sent, await_response=wanted != "none")
+                delivery = Delivery(replies=list(collected.replies), missing=list(collected.missing))
+                for extra in ("unmatched", "notices"):       # richer MQTT outcomes, when the transport has them
+                    if hasattr(collected, extra) and hasattr(delivery, extra):
+                        setattr(delivery, extra, list(getattr(collected, extra)))
+            else:
+                assert self._https is not None
+                delivery = Delivery(replies=self._https.send(done.sent, await_response=wanted != "none"))
+        except TransferError as exc:
+            done.failure = exc
+            return done
+        elapsed = (time.perf_counter() - started) * 1000.0
+        done.replies = list(delivery.replies)
+        done.answers = answers_for(self.consumer, request_id, delivery, wanted, self._verify_key, elapsed)
+        return done
+
+    def close(self) -> None:
+        for transport in (self._https, self._mqtt):
+            if transport is not None:
+                transport.close()
+
+    def __enter__(self) -> "Link":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,173 @@
+"""``fn-openc2 probe``: finds every dialect the reference consumer rehearses, over real
+HTTPS (mutual TLS) and a real Mosquitto, and the section it prints works with ``send``."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import pytest
+
+from fn_openc2.lib.cli.main import main
+from fn_openc2.lib.consumer import Actuator
+from fn_openc2.lib.consumer.dialects import DIALECTS as REHEARSED
+from fn_openc2.lib.onboard.probe import ProbeRequest, dialect_keys, probe
+from fn_openc2.lib.transfer.dialects import DIALECTS
+from tests.transfer.oc2server import Answer, Oc2Peer, Seen
+
+DENY = {"action": "deny", "target": {"ipv4_net": "198.51.100.9/32"}}
+
+
+def _base(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _section(out: str) -> str:
+    """The pasteable section: everything from the [fn_openc2:...] line on."""
+    start = out.index("[fn_openc2:")
+    return out[start:]
+
+
+def _send_with(tmp_path: Path, section: str, name: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, Any]:
+    config = tmp_path / "app.config"
+    config.write_text("[fn_openc2]\n\n" + section, encoding="utf-8")
+    command = tmp_path / "deny.json"
+    command.write_text(json.dumps(DENY), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "fn_openc2.lib.cli.main", "send", "--consumer", name,
+                           "--config", str(config), str(command)], capture_output=True, text=True, timeout=60)
+    return done.returncode, json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("dialect", sorted(REHEARSED))
+def test_probe_finds_each_rehearsed_https_dialect_and_send_uses_the_section(
+        dialect: str, start_consumer: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    consumer = start_consumer(dialect)
+    code = main(["probe", _base(consumer.url), "--name", "fw1", "--ca", consumer.ca,
+                 "--cert", consumer.client_cert, "--key", consumer.client_key])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    section = _section(out)
+    assert section.splitlines()[0] == "[fn_openc2:fw1]"
+    assert "versions: 2.0" in out and "profiles: slpf, er" in out
+    # only keys that differ from the defaults: the rehearsed path is the only way to tell the v1.0 path
+    served = REHEARSED[dialect]
+    if served.path != DIALECTS["https-v1.1"].path:
+        assert f"path = {served.path}" in section
+    else:
+        assert "path =" not in section
+    assert "timeout" not in section and "retries" not in section      # probe-only settings stay out
+    before = len(consumer.actuator.snapshot()["rules"])
+    code, outcome = _send_with(tmp_path, section, "fw1", capsys)
+    assert code == 0, outcome
+    assert outcome["answers"][0]["status"] == 200
+    assert len(consumer.actuator.snapshot()["rules"]) == before + 1
+
+
+def test_probe_sends_only_query_features(start_consumer: Callable[..., Any], capsys: pytest.CaptureFixture[str]) -> None:
+    consumer = start_consumer("https-v1.0")
+    code = main(["probe", _base(consumer.url), "--ca", consumer.ca, "--cert", consumer.client_cert,
+                 "--key", consumer.client_key])
+    assert code == 0
+    assert consumer.actuator.snapshot()["rules"] == []
+    log = consumer.server.request_log.entries
+    assert len(log) >= 2 and all(entry.method == "POST" for entry in log)
+
+
+def test_probe_over_mqtt_finds_the_consumers_own_topic(mosquitto: Any, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from fn_openc2.lib.consumer import MqttConsumer
+
+    actuator = Actuator("fw-mqtt@example.com", profiles=("slpf",))
+    consumer = MqttConsumer(actuator, mosquitto.host, mosquitto.port, topics=["oc2/cmd"],
+                            client_id="onboard-probe-fw").start()
+    try:
+        code = main(["probe", f"mqtt://{mosquitto.host}:{mosquitto.port}", "--name", "fleet",
+                     "--collect-seconds", "1"])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        section = _section(out)
+        assert "topic = oc2/cmd\n" in section
+        assert "expected_responders = fw-mqtt@example.com" in section
+        assert "publish on oc2/cmd/all" in out            # the spec's topic was tried first, and explained
+        code, outcome = _send_with(tmp_path, section, "fleet", capsys)
+        assert code == 0, outcome
+        assert [a["responder"] for a in outcome["answers"]] == ["fw-mqtt@example.com"]
+        assert len(actuator.snapshot()["rules"]) == 1
+    finally:
+        consumer.stop()
+
+
+def test_probe_against_an_all_bad_consumer_exits_1_with_every_attempt_explained(
+        pki: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    def behave(seen: Seen) -> Answer:
+        return Answer(400, {"status": 400, "status_text": "nope\x1b[31m <b>never</b>"})
+
+    peer = Oc2Peer(behave, cert=pki.server_cert, key=pki.server_key, client_ca=pki.ca_cert).start()
+    try:
+        code = main(["probe", peer.url, "--ca", pki.ca_cert, "--cert", pki.client_cert, "--key", pki.client_key,
+                     "--max-attempts", "9"])
+        out = capsys.readouterr().out
+    finally:
+        peer.stop()
+    assert code == 1
+    assert "no dialect worked" in out and "[fn_openc2:" not in out
+    attempts = [line for line in out.splitlines() if line.strip().startswith("->")]
+    assert len(attempts) == len(peer.seen) == 9                       # bounded, and each one explained
+    for line in attempts:
+        assert "HTTP 400" in line and "consumer said: 400 nope" in line
+    assert "\x1b" not in out                                          # the peer's escape codes are neutralised
+    assert all(json.loads(s.body).get("body", {}).get("openc2", {}).get("request", json.loads(s.body).get(
+        "openc2", {}).get("request", json.loads(s.body)))["action"] == "query" for s in peer.seen)
+    assert "stopped after 9 attempts" in out
+
+
+def test_probe_unreachable_consumer_stops_at_once(pki: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    peer = Oc2Peer(lambda seen: Answer(200), cert=pki.server_cert, key=pki.server_key).start()
+    url = peer.url
+    peer.stop()
+    code = main(["probe", url, "--ca", pki.ca_cert])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.count("->") == 1 and "could not be reached" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["probe", "ftp://host"], "expected https://"),
+    (["probe", "https://host", "--cert", "/etc/hostname"], "--cert and --key go together"),
+    (["probe", "https://host", "--topic", "oc2/cmd"], "only for mqtt"),
+    (["probe", "https://host", "--ca", "/nonexistent/ca.pem"], "not found"),
+])
+def test_probe_bad_input_exits_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_probe_never_prints_secrets(pki: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    peer = Oc2Peer(lambda seen: Answer(401, {"status": 401, "status_text": "who are you"}),
+                   cert=pki.server_cert, key=pki.server_key).start()
+    try:
+        code = main(["probe", peer.url, "--ca", pki.ca_cert, "--user", "admin", "--password", "s3cr3t-pw",
+                     "--max-attempts", "2"])
+    finally:
+        peer.stop()
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "s3cr3t-pw" not in captured.out + captured.err
+    assert any(s.headers.get("Authorization", "").startswith("Basic ") for s in peer.seen)
+
+
+def test_section_keys_derive_from_the_presets() -> None:
+    for name, preset in DIALECTS.items():
+        wire = {k: getattr(preset, k) for k in ("path", "content_type", "accept", "envelope", "status_in",
+                                                 "profile_encoding")}
+        assert dialect_keys(wire) == ({} if name == "https-v1.1" else {"dialect": name})
+    v11 = DIALECTS["https-v1.1"]
+    wire = {k: getattr(v11, k) for k in ("path", "content_type", "accept", "envelope", "status_in",
+                                          "profile_encoding")}
+    assert dialect_keys({**wire, "status_in": "http"}) == {"status_in": "http"}
+    assert probe.__doc__
+    assert ProbeRequest("https://x").max_attempts >= 1
