@@ -45,10 +45,15 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isfile(path):
         print(f"error: --config: {path} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    logging.getLogger("fn_openc2.lib.transfer").setLevel(logging.ERROR)   # the report says it all, once
+    transfer_log = logging.getLogger("fn_openc2.lib.transfer")
+    level = transfer_log.level
     try:
         registry = registry_from_file(path)
-        report = grade(registry, args.name, allow_changes=args.allow_changes, target=args.target)
+        transfer_log.setLevel(logging.ERROR)   # the report says it all, once
+        try:
+            report = grade(registry, args.name, allow_changes=args.allow_changes, target=args.target)
+        finally:
+            transfer_log.setLevel(level)
     except (ConfigError, GradeInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

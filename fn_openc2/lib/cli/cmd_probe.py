@@ -76,9 +76,14 @@ def run(args: argparse.Namespace) -> int:
     if args.url.startswith(("http://", "mqtt://")):
         print(f"warning: {args.url} is plain {'HTTP' if args.url.startswith('http') else 'MQTT'}, without "
               "TLS: for test consumers only", file=sys.stderr)
-    logging.getLogger("fn_openc2.lib.transfer").setLevel(logging.ERROR)   # said once above, not per attempt
+    transfer_log = logging.getLogger("fn_openc2.lib.transfer")
+    level = transfer_log.level
+    transfer_log.setLevel(logging.ERROR)   # said once above, not per attempt
     try:
-        result = probe(request)
+        try:
+            result = probe(request)
+        finally:
+            transfer_log.setLevel(level)
     except ProbeInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
