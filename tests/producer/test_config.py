@@ -239,8 +239,10 @@ def test_credentials_with_tls_load(tmp_path: Path) -> None:
                         "password": "p"},
         "fn_openc2:d": {"transport": "mqtt", "broker": "mqtt://broker.example.com:8883", "ca": str(ca),
                         "username": "u", "password": "p"},                       # TLS because a CA is given
+        "fn_openc2:e": {"transport": "mqtt", "broker": "broker.example.com:8883", "verify": str(ca),
+                        "username": "u", "password": "p"},                       # verify = <CA path> is the CA
     })
-    assert set(reg.consumers) == {"a", "b", "c", "d"}
+    assert set(reg.consumers) == {"a", "b", "c", "d", "e"}
 
 
 def test_settings_repr_masks_url_credentials_and_query_values() -> None:

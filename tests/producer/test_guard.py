@@ -310,6 +310,14 @@ def test_url_hosts_in_resolver_forms_are_normalised(url: str) -> None:
     assert reason is not None and "loopback" in reason, url
 
 
+@pytest.mark.parametrize("address", ["010.0.0.1", "012.0.0.1", "0x0a.0.0.1", "167772161", "10.1"])
+def test_ipv4_written_as_inet_aton_reads_it_is_judged_every_way(address: str) -> None:
+    """010.0.0.1 is 10.0.0.1 to one reader and 8.0.0.1 (octal) to inet_aton: both readings are judged."""
+    for target in ({"ipv4_net": address}, {"ipv4_connection": {"dst_addr": address}}, {"domain_name": address}):
+        reason = NAMED.check(_cmd(target))
+        assert reason is not None and "10.0.0.0/8" in reason, target
+
+
 @pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "2002:7f00:1::", "::7f00:1", "::ffff:7f00:1",
                                      "64:ff9b::a00:5", "2002:a00:5::1/48", "::10.1.2.3"])
 def test_ipv4_embedded_in_ipv6_is_judged_as_ipv4(address: str) -> None:

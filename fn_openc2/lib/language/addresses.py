@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple
 
-from .constants import TARGETS
+from .constants import CORE_ARGS, TARGETS
 
 #: "net": an IP address or range; "host": a DNS name; "url": a URI/IRI (its host
 #: matters); "device": an opaque device identifier; "tag": a named network the
@@ -52,7 +52,7 @@ def net_text(value: Any) -> str | None:
 def connection_ends(path: str, value: Any, family: int | None,
                     keys: tuple[str, ...] = ("src_addr", "dst_addr")) -> Iterator[Address]:
     """Both ends of a connection record; an omitted end is every address."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict:
         return
     for key in keys:
         item = value.get(key)
@@ -62,7 +62,7 @@ def connection_ends(path: str, value: Any, family: int | None,
 
 def device_places(path: str, value: Any, *, on_device: bool = False) -> Iterator[Address]:
     """The names a Device record (LS v2.0 section 3.4.1.5) identifies a machine by."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict:
         return
     for key, kind in (("hostname", "host"), ("idn_hostname", "host"), ("device_id", "device")):
         item = value.get(key)
@@ -84,25 +84,31 @@ def _core_target(name: str, value: Any) -> Iterator[Address]:
         yield Address(path, "url", value)
 
 
+_TARGETS = frozenset(TARGETS)
+_CORE_ARGS = frozenset(CORE_ARGS)
+
+
 def command_addresses(command: Mapping[str, Any]) -> list[Address]:
     """Every place ``command`` (JSON) names: the language's targets, then each named profile's hook."""
-    from .profiles import get_profile  # the registry imports this module's types
-
     found: list[Address] = []
     target = command.get("target")
     nsids: list[str] = []
-    if isinstance(target, Mapping):
+    if type(target) is dict:
         for name, value in target.items():
-            if name in TARGETS:
+            if name in _TARGETS:
                 found.extend(_core_target(name, value))
             else:
                 nsids.append(name)
     args = command.get("args")
-    if isinstance(args, Mapping):
-        nsids.extend(key for key in args if isinstance(key, str) and key not in nsids)
+    if type(args) is dict:
+        nsids.extend(key for key in args if key not in _CORE_ARGS and type(key) is str and key not in nsids)
     profile = command.get("profile")
-    if isinstance(profile, str) and profile not in nsids:
+    if type(profile) is str and profile not in nsids:
         nsids.append(profile)
+    if not nsids:
+        return found
+    from .profiles import get_profile  # here: the profile registry imports this module's types
+
     for nsid in nsids:
         registered = get_profile(nsid)
         if registered is not None and registered.addresses is not None:

@@ -310,10 +310,10 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
         raise ConfigError(section, "bearer_token", "set together with basic_auth_user: choose one")
     if ("username" in values) != ("password" in values) and "password" in values:
         raise ConfigError(section, "username", "missing: password is set without username")
-    _refuse_credentials_in_clear(section, transport, values)
     if transport == "mqtt" and "verify" in values and isinstance(values["verify"], str):
         values.setdefault("ca", values["verify"])
         values["verify"] = True
+    _refuse_credentials_in_clear(section, transport, values)
     values.setdefault("timeout", producer.timeout)
     values.setdefault("retries", producer.retries)
     values.setdefault("collect_seconds", producer.collect_seconds)

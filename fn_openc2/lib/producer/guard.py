@@ -136,24 +136,49 @@ def inet_aton(text: str) -> int | None:
     return result << (8 * (5 - len(values))) | tail
 
 
-def _net_span(text: str, family: int | None) -> tuple[int, int, int]:
-    """(version, first, last) of an address or range in any form a resolver or RFC 4291 allows."""
+_FAMILIES = ((socket.AF_INET, 4, 32), (socket.AF_INET6, 6, 128))
+
+
+def _fast_span(text: str) -> tuple[int, int, int] | None:
+    """(version, first, last) of "addr" or "addr/prefix" in the plain notations inet_pton reads
+    (every RFC 4291 IPv6 form, dotted-quad IPv4 without leading zeros), None for anything else."""
+    address, slash, prefix = text.partition("/")
+    for family, version, bits in _FAMILIES:
+        try:
+            value = int.from_bytes(socket.inet_pton(family, address), "big")
+        except (OSError, ValueError):
+            continue
+        if not slash:
+            return version, value, value
+        if not (prefix.isascii() and prefix.isdigit()) or len(prefix) > 3 or int(prefix) > bits:
+            return None
+        host_bits = (1 << (bits - int(prefix))) - 1
+        return version, value & ~host_bits, (value & ~host_bits) | host_bits
+    return None
+
+
+def _net_spans(text: str, family: int | None) -> list[tuple[int, int, int]]:
+    """(version, first, last) of an address or range in every form a resolver or RFC 4291 allows.
+    "010.0.0.1" is two places (decimal to some readers, octal to inet_aton): both are returned."""
     text = text.strip()
+    fast = _fast_span(text)
+    if fast is not None:
+        return [fast]
     try:
         net = ipaddress.ip_network(text.split("%", 1)[0] if "/" not in text else text, strict=False)
-        return net.version, *_span(net)
+        return [(net.version, *_span(net))]
     except ValueError:
         pass
     address, slash, prefix = text.partition("/")
-    value = inet_aton(address)
-    if value is None or family == 6:
+    readings = [inet_aton(address)]
+    parts = address.split(".")
+    if len(parts) == 4 and all(p.isascii() and p.isdigit() for p in parts):
+        readings.append(inet_aton(".".join(p.lstrip("0") or "0" for p in parts)))  # leading zeros as decimal
+    readings = [r for r in dict.fromkeys(readings) if r is not None]
+    if not readings or family == 6 or (slash and not (prefix.isascii() and prefix.isdigit() and int(prefix) <= 32)):
         raise _Unclear(f"{text!r} is not an IP address or range")
-    if not slash:
-        return 4, value, value
-    if not (prefix.isascii() and prefix.isdigit()) or int(prefix) > 32:
-        raise _Unclear(f"{text!r} is not an IP address or range")
-    host_bits = (1 << (32 - int(prefix))) - 1
-    return 4, value & ~host_bits, (value & ~host_bits) | host_bits
+    host_bits = (1 << (32 - int(prefix))) - 1 if slash else 0
+    return [(4, value & ~host_bits, (value & ~host_bits) | host_bits) for value in readings]
 
 
 def normal_name(text: str) -> str:
@@ -176,16 +201,9 @@ def normal_name(text: str) -> str:
         raise _Unclear(f"{text!r} is not a host name ({exc})") from None
 
 
-def _host_literal(name: str) -> str | None:
-    """The address a normalised host stands for when it is an IP literal (WHATWG: a host whose
-    last label is a number is an IPv4 address), else None."""
-    last = name.rsplit(".", 1)[-1]
-    if re.fullmatch(r"[0-9]+|0x[0-9a-f]*", last):
-        value = inet_aton(name)
-        if value is None:
-            raise _Unclear(f"{name!r} ends in a number but is not an IPv4 address")
-        return str(ipaddress.IPv4Address(value))
-    return None
+def _is_ipv4_host(name: str) -> bool:
+    """WHATWG URL rule: a host whose last label is a number is an IPv4 address (or invalid)."""
+    return re.fullmatch(r"[0-9]+|0x[0-9a-f]*", name.rsplit(".", 1)[-1]) is not None
 
 
 _SPECIAL_SCHEMES = ("http", "https", "ws", "wss", "ftp", "file")
@@ -390,10 +408,13 @@ class PolicyGuard:
 
     def check(self, command: Any) -> str | None:
         """None when the command may go out, else why it may not."""
-        action = command.get("action") if isinstance(command, Mapping) else getattr(command, "action", "")
-        action = str(getattr(action, "value", action))
+        as_json = type(command) is dict or isinstance(command, Mapping)
+        action = command.get("action") if as_json else getattr(command, "action", "")
+        action = action if type(action) is str else str(getattr(action, "value", action))
         cuts, opens = action in CUTS, action in OPENS
-        places = command_addresses(command) if isinstance(command, Mapping) else command.addresses()
+        if not (cuts or opens):
+            return None
+        places = command_addresses(command) if as_json else command.addresses()
         if not places:
             return None
         index = self._index
@@ -402,7 +423,8 @@ class PolicyGuard:
                                               and not (p.on_device and action in FILTERS)], index)
             if reason:
                 return reason
-        return self._judge_open(action, [p for p in places if p.opens or (opens and not p.on_device)])
+        opened = [p for p in places if p.opens or (opens and not p.on_device)]
+        return self._judge_open(action, opened) if opened else None
 
     def _judge_cut(self, action: str, places: Sequence[Address], index: _Index) -> str | None:
         flows: dict[str, list[tuple[Address, str | None]]] = {}
@@ -444,7 +466,7 @@ class PolicyGuard:
             spans = [(4, *_V4_ALL), (6, 0, (1 << 128) - 1)]
             spans = [s for s in spans if family in (None, s[0])]
         else:
-            spans = [_net_span(value, family)]
+            spans = _net_spans(value, family)
         for version, first, last in spans:
             hit = self._first_overlap(index, version, first, last)
             if hit is not None:
@@ -457,9 +479,8 @@ class PolicyGuard:
             inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
             return self._net_reason(inner.split("%", 1)[0], 6, index)
         name = normal_name(text)
-        literal = _host_literal(name)
-        if literal is not None:
-            return self._net_reason(literal, None, index)
+        if _is_ipv4_host(name):
+            return self._net_reason(name, 4, index)
         if self._protect_special and (name in LOOPBACK_NAMES or name.endswith(".localhost")):
             return "it names this machine (loopback)"
         label = index.names.get(name)
@@ -515,7 +536,7 @@ class PolicyGuard:
             prefix = 0
         else:
             try:
-                version, first, last = _net_span(place.value, place.family)
+                version, first, last = _net_spans(place.value, place.family)[0]
             except _Unclear as exc:
                 return f"the guard cannot understand it ({exc})"
             versions = [version]
@@ -554,7 +575,8 @@ def guard_for(registry: Any) -> PolicyGuard:
         settings.protected_networks,
         {c.name: c.host for c in consumers} if protect else {},
         protect_special=settings.protect_special_addresses,
-        consumer_ids={c.name: (c.recipient, *c.expected_responders) for c in consumers} if protect else {},
+        # not expected_responders: an MQTT fleet's responders are the endpoints it contains, by design
+        consumer_ids={c.name: (c.recipient,) for c in consumers} if protect else {},
         allow_min_prefix=(settings.allow_min_prefix_ipv4, settings.allow_min_prefix_ipv6),
     )
     guard.start_refresh(settings.consumer_dns_refresh)
