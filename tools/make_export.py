@@ -210,6 +210,8 @@ class Playbook:
     fixed: dict[str, str] = field(default_factory=dict)    # function input -> python literal
     conditions: tuple[tuple[str, str, str | None], ...] = ()
     logic_type: str = "all"
+    script_extra: str = ""                    # more pre-processing lines, after the copies
+
 
 
 # Menu items show only on artifact types that some bundled profile can act on: each type's target
@@ -243,24 +245,37 @@ FORM_ARTIFACT_TYPE = FormField("openc2_artifact_type", "Artifact type", "select"
 ARTIFACT_EXPRESSIONS = {"openc2_artifact_type": "artifact.type", "openc2_artifact_value": "artifact.value",
                         "incident_id": "incident.id"}
 ARTIFACT_FORM = (FORM_CONSUMERS, FORM_DURATION, FORM_PROFILE, FORM_COMMENT)
+CONTAINMENTS = ("network_isolation", "app_restriction", "disable_nic")
+FORM_CONTAINMENT = FormField("openc2_containment", "Containment", "select",
+                             "For a host (System Name): how the EDR contains it (er device_containment); "
+                             "network_isolation when empty", CONTAINMENTS)
+# The er profile requires device_containment with 'contain device' (and allows it only there), so the
+# contain item sets it for hosts only; the value comes from the select above, never free text.
+CONTAIN_SCRIPT = (
+    "if artifact.type == \"System Name\":\n"
+    "  how = getattr(playbook.inputs, 'openc2_containment', None) or \"network_isolation\"\n"
+    "  inputs.openc2_profile_args = '{\"er\": {\"device_containment\": \"%s\"}}' % how\n")
 
 
-def _artifact_playbook(action: str, types: tuple[str, ...], form: tuple[FormField, ...]) -> Playbook:
+def _artifact_playbook(action: str, types: tuple[str, ...], form: tuple[FormField, ...],
+                       script_extra: str = "") -> Playbook:
+    copied = tuple(f.name for f in form if f is not FORM_CONTAINMENT)
     return Playbook(
         name=f"pb_openc2_{action}_artifact", display_name=f"OpenC2: {action.capitalize()}",
         description=f"Send an OpenC2 '{action}' command built from this artifact to the chosen consumers; "
                     "the response is written to a note and to the OpenC2 Commands table.",
         object_type="artifact", function="openc2_send_command", form=form,
         expressions=ARTIFACT_EXPRESSIONS, statics={"openc2_action": action},
-        script_inputs=tuple(f.name for f in form), fixed={"openc2_write_back": "True"},
-        conditions=tuple(("artifact.type", "equals", t) for t in types), logic_type="any")
+        script_inputs=copied, fixed={"openc2_write_back": "True"},
+        conditions=tuple(("artifact.type", "equals", t) for t in types), logic_type="any", script_extra=script_extra)
 
 
 # No "Query" artifact item: no bundled profile pairs 'query' with an artifact's target (only features).
 PLAYBOOKS = (
     _artifact_playbook("deny", actionable_types("deny", text_only=True), ARTIFACT_FORM),
     _artifact_playbook("allow", actionable_types("allow", text_only=True), ARTIFACT_FORM),
-    _artifact_playbook("contain", actionable_types("contain", text_only=True), ARTIFACT_FORM),
+    _artifact_playbook("contain", actionable_types("contain", text_only=True), ARTIFACT_FORM + (FORM_CONTAINMENT,),
+                       CONTAIN_SCRIPT),
     Playbook("pb_openc2_deny_attachment", "OpenC2: Deny file (hashes)",
              "Send an OpenC2 'deny file' identified by the md5, sha1 and sha256 of this attachment's bytes "
              "(the er profile's pair) to the chosen consumers; the response is written to a note and to the "
@@ -408,7 +423,8 @@ def handle_of(playbook_uuid: str) -> str:
 def _pre_processing_script(pb: Playbook) -> str:
     lines = [f"inputs.{n} = getattr(playbook.inputs, {n!r}, None)" for n in pb.script_inputs]
     lines += [f"inputs.{n} = {v}" for n, v in pb.fixed.items()]
-    return "\n".join(lines) + ("\n" if lines else "")
+    text = "\n".join(lines) + ("\n" if lines else "")
+    return text + pb.script_extra
 
 
 def _function_body(pb: Playbook) -> str:
