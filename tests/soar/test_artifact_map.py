@@ -143,3 +143,12 @@ def test_file_type_without_content_is_refused() -> None:
 def test_split_values_one_per_line() -> None:
     assert split_values(" 10.0.0.1 \n\n10.0.0.2\r\n  ") == ["10.0.0.1", "10.0.0.2"]
     assert split_values(None) == []
+
+
+def test_idn_names_follow_the_languages_rule() -> None:
+    """'¡' passes Python's IDNA2003 codec but not IDNA2008 (RFC 5890), which the language checks:
+    the mapper refuses it up front (found by tests/fuzz/test_fuzz_artifact_map.py)."""
+    for kind in ("System Name", "DNS Name"):
+        with pytest.raises(ArtifactError, match="not a valid internationalized domain name"):
+            artifact_to_target(kind, "¡")
+    assert artifact_to_target("DNS Name", "bücher.example") == {"idn_domain_name": "bücher.example"}

@@ -13,6 +13,8 @@ import string
 import urllib.parse
 from email.utils import parseaddr
 
+from fn_openc2.lib.language.semantic import check_idn_hostname
+
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _HEX = set(string.hexdigits)
 _MAC_LENGTHS = (12, 16)  # EUI-48, EUI-64 in hex digits
@@ -74,13 +76,15 @@ def hostname(text: str) -> str:
 
 
 def idn_hostname(text: str) -> str:
-    """A non-ASCII DNS name: it must convert to a valid ASCII (punycode) name."""
+    """A non-ASCII DNS name, checked by the language's own rule (IDNA2008, RFC 5890).
+
+    Python's "idna" codec is IDNA2003 and accepts names the language then refuses
+    (e.g. '¡'); one rule keeps "valid artifact" and "valid target" the same thing."""
     name = text[:-1] if text.endswith(".") else text
     try:
-        ascii_form = name.encode("idna").decode("ascii")
-    except UnicodeError as err:
+        check_idn_hostname(name)
+    except ValueError as err:
         raise ValueError(f"{text!r} is not a valid internationalized domain name ({err})") from None
-    hostname(ascii_form)
     return name
 
 
