@@ -112,15 +112,18 @@ class TestMenuItems:
         assert result["success"] is True, result["reason"]
         check(pb, result)
 
-    def test_deny_on_a_port_reaches_the_firewall(self, circuits_app, soar, fw):
+    def test_deny_on_a_port_builds_the_connection_target_and_the_guard_judges_it(self, circuits_app, soar, fw):
         pb = _playbook("pb_openc2_deny_artifact")
         port = SimpleNamespace(type="Port", value="3389/tcp")
         name, inputs = menu_inputs(pb, {"artifact": port, "incident": INCIDENT},
                                    {"openc2_consumers": "fw1", "openc2_profile": "slpf"})
         result = call(circuits_app, name, inputs)
-        assert result["success"] is True, result["reason"]
-        assert result["content"]["commands"][0]["command"]["target"] == {
-            "ipv4_connection": {"dst_port": 3389, "protocol": "tcp"}}
+        (cmd,) = result["content"]["commands"]
+        assert cmd["command"]["target"] == {"ipv4_connection": {"dst_port": 3389, "protocol": "tcp"}}
+        # every address on that port includes the protected network this harness configures
+        assert "protected network 198.51.100.0/24" in cmd["refused"] and cmd["answers"] == []
+        with pytest.raises(Failed, match="protected network"):
+            check(pb, result)
 
     def test_a_consumer_failure_fails_the_playbook_run_with_the_reason(self, circuits_app, soar, fw):
         pb = _playbook("pb_openc2_deny_artifact")
