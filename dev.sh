@@ -26,7 +26,7 @@ venv() {
     local stamp="$VENV/.installed"
     if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ requirements-test.txt -nt "$stamp" ]; then
         "$VENV/bin/python" -m pip install -q --upgrade pip >&2
-        "$VENV/bin/python" -m pip install -q -e . -r requirements-test.txt >&2
+        "$VENV/bin/python" -m pip install -q -e ".[demo]" -r requirements-test.txt >&2
         touch "$stamp"
     fi
 }

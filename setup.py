@@ -41,8 +41,15 @@ into the incident as a note and as data-table rows.""",
         "requests~=2.32",
         "idna>=3.7",
         "cryptography~=50.0",
-        "rich~=15.0",
     ],
+    # The dev kit behind `fn-openc2 demo` (offline SOAR, console tables). App Host installs
+    # the plain package, so none of it lands in the app's image; ./dev.sh installs ".[demo]".
+    extras_require={
+        "demo": [
+            "requests-mock~=1.12",
+            "rich~=15.0",
+        ],
+    },
     python_requires=">=3.11",
     packages=find_packages(exclude=["tests", "tests.*", "bench", "bench.*"]),
     include_package_data=True,

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import sys
 from typing import Any
 
 EXIT_INTERRUPTED = 130
+EXIT_USAGE = 2
+DEMO_MODULES = ("requests_mock", "rich")
+"""What the ``demo`` extra installs; the app itself (and App Host's image) has none of it."""
+INSTALL_HINT = "pip install 'fn_openc2[demo]'"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -20,7 +26,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def missing_demo_modules() -> list[str]:
+    """The demo extra's modules that are not installed."""
+    missing = []
+    for name in DEMO_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):   # ValueError: a module object without a spec
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def run(args: argparse.Namespace) -> int:
+    missing = missing_demo_modules()
+    if missing:
+        print(f"fn-openc2 demo needs the demo extra ({', '.join(missing)} not installed). "
+              f"Install it with:\n    {INSTALL_HINT}", file=sys.stderr)
+        return EXIT_USAGE
     from fn_openc2.lib.demo.run import run_demo
 
     try:
