@@ -12,6 +12,7 @@ from typing import Any
 from resilient_circuits import AppFunctionComponent, app_function
 
 from fn_openc2.lib.soar.component import run_function
+from fn_openc2.lib.soar.config_check import check_app_config
 from fn_openc2.lib.soar.runner import query_features
 from fn_openc2.lib.soar.startup import configure_ui
 
@@ -27,6 +28,7 @@ class FunctionComponent(AppFunctionComponent):
 
     def __init__(self, opts: dict) -> None:
         super().__init__(opts, PACKAGE_NAME)
+        check_app_config(opts, self.LOG)   # one log line per bad key when the app loads
         # Once per start, here as fn_cisco_asa does in its component: the OpenC2 incident tab and the
         # consumers of app.config as the menu forms' choices (unless ui_lock; never fatal).
         configure_ui(self.opts, self.rest_client, self.LOG)

@@ -12,6 +12,7 @@ from typing import Any
 from resilient_circuits import AppFunctionComponent, app_function
 
 from fn_openc2.lib.soar.component import run_function
+from fn_openc2.lib.soar.config_check import check_app_config
 from fn_openc2.lib.soar.runner import send_command
 
 PACKAGE_NAME = "fn_openc2"
@@ -26,6 +27,7 @@ class FunctionComponent(AppFunctionComponent):
 
     def __init__(self, opts: dict) -> None:
         super().__init__(opts, PACKAGE_NAME)
+        check_app_config(opts, self.LOG)   # one log line per bad key when the app loads
 
     @app_function(FN_NAME)
     def _app_function(self, fn_inputs: Any):

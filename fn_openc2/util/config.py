@@ -7,7 +7,9 @@ defaults every consumer inherits; each [fn_openc2:<name>] section is one OpenC2
 Consumer. Every key has a comment line above it (no inline comments: the
 app.config parser would keep them in the value). Optional keys that point at
 files are commented out, because the registry checks that files exist when the
-app starts. The keys must stay those of CONFIG_KEYS_PRODUCER /
+app starts. Key and certificate paths point to /etc/rescircuits, where App Host
+puts the files uploaded in the app's configuration tab (next to app.config).
+The keys must stay those of CONFIG_KEYS_PRODUCER /
 CONFIG_KEYS_CONSUMER in fn_openc2.lib.producer.config (a test checks it).
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ allow_min_prefix_ipv6 = 32
 # Seconds between re-resolving the consumers' host names for the guard (0: only at start)
 consumer_dns_refresh = 300
 # PEM private key: sign every command (JWS detached over the JCS form)
-#signing_key = /etc/fn_openc2/producer.pem
+#signing_key = /etc/rescircuits/producer.pem
 # Password of signing_key when it is encrypted (use an App Host secret: $OPENC2_SIGNING_PASSWORD)
 #signing_key_password = $OPENC2_SIGNING_PASSWORD
 # JWS algorithm for signing_key: ES256, RS256, PS256 or EdDSA
@@ -73,8 +75,8 @@ dialect = https-v1.1
 # true, false or the path of a CA bundle that signed the consumer's certificate
 verify = true
 # Client certificate and key for mutual TLS (PEM files)
-#client_auth_cert = /etc/fn_openc2/soar.crt
-#client_auth_key = /etc/fn_openc2/soar.key
+#client_auth_cert = /etc/rescircuits/soar.crt
+#client_auth_key = /etc/rescircuits/soar.key
 # HTTP authentication: a bearer token, or basic auth user and password (use App Host secrets)
 #bearer_token = $OPENC2_FW1_TOKEN
 #basic_auth_user = soar
@@ -88,7 +90,7 @@ retries = 2
 # Actuator profiles this consumer serves, comma-separated (slpf, pf, er)
 profiles = slpf
 # PEM public key: verify the signatures of this consumer's responses
-#response_verify_key = /etc/fn_openc2/fw1.pub
+#response_verify_key = /etc/rescircuits/fw1.pub
 # headers.to for this consumer (default: the section name)
 #device_id = fw1.example.com
 # Most commands per minute sent to this consumer
@@ -109,10 +111,10 @@ collect_seconds = 10
 # true, false or the path of the CA bundle of the broker's certificate
 verify = true
 # PEM CA bundle for the broker's certificate (alternative to verify = <path>)
-#ca = /etc/fn_openc2/broker-ca.pem
+#ca = /etc/rescircuits/broker-ca.pem
 # Client certificate and key for mutual TLS to the broker
-#client_auth_cert = /etc/fn_openc2/soar.crt
-#client_auth_key = /etc/fn_openc2/soar.key
+#client_auth_cert = /etc/rescircuits/soar.crt
+#client_auth_key = /etc/rescircuits/soar.key
 # MQTT user name and password (use an App Host secret for the password)
 #username = soar
 #password = $OPENC2_MQTT_PASSWORD
@@ -123,7 +125,7 @@ timeout = 30
 # Actuator profiles the fleet serves, comma-separated
 profiles = slpf
 # PEM public key: verify signed responses
-#response_verify_key = /etc/fn_openc2/edge.pub
+#response_verify_key = /etc/rescircuits/edge.pub
 # headers.to for this consumer (default: the section name)
 #device_id = edge
 # Most commands per minute sent to this consumer

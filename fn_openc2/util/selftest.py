@@ -6,7 +6,9 @@ Usage:
     resilient-circuits selftest -l fn-openc2
 
 Each consumer is asked on its own, so one unreachable consumer does not hide
-the state of the others; the reason lists every consumer with its reachability
+the state of the others, and all of them at once, so the selftest takes about
+one consumer timeout however many are configured (App Host's configuration
+test waits for it); the reason lists every consumer with its reachability
 and the OpenC2 versions it reports, and the state is "failure" when any
 consumer did not answer with status 200 (the failing ones are named first).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fn_openc2.lib.soar.producers import app_sections
@@ -62,13 +65,18 @@ def run_selftest(opts: Mapping[str, Any], producer_factory: ProducerFactory | No
     except ConfigError as err:  # e.g. a key file that does not load
         return {"state": "failure", "reason": f"app.config is not valid: {err}"}
 
+    def check(name: str) -> tuple[bool, str]:
+        try:
+            return _describe(name, producer.query_features([name]))
+        except Exception as err:  # one broken consumer must not stop the others being checked
+            return False, f"{name}: {type(err).__name__}: {err}"
+
+    names = sorted(registry.consumers)
     failing, lines = [], []
     try:
-        for name in sorted(registry.consumers):
-            try:
-                ok, line = _describe(name, producer.query_features([name]))
-            except Exception as err:  # one broken consumer must not stop the others being checked
-                ok, line = False, f"{name}: {type(err).__name__}: {err}"
+        with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="openc2-selftest") as pool:
+            results = list(pool.map(check, names))    # all at once; reported in name order
+        for name, (ok, line) in zip(names, results):
             lines.append(line)
             if not ok:
                 failing.append(name)

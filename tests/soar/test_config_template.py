@@ -65,3 +65,14 @@ def test_template_loads_into_a_registry() -> None:
     assert registry.consumers["fw1"].url == "https://fw1.example.com/.well-known/openc2"
     assert registry.consumers["edge"].transport == "mqtt"
     assert registry.consumers["edge"].expected_responders == ("fw-a", "fw-b")
+
+
+def test_file_paths_point_where_app_host_mounts_uploads() -> None:
+    """App Host puts files uploaded in the configuration tab in /etc/rescircuits (issue 11.12)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for text in (config_section_data(), readme):
+        paths = [p for p in re.findall(r"=\s*(/[\w.-]+/[\w./-]+)", text) if not p.startswith("/.well-known")]   # not files
+        assert paths, "no file path found"
+        assert [p for p in paths if not p.startswith("/etc/rescircuits/")] == []

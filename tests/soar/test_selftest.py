@@ -97,3 +97,24 @@ def test_bad_config_is_a_failure_naming_section_and_key() -> None:
 def test_no_consumer_is_a_failure() -> None:
     result = run_selftest({"fn_openc2": {}}, lambda registry: None)
     assert result == {"state": "failure", "reason": "no consumer configured: add a [fn_openc2:<name>] section"}
+
+
+def test_consumers_are_queried_at_the_same_time() -> None:
+    """Every consumer's query is in flight together (so the selftest lasts about one timeout):
+    each stub call waits at a barrier that only opens when all of them have arrived."""
+    import threading
+
+    opts = dict(OPTS, **{f"fn_openc2:fw{n}": {"transport": "https", "url": f"https://fw{n}.example.com/oc2"}
+                         for n in range(2, 6)})
+    names = ["edge", "fw1", "fw2", "fw3", "fw4", "fw5"]
+    barrier = threading.Barrier(len(names), timeout=10)
+
+    class Together(StubProducer):
+        def query_features(self, consumers: list[str]) -> CommandOutcome:
+            barrier.wait()          # sequential queries would break the barrier (BrokenBarrierError)
+            return super().query_features(consumers)
+
+    result = run_selftest(opts, lambda reg: Together({n: [_ok(n, n, ["2.0"])] for n in names}, reg))
+    assert result["state"] == "success", result["reason"]
+    assert result["reason"].split(" | ")[0].startswith("edge:")          # reported in name order
+    assert [line.split(":")[0] for line in result["reason"].split(" | ")] == names
