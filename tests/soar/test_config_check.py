@@ -58,13 +58,14 @@ def test_logged_once_per_content_one_line_per_key_no_secret(caplog):
     with caplog.at_level(logging.INFO, logger="test-config-check"):
         check_app_config(bad_config(), log)
         check_app_config(bad_config(), log)         # the second component loading the same file
-    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and r.name == log.name]
     assert len(errors) == 5 and all(m.startswith("fn_openc2 app.config: [fn_openc2") for m in errors)
     assert "s3cr3t-value" not in caplog.text
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="test-config-check"):
         check_app_config(GOOD, log)
-    assert [r.getMessage() for r in caplog.records] == ["fn_openc2 app.config: OK, consumers: fw1"]
+    assert [r.getMessage() for r in caplog.records if r.name == log.name] == [
+        "fn_openc2 app.config: OK, consumers: fw1"]
 
 
 def test_checked_when_resilient_circuits_loads_the_app(caplog):
