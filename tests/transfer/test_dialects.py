@@ -66,6 +66,36 @@ def test_openc2_status_in_http_line_with_openc2_body_is_a_reply(status: int) -> 
     assert reply is not None and reply["body"]["openc2"]["response"]["status"] == status
 
 
-def test_204_and_empty_200_are_no_answer() -> None:
-    assert normalize_reply(b"", 204, {}, resolve_dialect(), "r", "fw") is None
-    assert normalize_reply(b"", 200, {}, resolve_dialect(), "r", "fw") is None
+@pytest.mark.parametrize("status_in", ["body", "http"])
+@pytest.mark.parametrize("status", [102, 200, 204, 202])
+def test_an_empty_1xx_or_2xx_answer_is_a_status_answer(status: int, status_in: str) -> None:
+    """Issue 10.4: an ack (HTTP 102, empty body) is an answer whatever status_in says."""
+    notes: list[str] = []
+    reply = normalize_reply(b"", status, {}, resolve_dialect(status_in=status_in), "r", "fw", notes)
+    assert reply == {"headers": {"request_id": "r"}, "body": {"openc2": {"response": {"status": status}}}}
+    assert bool(notes) == (status == 202)          # 202 is no OpenC2 status code: read, but said so
+
+
+def test_an_empty_non_openc2_error_is_a_transfer_error_naming_the_status() -> None:
+    with pytest.raises(TransferError) as caught:
+        normalize_reply(b"", 415, {}, resolve_dialect(), "r", "consumer fw")
+    assert caught.value.kind == "http" and "HTTP 415 Unsupported Media Type with an empty body" in str(caught.value)
+
+
+def test_a_plain_text_error_quotes_the_peer() -> None:
+    with pytest.raises(TransferError) as caught:
+        normalize_reply(b"unsupported\r\n<b>x</b>", 400, {}, resolve_dialect(), "r", "consumer fw")
+    assert "HTTP 400 Bad Request: 'unsupported <b>x</b>'" in str(caught.value)
+
+
+@pytest.mark.parametrize("body,path", [(b'{"status":200,"status":400}', "status"),
+                                        (b'{"status":200,"results":{"x":NaN}}', ""),
+                                        (b'{"status":200,"results":{"n":' + b"9" * 400 + b"}}", "results.n"),
+                                        (b"[" * 5000 + b"]" * 5000, "")])
+def test_answers_are_decoded_as_i_json(body: bytes, path: str) -> None:
+    """Issue 12.7: duplicate keys, NaN, huge integers and deep nesting fail, naming the path."""
+    with pytest.raises(TransferError) as caught:
+        normalize_reply(body, 200, {}, resolve_dialect(), "r", "consumer fw")
+    assert caught.value.kind == "decode" and "is not I-JSON" in str(caught.value)
+    if path:
+        assert f"{path}: " in str(caught.value)

@@ -79,7 +79,8 @@ def test_python_framework_consumer_root_path_v10_type_envelope_object_profile(pk
     assert replies[0].responder == "py"
 
     quiet = dict(message["body"]["openc2"]["request"], args={"response_requested": "none"})
-    assert transport.send(envelope(quiet)) == []
+    (nothing,) = transport.send(envelope(quiet))           # HTTP 204: recorded, with no body
+    assert nothing.http_status == 204 and nothing.raw == b""
 
 
 def test_fastapi_style_consumer_openc2_only_body_and_headers_as_http_headers(pki: Pki, peer) -> None:

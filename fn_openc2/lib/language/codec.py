@@ -17,6 +17,13 @@ from .errors import Issue, OpenC2ValidationError, PathPart, render_path
 # A JSON escape of a UTF-16 surrogate: the only way a lone one can get into text.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
+MAX_DEPTH = 64
+"""Deepest nesting of arrays/objects accepted. OpenC2 documents are a handful of
+levels deep; a hostile peer's 100,000 '[' would otherwise end in a RecursionError
+(in the decoder or any code walking the document) instead of a clear error."""
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
 
 class _Duplicate(Exception):
     """Raised by the fast hook; the slow path then finds where."""
@@ -117,6 +124,8 @@ def loads(data: bytes | bytearray | str) -> Any:
         raise TypeError(f"loads() takes bytes or str, not {type(data).__name__}")
     if text.startswith("\ufeff"):
         raise OpenC2ValidationError("json", [Issue("", "a byte order mark is not allowed (RFC 8259 section 8.1)")])
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        _check_depth(text)
     try:
         doc = _FAST.decode(text)
     except (_Duplicate, _NumberIssue):
@@ -130,6 +139,22 @@ def loads(data: bytes | bytearray | str) -> Any:
         if issues:
             raise OpenC2ValidationError("json", issues)
     return doc
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, before any recursive decoding.
+
+    Strings are blanked first (C-speed regex) so brackets inside them do not
+    count; only then are the remaining brackets walked."""
+    depth = 0
+    for match in _BRACKET.finditer(_STRING.sub('""', text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise OpenC2ValidationError("json", [Issue("", f"nested deeper than {MAX_DEPTH} levels of "
+                                                               "arrays/objects (refused before decoding)")])
+        else:
+            depth -= 1
 
 
 def _syntax(exc: json.JSONDecodeError) -> OpenC2ValidationError:

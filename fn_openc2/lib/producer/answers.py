@@ -3,18 +3,25 @@
 Every targeted consumer ends with exactly one answer per responder, even
 when nothing came back, so SOAR can write one row per consumer and the
 playbook sees who stayed silent.
+
+Tolerant in what it reads: an answer whose status can be read is an answer.
+Deviations from the response schema are kept as warnings with it, never a
+failure by themselves (``fn-openc2 validate`` stays strict). What makes an
+answer a failure: no readable status, a request_id for another command, a
+signature that does not verify (or is missing where a key is configured).
 """
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from typing import Any
 
 from jwcrypto.jwk import JWK
 
-from fn_openc2.lib.language import OpenC2ValidationError, parse_response
+from fn_openc2.lib.language import check_response
 from fn_openc2.lib.producer.config import ConsumerSettings
-from fn_openc2.lib.producer.outcome import ConsumerAnswer
+from fn_openc2.lib.producer.outcome import ConsumerAnswer, printable
 from fn_openc2.lib.producer.transports import Delivery
 from fn_openc2.lib.security import signature_verdict
 from fn_openc2.lib.transfer import Reply
@@ -22,6 +29,7 @@ from fn_openc2.lib.transfer.dialects import DIALECTS
 
 RESPONSE_PATH = "body.openc2.response"
 UNSIGNED_WITH_KEY = "response not signed but response_verify_key is configured"
+_DIGITS = re.compile(r"[1-5][0-9][0-9]")
 
 
 def _may_hold_signature(raw: bytes) -> bool:
@@ -37,7 +45,7 @@ def _signed_form(reply: Reply) -> dict:
         return reply.message   # nothing to recover from the raw bytes: skip a second decode
     try:
         doc = json.loads(reply.raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return reply.message
     return doc if isinstance(doc, dict) and "signature" in doc else reply.message
 
@@ -52,46 +60,81 @@ def _carries_signature(consumer: ConsumerSettings) -> bool:
     return envelope == "full"
 
 
-def _issues(error: OpenC2ValidationError) -> str:
-    parts = []
-    for issue in error.issues:
-        path = f"{RESPONSE_PATH}.{issue.path}" if issue.path else RESPONSE_PATH
-        parts.append(f"{path}: {issue.message}")
-    return "; ".join(parts) or str(error)
+def read_status(value: Any) -> tuple[int | None, str | None]:
+    """(status, warning): an integer is read as is; an integral number or a
+    string of three digits is read with a warning; anything else is unreadable."""
+    if isinstance(value, bool):
+        return None, f"{RESPONSE_PATH}.status: {value!r} is not a status code"
+    if isinstance(value, int):
+        return value, None
+    if isinstance(value, float) and value.is_integer() and 100 <= value < 600:
+        return int(value), f"{RESPONSE_PATH}.status: {value!r} read as {int(value)} (expected an integer)"
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        return int(value), f"{RESPONSE_PATH}.status: the string {printable(value, 10)!r} read as {int(value)}"
+    if value is None:
+        return None, f"{RESPONSE_PATH}.status: missing"
+    return None, f"{RESPONSE_PATH}.status: {printable(repr(value), 40)} is not a status code"
 
 
-def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify_key: JWK | None) -> ConsumerAnswer:
+def _schema_warnings(response: dict) -> list[str]:
+    """Every way the response differs from LS v2.0 and its profiles, as readable lines."""
+    try:
+        issues = check_response(response)
+    except RecursionError:           # the decoder bounds depth; this is a second fence
+        return [f"{RESPONSE_PATH}: too deeply nested to check"]
+    return [f"{RESPONSE_PATH}.{issue.path}: {issue.message}" if issue.path else f"{RESPONSE_PATH}: {issue.message}"
+            for issue in issues if issue.path != "status"]
+
+
+def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify_key: JWK | None,
+               response_requested: str = "complete",
+               verdict: tuple[str, str | None] | None = None) -> ConsumerAnswer:
     answer = ConsumerAnswer(consumer=consumer.name, responder=reply.responder, request_id=request_id,
                             elapsed_ms=reply.elapsed_ms, attempts=reply.attempts, transport=reply.transport,
-                            http_status=reply.http_status, message=reply.message)
+                            http_status=reply.http_status, message=reply.message,
+                            warnings=list(reply.warnings), correlated=reply.correlated)
     headers = reply.message.get("headers") or {}
-    answered_id = headers.get("request_id")
+    answered_id = headers.get("request_id") if isinstance(headers, dict) else None
     content = (reply.message.get("body") or {}).get("openc2") or {}
     response = content.get("response") if isinstance(content, dict) else None
     errors: list[str] = []
     if answered_id is not None and answered_id != request_id:
-        errors.append(f"headers.request_id: answer is for {answered_id!r}, expected {request_id!r}")
+        errors.append(f"headers.request_id: answer is for {printable(repr(answered_id), 80)}, "
+                      f"expected {request_id!r}")
+    if not reply.correlated:
+        answer.warnings.insert(0, "the answer carries no request_id for this command: matched by its sender "
+                                  "(uncorrelated)")
     if not isinstance(response, dict):
-        kinds = ", ".join(sorted(content)) if isinstance(content, dict) else type(content).__name__
-        errors.append(f"{RESPONSE_PATH}: missing (body.openc2 holds: {kinds or 'nothing'})")
+        kinds = ", ".join(sorted(map(str, content))) if isinstance(content, dict) else type(content).__name__
+        errors.append(f"{RESPONSE_PATH}: missing (body.openc2 holds: {printable(kinds or 'nothing', 100)})")
+    elif not reply.raw.strip() and reply.http_status == 204 and response_requested == "none":
+        pass                                # HTTP 204 to a command that asked for no response: recorded as such
     else:
-        status = response.get("status")
-        answer.status = status if isinstance(status, int) and not isinstance(status, bool) else None
+        answer.status, note = read_status(response.get("status"))
+        if answer.status is None:
+            errors.append(f"no readable status: {note}")
+        elif note:
+            answer.warnings.append(note)
         text = response.get("status_text")
-        answer.status_text = text if isinstance(text, str) else None
+        if isinstance(text, str):
+            answer.status_text = text
+        elif text is not None:
+            answer.warnings.append(f"{RESPONSE_PATH}.status_text: not a string, ignored")
         results = response.get("results")
-        answer.results = results if isinstance(results, dict) else None
-        try:
-            parse_response(response)
-        except OpenC2ValidationError as exc:
-            errors.append(f"invalid response: {_issues(exc)}")
-    # Without a key only the presence of a signature matters, and the normalised form keeps it.
-    signed = reply.message if verify_key is None and "signature" in reply.message else _signed_form(reply)
-    answer.signature, answer.signature_reason = signature_verdict(signed, verify_key)
+        if isinstance(results, dict):
+            answer.results = results
+        elif results is not None:
+            answer.warnings.append(f"{RESPONSE_PATH}.results: not an object, ignored")
+        answer.warnings.extend(_schema_warnings(response))
+    if verdict is None:
+        verdict = _verdict(reply, verify_key)
+    answer.signature, answer.signature_reason = verdict
     if answer.signature == "invalid":
         errors.insert(0, f"response signature invalid: {answer.signature_reason}")
     elif answer.signature == "unsigned" and verify_key is not None:
-        if _carries_signature(consumer):
+        if reply.transport == "https" and not reply.raw.strip():
+            answer.signature_reason = "empty body: an HTTP status alone has no place for a signature"
+        elif _carries_signature(consumer):
             # a consumer configured to sign that answers unsigned is suspicious (stripped, spoofed)
             answer.signature_reason = UNSIGNED_WITH_KEY
             errors.insert(0, UNSIGNED_WITH_KEY)
@@ -99,6 +142,12 @@ def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify
             answer.signature_reason = "the consumer's HTTPS envelope form has no place for a signature"
     answer.error = "; ".join(errors) or None
     return answer
+
+
+def _verdict(reply: Reply, verify_key: JWK | None) -> tuple[str, str | None]:
+    # Without a key only the presence of a signature matters, and the normalised form keeps it.
+    signed = reply.message if verify_key is None and "signature" in reply.message else _signed_form(reply)
+    return signature_verdict(signed, verify_key)
 
 
 def _final(replies: list[Reply]) -> Reply:
@@ -113,17 +162,52 @@ def _status(reply: Reply) -> Any:
     return response.get("status") if isinstance(response, dict) else None
 
 
+def _counted(group: list[Reply], verify_key: JWK | None) -> tuple[Reply, tuple[str, str | None], list[str]]:
+    """The reply that stands for one responder, its signature verdict, and flags.
+
+    With a verify key only verified answers count: unsigned or invalid ones
+    claiming the same sender are flagged, not taken. Without one, a mix of
+    signed and unsigned answers under one sender is flagged too (someone may
+    be answering in its name)."""
+    verdicts = [_verdict(r, verify_key) for r in group]
+    flags: list[str] = []
+    if verify_key is not None:
+        verified = [r for r, v in zip(group, verdicts) if v[0] == "verified"]
+        others = len(group) - len(verified)
+        if verified and others:
+            flags.append(f"{others} unsigned or unverifiable answer{'s' if others > 1 else ''} claiming to be "
+                         f"from {printable(group[0].responder, 120)} not counted")
+        if verified:
+            chosen = _final(verified)
+            return chosen, ("verified", None), flags
+    else:
+        signed = sum(1 for v in verdicts if v[0] != "unsigned")
+        if 0 < signed < len(group):
+            flags.append(f"{len(group) - signed} unsigned answer(s) claim the sender "
+                         f"{printable(group[0].responder, 120)}, which also answered signed")
+    chosen = _final(group)
+    return chosen, verdicts[group.index(chosen)], flags
+
+
 def answers_for(consumer: ConsumerSettings, request_id: str, delivery: Delivery, response_requested: str,
                 verify_key: JWK | None, elapsed_ms: float) -> list[ConsumerAnswer]:
     by_responder: "OrderedDict[str | None, list[Reply]]" = OrderedDict()
     for reply in delivery.replies:
         by_responder.setdefault(reply.responder, []).append(reply)
-    answers = [from_reply(consumer, request_id, _final(group), verify_key) for group in by_responder.values()]
+    answers = []
+    for group in by_responder.values():
+        chosen, verdict, flags = _counted(group, verify_key)
+        answer = from_reply(consumer, request_id, chosen, verify_key, response_requested, verdict)
+        answer.warnings.extend(flags)
+        answers.append(answer)
     if response_requested == "complete":
         for answer in answers:
             if answer.status == 102 and answer.error is None:
                 answer.error = "only an interim answer (102 Processing) arrived, no final response"
     silence = _silence(consumer, response_requested)
+    unmatched = _unmatched_line(delivery.unmatched)
+    if unmatched:
+        silence = f"{silence}; {unmatched}"
     for missing in delivery.missing:
         answers.append(ConsumerAnswer(consumer=consumer.name, responder=missing, request_id=request_id,
                                       error=silence, elapsed_ms=elapsed_ms, attempts=1,
@@ -131,9 +215,21 @@ def answers_for(consumer: ConsumerSettings, request_id: str, delivery: Delivery,
     if not answers:
         none_wanted = response_requested == "none"
         answers.append(ConsumerAnswer(consumer=consumer.name, responder=None, request_id=request_id,
-                                      error=None if none_wanted else silence, elapsed_ms=elapsed_ms,
-                                      attempts=1, transport=consumer.transport))
+                                      error=None if none_wanted and not unmatched else silence,
+                                      elapsed_ms=elapsed_ms, attempts=1, transport=consumer.transport))
+    extra = list(delivery.notices) + ([unmatched] if unmatched else [])
+    if extra:
+        for answer in answers:
+            answer.warnings.extend(line for line in extra if not (answer.error and line in answer.error))
     return answers
+
+
+def _unmatched_line(unmatched: list[str]) -> str | None:
+    if not unmatched:
+        return None
+    shown = "; ".join(unmatched[:10])
+    more = f" (+{len(unmatched) - 10} more)" if len(unmatched) > 10 else ""
+    return f"answers that could not be matched: {shown}{more}"
 
 
 def _silence(consumer: ConsumerSettings, response_requested: str) -> str:

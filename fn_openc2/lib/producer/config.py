@@ -21,6 +21,8 @@ from fn_openc2.lib.producer import parsers as p
 from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.transfer.dialects import DIALECTS as _DIALECTS
 from fn_openc2.lib.transfer.dialects import ENVELOPES, PROFILE_ENCODINGS, STATUS_PLACES
+from fn_openc2.lib.transfer.https import url_path_conflict
+from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, MAX_ANSWERS
 
 SECTION = "fn_openc2"
 CONSUMER_PREFIX = "fn_openc2:"
@@ -115,6 +117,12 @@ CONFIG_KEYS_CONSUMER: Mapping[str, KeySpec] = MappingProxyType({
     "retries": KeySpec(p.parse_count, "HTTPS retries reusing the request_id (default: [fn_openc2] retries)",
                        transports=_HTTPS),
     "profiles": KeySpec(p.parse_list, "comma list of actuator profiles this consumer serves", ()),
+    "query_profile": KeySpec(p.parse_text, "profile that query features carries, in this consumer's "
+                             "profile_encoding (default: the first of profiles; none: no profile)"),
+    "max_answer_bytes": KeySpec(p.parse_positive_int, "largest answer read, in bytes once decoded (larger or "
+                                "compression bombs are refused)", MAX_ANSWER_BYTES),
+    "max_answers": KeySpec(p.parse_positive_int, "most answers counted for one command on an MQTT topic",
+                           MAX_ANSWERS, transports=_MQTT),
     "response_verify_key": KeySpec(p.parse_file, "PEM public key: verify signed responses from this consumer"),
     "device_id": KeySpec(p.parse_text, "headers.to for this consumer (default: the section's name)"),
     "rate_limit": KeySpec(p.parse_rate, "most commands per minute sent to this consumer"),
@@ -195,6 +203,16 @@ class ConsumerSettings:
     password: str | None = field(default=None, repr=False)
     ca: str | None = None
     client_id: str | None = None
+    query_profile: str | None = None
+    max_answer_bytes: int = MAX_ANSWER_BYTES
+    max_answers: int = MAX_ANSWERS
+
+    @property
+    def features_profile(self) -> str | None:
+        """The profile ``query features`` carries to this consumer (None: none)."""
+        if self.query_profile is not None:
+            return None if self.query_profile.lower() == "none" else self.query_profile
+        return self.profiles[0] if self.profiles else None
 
     def __repr__(self) -> str:
         """Every field but the secrets; URLs with their user:password@ and query values masked."""
@@ -298,6 +316,9 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
     values["transport"] = transport
     if transport == "https":
         _require(section, values, "url", "for transport = https (the consumer's https:// URL)")
+        conflict = url_path_conflict(values["url"], values.get("path"))
+        if conflict:
+            raise ConfigError(section, "path", conflict)
     else:
         _require(section, values, "broker", "for transport = mqtt (mqtts://host:port)")
     if ("client_auth_cert" in values) != ("client_auth_key" in values):

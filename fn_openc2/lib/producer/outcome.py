@@ -4,15 +4,28 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from fn_openc2.lib.language import STATUS_TEXT
+
+
+def printable(text: Any, limit: int = 300) -> str:
+    """One line a terminal or log can show as-is: a peer's control characters
+    (CR/LF, ANSI escapes) become spaces and the text is bounded."""
+    value = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
 
 @dataclass
 class ConsumerAnswer:
     """One consumer's (or one MQTT responder's) answer to one command.
 
-    ``ok`` means the exchange worked: the awaited answer arrived, decoded,
-    validated and its signature was not invalid (nor missing when the
+    ``ok`` means the exchange worked: the awaited answer arrived, its status
+    could be read and its signature was not invalid (nor missing when the
     consumer has a ``response_verify_key``). The OpenC2 ``status`` may
-    still say the consumer refused or failed the command.
+    still say the consumer refused or failed the command. What deviates from
+    the schema but could still be read is in ``warnings``; ``correlated`` is
+    False for an MQTT answer without our request_id that was attributed by
+    its sender; ``earlier`` holds answers this one replaced (a features
+    query asked again without the features the consumer refused).
     """
 
     consumer: str
@@ -29,14 +42,56 @@ class ConsumerAnswer:
     transport: str | None = None
     http_status: int | None = None
     message: dict | None = field(default=None, repr=False)  # the answer envelope as received
+    warnings: list[str] = field(default_factory=list)
+    correlated: bool = True
+    earlier: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def succeeded(self) -> bool:
+        """The exchange worked and the consumer said 1xx/2xx (or nothing, when nothing was asked)."""
+        return self.ok and (self.status is None or self.status < 300)
+
+    def who(self) -> str:
+        shown = printable(self.consumer, 80)
+        if self.responder and self.responder != self.consumer:
+            shown += f" ({printable(self.responder, 120)})"
+        return shown
+
+    def headline(self) -> str:
+        """The peer's own words first (status and status text), then what the producer noticed."""
+        parts: list[str] = []
+        if self.status is not None:
+            text = self.status_text if self.status_text is not None else STATUS_TEXT.get(self.status, "")
+            parts.append(printable(f"{self.status} {text}".strip()))
+        elif self.http_status is not None and self.error is None:
+            parts.append(f"HTTP {self.http_status}, no OpenC2 response (none was asked for)")
+        elif self.error is None:
+            parts.append("no response (none was asked for)")
+        if self.error:
+            parts.append(printable(self.error, 2000))
+        if self.warnings:
+            count = len(self.warnings)
+            parts.append(f"{count} warning{'s' if count > 1 else ''}: "
+                         + printable("; ".join(self.warnings), 1000))
+        return " — ".join(parts)
+
+    def line(self) -> str:
+        """``consumer (responder): <status> <text> — <remarks>``: what a person reads first."""
+        return f"{self.who()}: {self.headline()}"
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["ok"] = self.ok
+        return out
+
+    def record(self) -> dict[str, Any]:
+        """to_dict without the raw envelope (for ``earlier``)."""
+        out = self.to_dict()
+        out.pop("message", None)
         return out
 
 

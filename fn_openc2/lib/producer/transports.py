@@ -16,6 +16,8 @@ class Delivery:
 
     replies: list[Reply] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)   # answers seen that could not be matched (MQTT)
+    notices: list[str] = field(default_factory=list)     # answers not counted and why (MQTT)
 
 
 class Transport(Protocol):
@@ -46,7 +48,8 @@ class _Mqtt:
     def deliver(self, message: dict, await_response: bool, pace: Pace = None) -> Delivery:
         # one publish per message (QoS 1 redelivery is the client library's, not a new command)
         collected = self._transport.send(message, await_response=await_response)
-        return Delivery(replies=list(collected.replies), missing=list(collected.missing))
+        return Delivery(replies=list(collected.replies), missing=list(collected.missing),
+                        unmatched=list(collected.unmatched), notices=list(collected.notices))
 
     def close(self) -> None:
         self._transport.close()
@@ -62,7 +65,8 @@ def https_settings(consumer: ConsumerSettings, pool_size: int = 16) -> HttpsSett
                          verify=consumer.verify, client_cert=consumer.client_auth_cert,
                          client_key=consumer.client_auth_key, bearer_token=consumer.bearer_token,
                          basic_auth=basic, proxies={k: v for k, v in (consumer.proxies or {}).items() if v} or None,
-                         timeout=consumer.timeout, retries=consumer.retries, pool_size=pool_size)
+                         timeout=consumer.timeout, retries=consumer.retries, pool_size=pool_size,
+                         max_answer_bytes=consumer.max_answer_bytes)
 
 
 def mqtt_settings(consumer: ConsumerSettings, producer: ProducerSettings) -> MqttSettings:
@@ -71,7 +75,8 @@ def mqtt_settings(consumer: ConsumerSettings, producer: ProducerSettings) -> Mqt
                         username=consumer.username, password=consumer.password, ca=consumer.ca,
                         client_cert=consumer.client_auth_cert, client_key=consumer.client_auth_key,
                         verify=consumer.verify is not False, expected_responders=consumer.expected_responders,
-                        collect_seconds=consumer.collect_seconds, producer_id=producer.producer_id)
+                        collect_seconds=consumer.collect_seconds, producer_id=producer.producer_id,
+                        max_answers=consumer.max_answers, max_answer_bytes=consumer.max_answer_bytes)
 
 
 def build_transport(consumer: ConsumerSettings, producer: ProducerSettings, pool_size: int = 16) -> Transport:

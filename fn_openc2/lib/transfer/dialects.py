@@ -10,8 +10,10 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from typing import Any
 
+from fn_openc2.lib.language import OpenC2ValidationError, loads
 from fn_openc2.lib.transfer.model import TransferError
 
 log = logging.getLogger(__name__)
@@ -173,37 +175,85 @@ def _wrap(content: dict, kind: str) -> dict:
     return {"headers": {}, "body": {"openc2": {kind: content}}}
 
 
-def normalize_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], dialect: Dialect,
-                    request_id: str, where: str) -> dict | None:
-    """The HTTP answer as an envelope, None when the consumer had nothing to say.
+def peer_text(raw: bytes, limit: int = 200) -> str:
+    """A short, printable quote of what a peer sent (for error lines; escaped again where HTML renders)."""
+    text = raw[:limit * 4].decode("utf-8", errors="replace")
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = " ".join(text.split())
+    return repr(text[:limit] + ("…" if len(text) > limit or len(raw) > limit * 4 else ""))
 
-    Raises TransferError "http" for an HTTP status that is neither 2xx nor an
-    OpenC2 status carrying an OpenC2 answer, and "decode" for a 2xx answer
-    that is not OpenC2 JSON. `where` names consumer and URL for messages."""
-    is_oc2_status = http_status in OPENC2_STATUS_CODES
-    if not raw.strip():
-        if http_status == 204 or (200 <= http_status < 300 and dialect.status_in == "body"):
-            return None
-        if is_oc2_status and dialect.status_in == "http":
-            return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id)
-        raise TransferError("http", f"{where}: HTTP {http_status} with an empty body")
+
+def decode_json(raw: bytes, where: str) -> Any:
+    """The body decoded as I-JSON with the decoder commands use (duplicate keys,
+    NaN, out-of-range numbers and deep nesting refused, each naming its path)."""
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        if 200 <= http_status < 300:
-            raise TransferError("decode", f"{where}: HTTP {http_status} body is not JSON ({exc})") from None
-        raise TransferError("http", f"{where}: HTTP {http_status} with a non-JSON body") from None
+        return loads(raw)
+    except OpenC2ValidationError as exc:
+        issues = "; ".join(str(issue) for issue in exc.issues[:5])
+        more = f" (+{len(exc.issues) - 5} more)" if len(exc.issues) > 5 else ""
+        raise TransferError("decode", f"{where}: the answer is not I-JSON: {issues}{more}") from None
+
+
+def normalize_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], dialect: Dialect,
+                    request_id: str, where: str, warnings: list[str] | None = None) -> dict:
+    """The HTTP answer as an envelope.
+
+    Tolerant in what it reads: an empty body with a 1xx/2xx status or an
+    OpenC2 status code is a status answer (an ack, a consumer that puts the
+    status in the status line), whatever ``status_in`` says. Raises
+    TransferError "http" for an answer that carries no OpenC2 status at all
+    (the peer's own text quoted) and "decode" for a 2xx body that is not
+    OpenC2 I-JSON. What deviates but is still readable is appended to
+    ``warnings``. `where` names consumer and URL for messages."""
+    notes = warnings if warnings is not None else []
+    is_oc2_status = http_status in OPENC2_STATUS_CODES
+    success = 100 <= http_status < 300
+    reason = _reason(http_status)
+    if not raw.strip():
+        if success or is_oc2_status:
+            if not is_oc2_status and http_status != 204:
+                notes.append(f"HTTP {http_status}{reason} with an empty body read as status {http_status} "
+                             "(not an OpenC2 status code)")
+            return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id)
+        raise TransferError("http", f"{where}: HTTP {http_status}{reason} with an empty body")
+    try:
+        doc = decode_json(raw, where)
+    except TransferError as exc:
+        if success:
+            raise
+        if is_oc2_status and dialect.status_in == "http":
+            notes.append(f"body is not OpenC2 JSON, the HTTP status is the answer: {peer_text(raw)}")
+            return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id)
+        detail = exc.detail.split(": the answer is not I-JSON: ", 1)[-1]
+        raise TransferError("http", f"{where}: HTTP {http_status}{reason}: {peer_text(raw)} "
+                                    f"(not OpenC2 JSON: {detail})") from None
     message = _as_envelope(doc)
     if message is None:
-        if 200 <= http_status < 300:
-            raise TransferError("decode", f"{where}: HTTP {http_status} body is not an OpenC2 response")
-        raise TransferError("http", f"{where}: HTTP {http_status} with a body that is not OpenC2")
-    if not (200 <= http_status < 300 or is_oc2_status):
-        raise TransferError("http", f"{where}: HTTP {http_status} is not an OpenC2 status code")
+        if success:
+            raise TransferError("decode", f"{where}: HTTP {http_status} body is not an OpenC2 response: "
+                                          f"{peer_text(raw)}")
+        raise TransferError("http", f"{where}: HTTP {http_status}{reason}: {peer_text(raw)} (not OpenC2)")
+    if not (success or is_oc2_status):
+        raise TransferError("http", f"{where}: HTTP {http_status}{reason} is not an OpenC2 status code: "
+                                    f"{peer_text(raw)}")
     response = message["body"]["openc2"].get("response")
-    if isinstance(response, dict) and "status" not in response and is_oc2_status:
-        response["status"] = http_status
+    if isinstance(response, dict):
+        if "status" not in response and (is_oc2_status or success):
+            response["status"] = http_status
+            if dialect.status_in == "body":
+                notes.append(f"the response has no status: HTTP {http_status} taken as its status")
+        elif dialect.status_in == "http" and response.get("status") != http_status and is_oc2_status \
+                and http_status != 200:
+            notes.append(f"HTTP status {http_status} differs from the body's status {response.get('status')!r}; "
+                         "the body's is shown")
     return _fill_headers(message, http_headers, request_id)
+
+
+def _reason(http_status: int) -> str:
+    try:
+        return " " + HTTPStatus(http_status).phrase
+    except ValueError:
+        return ""
 
 
 def _as_envelope(doc: Any) -> dict | None:

@@ -31,7 +31,7 @@ from requests.models import PreparedRequest
 from requests.utils import check_header_validity
 
 from fn_openc2.lib.transfer.dialects import Dialect, encode_request, normalize_reply, resolve_dialect
-from fn_openc2.lib.transfer.model import Reply, TransferError
+from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, Reply, TransferError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class HttpsSettings:
     retries: int = 2
     backoff: float = 0.5
     pool_size: int = 16
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
         return f"HttpsSettings(url={redact_url(self.url)!r}, dialect={self.dialect!r})"
@@ -87,13 +88,24 @@ def redact_url(url: str) -> str:
                        parts.fragment))
 
 
+def url_path_conflict(url: str, path: str | None) -> str | None:
+    """Why ``url`` and ``path`` disagree (a path written in the URL is the path), None when they do not."""
+    written = urlsplit(url).path
+    if path is None or not written or written == path:
+        return None
+    return f"path = {path} but the url already names the path {written}: keep one of them"
+
+
 def _target_url(url: str, path: str | None, dialect: Dialect) -> str:
+    """A path written in the URL (even a bare "/") is the path; the dialect's
+    default applies only to a URL with none."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise TransferError("config", f"url = {redact_url(url)!r}: expected https://host[:port][/path]")
-    if path is None and parts.path not in ("", "/"):
-        return url
-    return urlunsplit((parts.scheme, parts.netloc, path or dialect.path, parts.query, ""))
+    conflict = url_path_conflict(url, path)
+    if conflict:
+        raise TransferError("config", conflict)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or path or dialect.path, parts.query, ""))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -235,11 +247,14 @@ class HttpsTransport:
                 pace()
             request = self._prepared(body, extra)
             try:
-                resp = self._adapter.send(request, stream=False, timeout=self._timeout, verify=self._verify,
+                resp = self._adapter.send(request, stream=True, timeout=self._timeout, verify=self._verify,
                                           cert=self._cert, proxies=self._proxies)
                 if "set-cookie" in resp.headers:
                     extract_cookies_to_jar(self._session.cookies, request, resp.raw)
-                resp.content  # noqa: B018 - read now: a reset in mid-body is a transfer failure, retried
+                raw = self._read_bounded(resp)  # read now: a reset in mid-body is a transfer failure, retried
+            except requests.exceptions.ContentDecodingError:
+                raise TransferError("decode", f"{self._where}: the answer's Content-Encoding could not be "
+                                              f"decoded after {attempts} attempt(s)") from None
             except requests.RequestException as exc:
                 kind = classify(exc)
                 if kind in _RETRYABLE and attempts < max_attempts:
@@ -251,7 +266,7 @@ class HttpsTransport:
                 resp.close()
                 self._pause(attempts, "HTTP 503")
                 continue
-            return self._reply(resp, request_id, started, attempts)
+            return self._reply(resp, raw, request_id, started, attempts)
 
     def _prepared(self, body: bytes, extra: dict[str, str]) -> PreparedRequest:
         """What ``Session.prepare_request`` would build, from the per-consumer template."""
@@ -269,17 +284,48 @@ class HttpsTransport:
             request.prepare_cookies(cookies)
         return request
 
-    def _reply(self, resp: requests.Response, request_id: str, started: float, attempts: int) -> list[Reply]:
-        raw = resp.content
+    def _read_bounded(self, resp: requests.Response) -> bytes:
+        """The decoded body, refused beyond max_answer_bytes (decoded size, so a
+        small gzip bomb is refused as soon as it inflates past the bound)."""
+        limit = self.settings.max_answer_bytes
+        declared = resp.headers.get("Content-Length")
+        encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+        if declared and declared.isdigit() and int(declared) > limit and encoding in ("", "identity"):
+            resp.close()
+            raise TransferError("size", f"{self._where}: HTTP {resp.status_code} answer of {declared} bytes is "
+                                        f"larger than max_answer_bytes = {limit}; not read",
+                                http_status=resp.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                resp.close()
+                bomb = f" (Content-Encoding {encoding}: refused as a possible compression bomb)" \
+                    if encoding not in ("", "identity") else ""
+                raise TransferError("size", f"{self._where}: HTTP {resp.status_code} answer is larger than "
+                                            f"max_answer_bytes = {limit} once decoded{bomb}; not read",
+                                    http_status=resp.status_code)
+            chunks.append(chunk)
+        resp._content = b"".join(chunks)         # what resp.content would have read, now bounded
+        resp._content_consumed = True
+        return resp._content
+
+    def _reply(self, resp: requests.Response, raw: bytes, request_id: str, started: float,
+               attempts: int) -> list[Reply]:
         if resp.status_code < 200:  # 1xx answers carry no readable body; do not reuse the connection
             resp.raw.close()
-        message = normalize_reply(raw, resp.status_code, resp.headers, self.dialect, request_id, self._where)
-        if message is None:
-            return []
+        warnings: list[str] = []
+        try:
+            message = normalize_reply(raw, resp.status_code, resp.headers, self.dialect, request_id, self._where,
+                                      warnings)
+        except TransferError as exc:
+            exc.http_status = resp.status_code
+            raise
         responder = message["headers"].get("from") or self.name
         return [Reply(transport="https", message=message, raw=raw, http_status=resp.status_code,
                       responder=str(responder), elapsed_ms=(time.perf_counter() - started) * 1000.0,
-                      attempts=attempts)]
+                      attempts=attempts, warnings=warnings)]
 
     def _pause(self, attempt: int, why: str) -> None:
         delay = self.settings.backoff * (2 ** (attempt - 1))

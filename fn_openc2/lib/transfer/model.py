@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KINDS = ("tls", "connect", "timeout", "reset", "http", "decode", "config")
+KINDS = ("tls", "connect", "timeout", "reset", "http", "decode", "config", "size")
 
 
 class TransferError(Exception):
@@ -13,18 +13,29 @@ class TransferError(Exception):
     URL or broker, never credentials; `attempts` is how many times the
     message was put on the wire before giving up (retries included)."""
 
-    def __init__(self, kind: str, detail: str, *, attempts: int = 1) -> None:
+    def __init__(self, kind: str, detail: str, http_status: int | None = None, *, attempts: int = 1) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown TransferError kind {kind!r}")
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
         self.attempts = attempts
+        self.http_status = http_status   # the HTTP status of an answer that could not be read, if any
+
+
+MAX_ANSWER_BYTES = 4 << 20
+"""Default bound on one answer's decoded size (config key max_answer_bytes)."""
+MAX_ANSWERS = 1000
+"""Default cap on answers collected for one MQTT command (config key max_answers)."""
 
 
 @dataclass
 class Reply:
-    """One answer, normalised to the Message envelope form."""
+    """One answer, normalised to the Message envelope form.
+
+    ``correlated`` is False for an MQTT answer without our request_id that was
+    attributed to the command by who sent it (see MqttTransport); ``warnings``
+    are what the transfer layer noticed while reading it."""
 
     transport: str
     message: dict
@@ -33,6 +44,8 @@ class Reply:
     responder: str | None
     elapsed_ms: float
     attempts: int
+    correlated: bool = True
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -41,3 +54,5 @@ class Collected:
 
     replies: list[Reply] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)   # answers seen that could not be matched to it
+    notices: list[str] = field(default_factory=list)     # caps hit, answers not counted and why

@@ -5,7 +5,6 @@ spec's PUBLISH properties and answers are collected on oc2/rsp[/<producer>]
 by headers.request_id, told apart by headers.from."""
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import ssl
@@ -22,8 +21,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from fn_openc2.lib.language import OpenC2ValidationError, loads
 from fn_openc2.lib.transfer.dialects import dumps
-from fn_openc2.lib.transfer.model import Collected, Reply, TransferError
+from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, MAX_ANSWERS, Collected, Reply, TransferError
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ class MqttSettings:
     keepalive: int = 60
     connect_timeout: float = 5.0
     publish_timeout: float = 10.0
+    max_answers: int = MAX_ANSWERS
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return f"MqttSettings(broker={self.broker!r}, topic={self.topic!r})"
@@ -71,32 +73,108 @@ def _status(reply: Reply) -> Any:
         return None
 
 
+PER_RESPONDER = 16
+"""Most answers kept from one sender for one command (102s, a final, QoS duplicates aside)."""
+
+
+def _printable(text: object, limit: int = 120) -> str:
+    value = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+def describe_answer(doc: Any, size: int | None = None) -> str:
+    """'from X, 400 Malformed OpenC2 message': what a person needs to recognise an answer."""
+    headers = doc.get("headers") if isinstance(doc, dict) else None
+    headers = headers if isinstance(headers, dict) else {}
+    sender = headers.get("from")
+    who = f"from {_printable(sender)!r}" if sender is not None else "from an unnamed sender"
+    try:
+        response = doc["body"]["openc2"]["response"]
+    except (KeyError, TypeError):
+        response = None
+    if isinstance(response, dict):
+        status = response.get("status")
+        text = response.get("status_text")
+        said = " ".join(_printable(x, 160) for x in (status, text) if x is not None) or "no status"
+    else:
+        said = "no response in the body"
+    rid = headers.get("request_id")
+    tail = f" (request_id {_printable(rid, 60)!r})" if rid is not None else " (no request_id)"
+    return f"{who}, {said}{tail}"
+
+
 @dataclass
 class _Pending:
     """Answers gathered for one request_id.
 
     A responder is settled by any answer, except when the command asked for
     `complete`: then an interim 102 does not settle it, only a final answer
-    does (a consumer may send 102 Processing first and 200 later)."""
+    does (a consumer may send 102 Processing first and 200 later).
+    Anyone on the broker can publish on the response topic, so answers count
+    only from expected responders when those are configured, at most `cap`
+    answers are kept (then collection ends) and at most PER_RESPONDER per
+    sender; what was not counted is said in ``notices``."""
 
     expected: frozenset[str]
     started: float
     wants_final: bool = True
+    cap: int = MAX_ANSWERS
     replies: list[Reply] = field(default_factory=list)
     seen: set[tuple[str | None, bytes]] = field(default_factory=set)
     settled: set[str | None] = field(default_factory=set)
     done: threading.Event = field(default_factory=threading.Event)
+    per_sender: dict[str | None, int] = field(default_factory=dict)
+    unexpected: dict[str, int] = field(default_factory=dict)
+    over_cap: int = 0
+    over_sender: dict[str | None, int] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
+    unmatched_dropped: int = 0
 
     def add(self, reply: Reply) -> None:
         key = (reply.responder, reply.raw)
         if key in self.seen:  # a QoS 1 duplicate
             return
+        if self.expected and reply.responder not in self.expected:
+            name = _printable(reply.responder)
+            if name in self.unexpected or len(self.unexpected) < 20:
+                self.unexpected[name] = self.unexpected.get(name, 0) + 1
+            else:
+                self.unexpected["(others)"] = self.unexpected.get("(others)", 0) + 1
+            return
+        if len(self.replies) >= self.cap:
+            self.over_cap += 1
+            self.done.set()
+            return
+        if self.per_sender.get(reply.responder, 0) >= PER_RESPONDER:
+            self.over_sender[reply.responder] = self.over_sender.get(reply.responder, 0) + 1
+            return
         self.seen.add(key)
+        self.per_sender[reply.responder] = self.per_sender.get(reply.responder, 0) + 1
         self.replies.append(reply)
         if not self.wants_final or _status(reply) != 102:
             self.settled.add(reply.responder)
-        if self.expected and self.expected <= self.settled:
+        if (self.expected and self.expected <= self.settled) or len(self.replies) >= self.cap:
             self.done.set()
+
+    def note_unmatched(self, line: str) -> None:
+        if len(self.unmatched) < 50:
+            self.unmatched.append(line)
+        else:
+            self.unmatched_dropped += 1
+
+    def notices(self) -> list[str]:
+        out = []
+        if self.unexpected:
+            names = ", ".join(f"{n!r} ({c})" for n, c in self.unexpected.items())
+            out.append(f"answers from senders not in expected_responders were not counted: {names}")
+        if self.over_cap:
+            out.append(f"answer cap reached: max_answers = {self.cap}; collection ended and "
+                       f"{self.over_cap} more answer(s) were not counted")
+        for sender, count in list(self.over_sender.items())[:20]:
+            out.append(f"{_printable(sender)!r} sent more than {PER_RESPONDER} answers: {count} not counted")
+        if self.unmatched_dropped:
+            out.append(f"{self.unmatched_dropped} more answers that could not be matched were not listed")
+        return out
 
 
 def parse_broker(url: str, tls_hint: bool) -> tuple[str, int, bool]:
@@ -143,6 +221,7 @@ class MqttTransport:
         self._props = command_properties()
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
+        self._collect_lock = threading.Lock()    # the pending table and every answer added to it
         self._connected = threading.Event()
         self._client: paho.Client | None = None
         self._connect_error: str | None = None
@@ -164,6 +243,13 @@ class MqttTransport:
         client.on_message = self._on_message
         return client
 
+    def _connect_properties(self) -> Properties:
+        """Maximum Packet Size: the broker must not deliver an answer beyond max_answer_bytes
+        (plus room for topic and properties), so a 300 MB publish never reaches this process."""
+        props = Properties(PacketTypes.CONNECT)
+        props.MaximumPacketSize = min(self.settings.max_answer_bytes + 65536, 268435455)
+        return props
+
     def _ssl_context(self) -> ssl.SSLContext:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -184,7 +270,8 @@ class MqttTransport:
             if self._client is None:
                 client = self._new_client()
                 try:
-                    client.connect(self.host, self.port, keepalive=self.settings.keepalive, clean_start=False)
+                    client.connect(self.host, self.port, keepalive=self.settings.keepalive, clean_start=False,
+                                   properties=self._connect_properties())
                 except ssl.SSLError as exc:
                     raise TransferError("tls", f"{self._where}: TLS failed ({exc.reason})") from None
                 except OSError as exc:
@@ -226,25 +313,55 @@ class MqttTransport:
     # --- answers ------------------------------------------------------------
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        """Match an answer to its command; what cannot be matched is listed, never dropped silently."""
+        payload = msg.payload
+        if len(payload) > self.settings.max_answer_bytes:
+            self._unmatched(f"a message of {len(payload)} bytes on {msg.topic}, larger than max_answer_bytes = "
+                            f"{self.settings.max_answer_bytes} (not read)")
+            return
         try:
-            doc = json.loads(msg.payload)
-            headers = doc["headers"]
-            request_id = headers["request_id"]
-            content = doc["body"]["openc2"]
-        except (ValueError, KeyError, TypeError):
-            log.debug("%s: ignored a non-OpenC2 message on %s", self._where, msg.topic)
+            doc = loads(payload)
+        except OpenC2ValidationError as exc:
+            issue = exc.issues[0] if exc.issues else None
+            self._unmatched(f"a message on {msg.topic} that is not I-JSON ({_printable(issue, 200)})")
             return
-        if "request" in content:
+        headers = doc.get("headers") if isinstance(doc, dict) else None
+        body = doc.get("body") if isinstance(doc, dict) else None
+        content = body.get("openc2") if isinstance(body, dict) else None
+        if not isinstance(headers, dict) or not isinstance(content, dict) or "response" not in content:
+            log.debug("%s: ignored a message that is not an OpenC2 response on %s", self._where, msg.topic)
             return
-        with self._lock:
-            pending = self._pending.get(request_id) if isinstance(request_id, str) else None
-        if pending is None:
-            log.debug("%s: ignored an answer for unknown request_id %r", self._where, request_id)
-            return
+        request_id = headers.get("request_id")
         sender = headers.get("from")
-        pending.add(Reply(transport="mqtt", message=doc, raw=bytes(msg.payload), http_status=None,
-                          responder=str(sender) if sender is not None else None,
-                          elapsed_ms=(time.perf_counter() - pending.started) * 1000.0, attempts=1))
+        responder = str(sender) if sender is not None else None
+        now = time.perf_counter()
+        with self._collect_lock:
+            pending = self._pending.get(request_id) if isinstance(request_id, str) else None
+            if pending is not None:
+                pending.add(Reply(transport="mqtt", message=doc, raw=bytes(payload), http_status=None,
+                                  responder=responder, elapsed_ms=(now - pending.started) * 1000.0, attempts=1))
+                return
+        to = headers.get("to")
+        recipients = to if isinstance(to, list) else [to] if to is not None else None
+        if recipients is not None and self.settings.producer_id not in recipients:
+            return      # another producer's answer on the shared topic
+        with self._collect_lock:
+            candidates = [p for p in self._pending.values()
+                          if responder is not None and responder in p.expected and responder not in p.settled]
+            if request_id is None and len(candidates) == 1:
+                chosen = candidates[0]
+                chosen.add(Reply(transport="mqtt", message=doc, raw=bytes(payload), http_status=None,
+                                 responder=responder, elapsed_ms=(now - chosen.started) * 1000.0, attempts=1,
+                                 correlated=False))
+                return
+        self._unmatched(describe_answer(doc))
+
+    def _unmatched(self, line: str) -> None:
+        with self._collect_lock:
+            if not self._pending:
+                log.debug("%s: %s, with no command outstanding", self._where, line)
+            for pending in self._pending.values():
+                pending.note_unmatched(line)
 
     # --- sending ------------------------------------------------------------
 
@@ -260,9 +377,9 @@ class MqttTransport:
         payload = dumps(message)
         client = self._ensure_connected()
         pending = _Pending(frozenset(self.settings.expected_responders), time.perf_counter(),
-                           wants_final=response_requested(message) == "complete")
+                           wants_final=response_requested(message) == "complete", cap=self.settings.max_answers)
         if await_response:
-            with self._lock:
+            with self._collect_lock:
                 self._pending[request_id] = pending
         try:
             self._publish(client, payload)
@@ -271,11 +388,15 @@ class MqttTransport:
             pending.done.wait(self.settings.collect_seconds)
         finally:
             if await_response:
-                with self._lock:
+                with self._collect_lock:
                     self._pending.pop(request_id, None)
-        answered = {r.responder for r in pending.replies}
-        return Collected(replies=list(pending.replies),
-                         missing=[r for r in self.settings.expected_responders if r not in answered])
+        with self._collect_lock:
+            replies = list(pending.replies)
+            unmatched = list(pending.unmatched)
+            notices = pending.notices()
+        answered = {r.responder for r in replies}
+        return Collected(replies=replies, missing=[r for r in self.settings.expected_responders if r not in answered],
+                         unmatched=unmatched, notices=notices)
 
     def _publish(self, client: paho.Client, payload: bytes) -> None:
         if not client.is_connected():
