@@ -5,7 +5,7 @@ import argparse
 import sys
 from typing import Any
 
-from fn_openc2.lib.producer.cliutil import EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report
+from fn_openc2.lib.producer.cliutil import EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report
 from fn_openc2.lib.producer.errors import ConfigError
 
 FEATURES = ("versions", "profiles", "pairs", "rate_limit")
@@ -13,8 +13,10 @@ FEATURES = ("versions", "profiles", "pairs", "rate_limit")
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("query", help="query features of a consumer",
-                                   description="Send 'query features' and print the answers as JSON; same exit "
-                                               "codes as send. Without FEATURE, all four are asked for.")
+                                   description="Send 'query features' and print the answers as JSON. Without "
+                                               "FEATURE, all four are asked for; a consumer that refuses some "
+                                               "by name is asked once more without them.",
+                                   epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_consumer_arguments(parser)
     parser.add_argument("features", metavar="FEATURE", nargs="*",
                         help=f"one of {', '.join(FEATURES)} (default: all)")

@@ -5,15 +5,16 @@ import argparse
 import sys
 from typing import Any
 
-from fn_openc2.lib.producer.cliutil import EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report
+from fn_openc2.lib.producer.cliutil import EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report
 from fn_openc2.lib.producer.errors import ConfigError
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("send", help="send one OpenC2 command to a consumer and print the response(s)",
                                    description="Send one command (bare command JSON) and print the responses "
-                                               "as JSON. Exit 0 when every awaited response arrived, 1 when a "
-                                               "consumer failed or did not answer, 2 on usage or invalid input.")
+                                               "as JSON on stdout, one line per answer on stderr (the "
+                                               "consumer's status and status text first).",
+                                   epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_consumer_arguments(parser)
     parser.add_argument("file", metavar="FILE", help="command JSON file, or - for standard input")
     parser.set_defaults(func=run)

@@ -3,7 +3,8 @@
 Each subcommand lives in its own module of this package, exposing
 ``add_parser(subparsers)`` (which sets ``func=run`` on its parser) and
 ``run(args) -> int``. Exit codes: 0 success, 1 the operation failed
-(invalid document, consumer error, bad signature), 2 usage or invalid input.
+(invalid document, a consumer answered 4xx/5xx, failed or stayed silent, bad
+signature), 2 usage or invalid input (nothing sent).
 """
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ SUBCOMMANDS = ("validate", "sign", "verify", "send", "query", "consumer", "demo"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fn-openc2", description="OpenC2 producer, consumer and tools")
+    from fn_openc2.lib.producer.cliutil import EXIT_CODES
+
+    parser = argparse.ArgumentParser(prog="fn-openc2", description="OpenC2 producer, consumer and tools",
+                                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
@@ -37,7 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:          # output piped into head & co: stop quietly
+        from fn_openc2.lib.producer.cliutil import quiet_stdout
+        quiet_stdout()
+        return 1
 
 
 if __name__ == "__main__":

@@ -179,7 +179,7 @@ def _counted(group: list[Reply], verify_key: JWK | None) -> tuple[Reply, tuple[s
                          f"from {printable(group[0].responder, 120)} not counted")
         if verified:
             chosen = _final(verified)
-            return chosen, ("verified", None), flags
+            return chosen, verdicts[group.index(chosen)], flags
     else:
         signed = sum(1 for v in verdicts if v[0] != "unsigned")
         if 0 < signed < len(group):

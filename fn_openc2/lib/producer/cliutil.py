@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from fn_openc2.lib.producer.config import SIGNING_ALGORITHMS, Registry, load_registry, registry_from_file
 from fn_openc2.lib.producer.outcome import CommandOutcome
+from fn_openc2.lib.transfer.dialects import ENVELOPES, STATUS_PLACES
 
 DEFAULT_CONFIG = os.path.join("~", ".resilient", "app.config")
 ADHOC = "cli"
@@ -17,8 +18,15 @@ ADHOC = "cli"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-_ADHOC_FLAGS = ("dialect", "ca", "cert", "key", "timeout", "profile_encoding", "topic", "expected_responders",
+_HTTPS_FLAGS = ("dialect", "path", "content_type", "accept", "status_in", "envelope")
+_ADHOC_FLAGS = (*_HTTPS_FLAGS, "ca", "cert", "key", "timeout", "profile_encoding", "topic", "expected_responders",
                 "collect_seconds", "response_verify_key", "producer_id", "signing_key", "signing_alg")
+
+EXIT_CODES = """exit codes:
+  0  every awaited consumer answered with a 1xx/2xx status (or, for response_requested none, took the command)
+  1  a consumer answered 4xx/5xx, failed (TLS, connection, timeout, unreadable or unverified answer) or stayed
+     silent
+  2  bad input or configuration: nothing was sent"""
 
 
 class UsageError(Exception):
@@ -35,6 +43,13 @@ def add_consumer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=None, help=f"app.config to read with --consumer (default {DEFAULT_CONFIG})")
     adhoc = parser.add_argument_group("ad-hoc consumer (--url)")
     adhoc.add_argument("--dialect", default=None, help="https-v1.1 (default) or https-v1.0")
+    adhoc.add_argument("--path", default=None, help="request path (app.config path; a path in --url wins)")
+    adhoc.add_argument("--content-type", default=None, help="exact Content-Type to send (app.config content_type)")
+    adhoc.add_argument("--accept", default=None, help="exact Accept header to send (app.config accept)")
+    adhoc.add_argument("--status-in", default=None, choices=STATUS_PLACES,
+                       help="where the consumer puts the OpenC2 status (app.config status_in)")
+    adhoc.add_argument("--envelope", default=None, choices=ENVELOPES,
+                       help="body form: full, bare or openc2-only (app.config envelope)")
     adhoc.add_argument("--ca", default=None, help="CA bundle that signed the consumer's (or broker's) certificate")
     adhoc.add_argument("--cert", default=None, help="client certificate (PEM) for mutual TLS")
     adhoc.add_argument("--key", default=None, help="private key (PEM) of --cert")
@@ -59,6 +74,9 @@ def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str
             producer[key] = value
     consumer: dict[str, str] = {}
     if url.startswith(("mqtt://", "mqtts://")):
+        https_only = ["--" + dest.replace("_", "-") for dest in _HTTPS_FLAGS if getattr(args, dest) is not None]
+        if https_only:
+            raise UsageError(f"{', '.join(https_only)} only apply to an https:// or http:// --url")
         consumer.update(transport="mqtt", broker=url)
         if url.startswith("mqtt://") and not (args.ca or args.cert):
             print(f"warning: {url} is plain MQTT, without TLS: for test brokers only", file=err)
@@ -68,7 +86,9 @@ def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str
         consumer["url"] = url
         if url.startswith("http://"):
             print(f"warning: {url} is plain HTTP, without TLS: for test consumers only", file=err)
-        options = (("dialect", args.dialect), ("verify", args.ca))
+        options = (("dialect", args.dialect), ("path", args.path), ("content_type", args.content_type),
+                   ("accept", args.accept), ("status_in", args.status_in), ("envelope", args.envelope),
+                   ("verify", args.ca))
     for key, value in options + (("client_auth_cert", args.cert), ("client_auth_key", args.key),
                                  ("timeout", args.timeout), ("profile_encoding", args.profile_encoding),
                                  ("response_verify_key", args.response_verify_key)):
@@ -107,15 +127,35 @@ def render(outcome: CommandOutcome) -> dict[str, Any]:
     return doc
 
 
+def quiet_stdout() -> None:
+    """After a closed pipe (``fn-openc2 send ... | head``): send the rest of stdout nowhere,
+    so neither a traceback nor Python's exit-time flush error reaches the terminal."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def exit_code(outcome: CommandOutcome) -> int:
+    """The README's table: 0 all answered 1xx/2xx, 1 any 4xx/5xx/failure/silence, 2 nothing sent."""
+    if outcome.refused:
+        return EXIT_USAGE
+    return EXIT_OK if outcome.answers and all(a.succeeded for a in outcome.answers) else EXIT_FAILED
+
+
 def report(outcome: CommandOutcome, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Print the outcome as JSON; the exit code the architecture contract promises."""
-    json.dump(render(outcome), out, indent=2, sort_keys=False)
-    out.write("\n")
+    """Print the outcome as JSON on ``out`` and one line per answer on ``err``, the
+    consumer's own status and words first; return the exit code (see EXIT_CODES)."""
+    try:
+        json.dump(render(outcome), out, indent=2, sort_keys=False)
+        out.write("\n")
+        out.flush()
+    except BrokenPipeError:
+        quiet_stdout()
     if outcome.refused:
         print(f"error: nothing sent: {outcome.refused}", file=err)
         return EXIT_USAGE
-    failed = [a for a in outcome.answers if not a.ok]
-    for answer in failed:
-        who = answer.consumer + (f" ({answer.responder})" if answer.responder else "")
-        print(f"error: {who}: {answer.error}", file=err)
-    return EXIT_FAILED if failed else EXIT_OK
+    for answer in outcome.answers:
+        print(("" if answer.succeeded else "error: ") + answer.line(), file=err)
+    return exit_code(outcome)

@@ -8,6 +8,7 @@ limits. It is safe to call from several SOAR worker threads at once.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -25,7 +26,7 @@ from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
 from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
 from fn_openc2.lib.producer.errors import ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import guard_for
-from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer, printable
 from fn_openc2.lib.producer.ratelimit import RateLimits
 from fn_openc2.lib.producer.routing import resolve_consumers
 from fn_openc2.lib.producer.transports import Transport, build_transport
@@ -66,6 +67,15 @@ def _load_verify_key(consumer: ConsumerSettings) -> JWK | None:
 def _invalid(exc: OpenC2ValidationError) -> str:
     issues = "; ".join(f"{issue.path or '(command)'}: {issue.message}" for issue in exc.issues)
     return f"invalid command: {issues or exc}"
+
+
+def refused_features(answer: ConsumerAnswer, asked: Sequence[str]) -> list[str]:
+    """The asked-for features a 400/501 answer names in its status text (whole words only)."""
+    if answer.status not in (400, 501) or not answer.status_text or len(asked) < 2:
+        return []
+    text = answer.status_text.lower()
+    named = [f for f in asked if re.search(rf"(?<![a-z_]){re.escape(f)}(?![a-z_])", text)]
+    return named if len(named) < len(asked) else []
 
 
 def _response_requested(command: Mapping[str, Any]) -> str:
@@ -282,10 +292,14 @@ class Producer:
                        features: Sequence[str] = ALL_FEATURES) -> CommandOutcome:
         """``query features`` to the consumers; fills the capability cache and rate limits.
 
+        A consumer that refuses some of the features by name (e.g. 501 "Feature
+        'rate_limit' not yet implemented") is asked once more without them; the
+        second answer stands and keeps the first in ``earlier``.
         An MQTT consumer may answer with many responders: their successful
         answers are merged by ``capabilities.merge_results`` (union of pairs,
         lowest rate_limit) before they enter the cache."""
         outcome = self.send(build_query_features(*features), consumers)
+        outcome.answers = self._ask_again(outcome.answers, features)
         answered: dict[str, list[dict]] = {}
         for answer in outcome.answers:
             if answer.ok and answer.status == 200 and answer.results is not None:
@@ -296,6 +310,34 @@ class Producer:
                 configured = self.registry.consumers[name].rate_limit
                 self.rate_limits.set(name, min(found.rate_limit, configured or found.rate_limit))
         return outcome
+
+    def _ask_again(self, answers: list[ConsumerAnswer], features: Sequence[str]) -> list[ConsumerAnswer]:
+        """Each consumer that refused features by name asked once more without them
+        (the whole consumer: for a fleet, the topic); its new answers stand."""
+        out: list[ConsumerAnswer] = []
+        by_consumer: dict[str, list[ConsumerAnswer]] = {}
+        for answer in answers:
+            by_consumer.setdefault(answer.consumer, []).append(answer)
+        for name, group in by_consumer.items():
+            refused = list(dict.fromkeys(f for a in group for f in refused_features(a, features)))
+            if not refused:
+                out.extend(group)
+                continue
+            remaining = [f for f in features if f not in refused]
+            retry = self.send(build_query_features(*remaining), [name]).answers
+            first = {a.responder: a for a in group}
+            for second in retry:
+                before = first.pop(second.responder, None)
+                if before is None and len(group) == 1 and first:
+                    before = first.popitem()[1]
+                if before is not None:
+                    second.earlier = [*before.earlier, before.record()]
+                    said = f"{before.status} {printable(before.status_text or '')}".rstrip()
+                    second.warnings.insert(0, f"asked again without {', '.join(refused)}: the first answer "
+                                              f"was {said}")
+            out.extend(retry)
+            out.extend(first.values())
+        return out
 
     def send_many(self, commands: Iterable[Any], consumers: Consumers = None,
                   concurrency: int = 8) -> list[CommandOutcome]:
@@ -366,6 +408,9 @@ class Producer:
             return transport
 
     def _envelope(self, doc: dict, consumer: ConsumerSettings, request_id: str, profile_encoding: str | None) -> dict:
+        if consumer.features_profile and "profile" not in doc and doc.get("action") == "query" \
+                and "features" in (doc.get("target") or {}):
+            doc = {**doc, "profile": consumer.features_profile}   # consumers that require one answer 400 without
         content = adapt_command(doc, profile_encoding)
         recipients = list(consumer.expected_responders) if consumer.transport == "mqtt" \
             and consumer.expected_responders else [consumer.recipient]
@@ -382,10 +427,10 @@ class Producer:
         wanted = _response_requested(doc)
         started = time.perf_counter()
 
-        def failed(error: str, attempts: int = 1) -> list[ConsumerAnswer]:
+        def failed(error: str, attempts: int = 1, http_status: int | None = None) -> list[ConsumerAnswer]:
             return [ConsumerAnswer(consumer=name, responder=None, request_id=request_id, error=error,
                                    elapsed_ms=(time.perf_counter() - started) * 1000.0, attempts=attempts,
-                                   transport=consumer.transport)]
+                                   transport=consumer.transport, http_status=http_status)]
 
         try:
             transport = self._transport(name)
@@ -402,7 +447,7 @@ class Producer:
                 delivery = transport.deliver(message, await_response=wanted != "none",
                                              pace=lambda: limits.wait(name))
         except TransferError as exc:
-            return failed(str(exc), exc.attempts)
+            return failed(str(exc), exc.attempts, exc.http_status)
         except Exception as exc:
             log.exception("consumer %s: unexpected failure while sending", name)
             return failed(f"unexpected {type(exc).__name__} while sending to consumer {name}: {exc}")

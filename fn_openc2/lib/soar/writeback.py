@@ -86,6 +86,8 @@ def _answer_html(answer: ConsumerAnswer) -> str:
     html = "; ".join(parts)
     if answer.error:
         html += f"<br>Error: {escape(answer.error)}"
+    if answer.warnings:                 # schema deviations read tolerantly, answers not counted (issue 10.3, 12.5)
+        html += "<br>Warnings: " + escape("; ".join(answer.warnings))
     if answer.results:
         html += f"<br>Results:<pre>{escape(pretty(answer.results))}</pre>"
     return f"<li>{html}</li>"
