@@ -252,9 +252,12 @@ class HttpsTransport:
                 if "set-cookie" in resp.headers:
                     extract_cookies_to_jar(self._session.cookies, request, resp.raw)
                 raw = self._read_bounded(resp)  # read now: a reset in mid-body is a transfer failure, retried
+            except TransferError as exc:      # the answer was too large to read
+                exc.attempts = attempts
+                raise
             except requests.exceptions.ContentDecodingError:
                 raise TransferError("decode", f"{self._where}: the answer's Content-Encoding could not be "
-                                              f"decoded after {attempts} attempt(s)") from None
+                                              f"decoded after {attempts} attempt(s)", attempts=attempts) from None
             except requests.RequestException as exc:
                 kind = classify(exc)
                 if kind in _RETRYABLE and attempts < max_attempts:
@@ -321,6 +324,7 @@ class HttpsTransport:
                                       warnings)
         except TransferError as exc:
             exc.http_status = resp.status_code
+            exc.attempts = attempts
             raise
         responder = message["headers"].get("from") or self.name
         return [Reply(transport="https", message=message, raw=raw, http_status=resp.status_code,
