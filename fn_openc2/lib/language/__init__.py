@@ -43,8 +43,16 @@ from .response import Response, Results
 from .rules import extended_target_name
 from .targets import Artifact, Device, File, Hashes, IPv4Connection, IPv6Connection, Payload, Process
 from .validate import (
-    Review, check_command, check_event, check_message, check_response, parse_command, parse_event, parse_message,
-    parse_response, review,
+    Review,
+    check_command,
+    check_event,
+    check_message,
+    check_response,
+    parse_command,
+    parse_event,
+    parse_message,
+    parse_response,
+    review,
 )
 
 __all__ = [

@@ -13,7 +13,8 @@ finds).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Literal, NamedTuple
 
 from .constants import CORE_ARGS, TARGETS
 

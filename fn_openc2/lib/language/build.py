@@ -2,7 +2,8 @@
 tolerant reader for commands written in the LS v1.0 style."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel
 

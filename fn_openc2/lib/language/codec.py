@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from .constants import MAX_SAFE_INT
@@ -36,7 +37,7 @@ def _fast_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return d
 
 
-class _DupDict(dict):
+class _DupDict(dict[str, Any]):
     """A decoded object that remembers which keys it saw twice."""
 
     duplicates: list[str]
@@ -184,7 +185,7 @@ def _slow_loads(text: str) -> Any:
     return _plain(doc)
 
 
-def _duplicates(node: Any, path: list[PathPart]):
+def _duplicates(node: Any, path: list[PathPart]) -> Iterator[Issue]:
     """Duplicate keys and unrepresentable numbers, in document order."""
     if isinstance(node, _BadNumber):
         yield Issue(render_path(path), node.message)
@@ -210,7 +211,7 @@ def _has_surrogate(text: str) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def _lone_surrogates(node: Any, path: list[PathPart]):
+def _lone_surrogates(node: Any, path: list[PathPart]) -> Iterator[Issue]:
     if isinstance(node, str):
         if _has_surrogate(node):
             yield Issue(render_path(path), "string contains an unpaired UTF-16 surrogate (RFC 7493 section 2.1)")

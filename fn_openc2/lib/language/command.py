@@ -11,11 +11,26 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 
 from .addresses import Address, command_addresses
-from .base import OPEN, NonEmptyModel, StrictModel
+from .base import NonEmptyModel, Opt, StrictModel
 from .targets import Artifact, Device, File, IPv4Connection, IPv6Connection, Process
 from .types import (
-    Action, CommandId, DateTime, Duration, EmailAddr, Expect, Feature, Hostname, IdnEmailAddr, IdnHostname,
-    IPv4Net, IPv6Net, Iri, MacAddr, Nsid, ResponseType, Uri,
+    Action,
+    CommandId,
+    DateTime,
+    Duration,
+    EmailAddr,
+    Expect,
+    Feature,
+    Hostname,
+    IdnEmailAddr,
+    IdnHostname,
+    IPv4Net,
+    IPv6Net,
+    Iri,
+    MacAddr,
+    Nsid,
+    ResponseType,
+    Uri,
 )
 
 Features = Annotated[
@@ -23,27 +38,26 @@ Features = Annotated[
 ]
 
 
-class Target(StrictModel):
+class Target(StrictModel, extra="allow"):
     """Section 3.3.1.2, a Choice; extension members are profile nsids."""
 
-    model_config = OPEN
-    artifact: Artifact = Field(None)
-    command: CommandId = Field(None)
-    device: Device = Field(None)
-    domain_name: Hostname = Field(None)
-    email_addr: EmailAddr = Field(None)
-    features: Features = Field(None)
-    file: File = Field(None)
-    idn_domain_name: IdnHostname = Field(None)
-    idn_email_addr: IdnEmailAddr = Field(None)
-    ipv4_net: IPv4Net = Field(None)
-    ipv6_net: IPv6Net = Field(None)
-    ipv4_connection: IPv4Connection = Field(None)
-    ipv6_connection: IPv6Connection = Field(None)
-    iri: Iri = Field(None)
-    mac_addr: MacAddr = Field(None)
-    process: Process = Field(None)
-    uri: Uri = Field(None)
+    artifact: Opt[Artifact] = None
+    command: Opt[CommandId] = None
+    device: Opt[Device] = None
+    domain_name: Opt[Hostname] = None
+    email_addr: Opt[EmailAddr] = None
+    features: Opt[Features] = None
+    file: Opt[File] = None
+    idn_domain_name: Opt[IdnHostname] = None
+    idn_email_addr: Opt[IdnEmailAddr] = None
+    ipv4_net: Opt[IPv4Net] = None
+    ipv6_net: Opt[IPv6Net] = None
+    ipv4_connection: Opt[IPv4Connection] = None
+    ipv6_connection: Opt[IPv6Connection] = None
+    iri: Opt[Iri] = None
+    mac_addr: Opt[MacAddr] = None
+    process: Opt[Process] = None
+    uri: Opt[Uri] = None
 
     @property
     def name(self) -> str:
@@ -53,16 +67,15 @@ class Target(StrictModel):
         return next(iter(self.__pydantic_extra__ or {}), "")
 
 
-class Args(NonEmptyModel):
+class Args(NonEmptyModel, extra="allow"):
     """Section 3.3.1.4, Map{1..*}; extension members are profile nsids."""
 
-    model_config = OPEN
     type_name: ClassVar[str] = "Args"
-    start_time: DateTime = Field(None)
-    stop_time: DateTime = Field(None)
-    duration: Duration = Field(None)
-    response_requested: ResponseType = Field(None)
-    comment: str = Field(None)
+    start_time: Opt[DateTime] = None
+    stop_time: Opt[DateTime] = None
+    duration: Opt[Duration] = None
+    response_requested: Opt[ResponseType] = None
+    comment: Opt[str] = None
 
 
 class Command(StrictModel):
@@ -70,9 +83,9 @@ class Command(StrictModel):
 
     action: Action
     target: Target
-    args: Args = Field(None)
-    profile: Nsid = Field(None)
-    command_id: CommandId = Field(None)
+    args: Opt[Args] = None
+    profile: Opt[Nsid] = None
+    command_id: Opt[CommandId] = None
 
     @property
     def target_name(self) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 PathPart = str | int
 
@@ -101,7 +102,7 @@ def describe(value: Any) -> str:
 def sort_issues(issues: list[Issue], doc: Any) -> list[Issue]:
     """Order issues as their paths appear in the document, then by message."""
 
-    def key(issue: Issue) -> tuple:
+    def key(issue: Issue) -> tuple[tuple[int, ...], str, str]:
         return (_position(doc, issue.path), issue.path, issue.message)
 
     return sorted(dict.fromkeys(issues), key=key)

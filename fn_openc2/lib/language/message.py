@@ -5,37 +5,35 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from .base import OPEN, ChoiceModel, NonEmptyModel, StrictModel
+from .base import ChoiceModel, NonEmptyModel, Opt, StrictModel
 from .command import Command
 from .response import Response
 from .types import DateTime, Expect, Signature
 
 
-class Event(NonEmptyModel):
+class Event(NonEmptyModel, extra="allow"):
     """Section 3.3.3: no common fields; profiles add content, at least one member."""
 
-    model_config = OPEN
     type_name: ClassVar[str] = "OpenC2-Event"
 
 
-class Headers(NonEmptyModel):
+class Headers(NonEmptyModel, extra="allow"):
     """Section 3.2 Headers, Map{1..*}; additional headers may be defined."""
 
-    model_config = OPEN
     type_name: ClassVar[str] = "Headers"
-    request_id: str = Field(None)
-    created: DateTime = Field(None)
-    from_: str = Field(None, alias="from")
-    to: Annotated[list[str], Field(min_length=1), Expect("a non-empty array of strings")] = Field(None)
+    request_id: Opt[str] = None
+    created: Opt[DateTime] = None
+    from_: Opt[str] = Field(None, alias="from")
+    to: Opt[Annotated[list[str], Field(min_length=1), Expect("a non-empty array of strings")]] = None
 
 
 class OpenC2Content(ChoiceModel):
     """Section 3.2 OpenC2-Content choice."""
 
     type_name: ClassVar[str] = "OpenC2-Content"
-    request: Command = Field(None)
-    response: Response = Field(None)
-    notification: Event = Field(None)
+    request: Opt[Command] = None
+    response: Opt[Response] = None
+    notification: Opt[Event] = None
 
 
 class Body(StrictModel):
@@ -47,9 +45,9 @@ class Body(StrictModel):
 class Message(StrictModel):
     """Section 3.2 Message record."""
 
-    headers: Headers = Field(None)
+    headers: Opt[Headers] = None
     body: Body
-    signature: Signature = Field(None)
+    signature: Opt[Signature] = None
 
     @property
     def content_kind(self) -> str:

@@ -5,7 +5,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from .base import OPEN, NonEmptyModel, StrictModel
+from .base import NonEmptyModel, Opt, StrictModel
 from .types import Action, Expect, Nsid, Number, StatusCode, Version
 
 TargetNames = Annotated[
@@ -13,25 +13,26 @@ TargetNames = Annotated[
 ]
 
 
-class Results(NonEmptyModel):
+class Results(NonEmptyModel, extra="allow"):
     """Section 3.3.2.2, Map{1..*}; extension members are profile nsids."""
 
-    model_config = OPEN
     type_name: ClassVar[str] = "Results"
-    versions: Annotated[list[Version], Field(min_length=1), Expect("a non-empty array of distinct versions")] = Field(None)
-    profiles: Annotated[list[Nsid], Field(min_length=1), Expect("a non-empty array of profile nsids")] = Field(None)
-    pairs: Annotated[
+    versions: Opt[Annotated[
+        list[Version], Field(min_length=1), Expect("a non-empty array of distinct versions")
+    ]] = None
+    profiles: Opt[Annotated[list[Nsid], Field(min_length=1), Expect("a non-empty array of profile nsids")]] = None
+    pairs: Opt[Annotated[
         dict[Action, TargetNames], Field(min_length=1), Expect("an object mapping actions to arrays of targets")
-    ] = Field(None)
-    rate_limit: Number = Field(None)
+    ]] = None
+    rate_limit: Opt[Number] = None
 
 
 class Response(StrictModel):
     """Section 3.3.2 OpenC2-Response."""
 
     status: StatusCode
-    status_text: str = Field(None)
-    results: Results = Field(None)
+    status_text: Opt[str] = None
+    results: Opt[Results] = None
 
     def extension_results(self, nsid: str) -> dict[str, Any] | None:
         """``results.<nsid>`` as JSON, or None."""

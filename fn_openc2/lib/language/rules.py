@@ -6,7 +6,8 @@ be malformed in other places.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -148,15 +149,16 @@ def command_issues(doc: Mapping[str, Any], base: Path = (), ctx: Pass | None = N
         named = get_profile(profile_name)
         if named is None:
             if profile_name in _SPEC_NAMED:
-                ctx.notes.append(Issue(_p(*base, "profile"), f"pairs and arguments not checked: {no_schema(profile_name)}"))
+                ctx.notes.append(Issue(_p(*base, "profile"),
+                                       f"pairs and arguments not checked: {no_schema(profile_name)}"))
             else:
                 known = ", ".join(sorted(_SPEC_NAMED | set(registered_profiles())))
                 out.append(Issue(_p(*base, "profile"), f"unknown profile {profile_name!r}: known are {known}"))
         elif type(args) is dict:
             for nsid in used:
                 if nsid != profile_name and nsid in args:
-                    out.append(Issue(_p(*base, "args", nsid),
-                                     f"argument namespace {nsid!r} does not belong to the named profile {profile_name!r}"))
+                    out.append(Issue(_p(*base, "args", nsid), f"argument namespace {nsid!r} does not belong "
+                                                              f"to the named profile {profile_name!r}"))
     if not _pair_understood(doc.get("action"), target):
         return out  # the shape check already says what is wrong with the action or the target
     failed = set(ctx.failed)
@@ -203,8 +205,8 @@ def _target_issues(target: dict[str, Any], path: Path, used: list[str], ctx: Pas
             if key in _SPEC_NAMED:
                 out += _unimplemented(ctx, (*path, key), key)
             else:
-                out.append(Issue(render_path((*path, key)),
-                                 f"unknown target {key!r}: neither a target of LS v2.0 nor a registered profile namespace"))
+                out.append(Issue(render_path((*path, key)), f"unknown target {key!r}: neither a target of LS v2.0 "
+                                                            "nor a registered profile namespace"))
             continue
         used.append(key)
         out += _validate_extension(prof.target_model, value, (*path, key), "target", key, ctx)
@@ -221,8 +223,8 @@ def _args_issues(args: dict[str, Any], path: Path, used: list[str], ctx: Pass) -
             if key in _SPEC_NAMED:
                 out += _unimplemented(ctx, (*path, key), key)
             else:
-                out.append(Issue(render_path((*path, key)),
-                                 f"unknown argument {key!r}: neither an argument of LS v2.0 nor a registered profile namespace"))
+                out.append(Issue(render_path((*path, key)), f"unknown argument {key!r}: neither an argument of LS v2.0 "
+                                                            "nor a registered profile namespace"))
             continue
         if key not in used:
             used.append(key)
@@ -294,8 +296,8 @@ def response_issues(doc: Mapping[str, Any], base: Path = (), ctx: Pass | None = 
             if key in _SPEC_NAMED:
                 out += _unimplemented(ctx, (*path, key), key)
             else:
-                out.append(Issue(render_path((*path, key)),
-                                 f"unknown result {key!r}: neither a result of LS v2.0 nor a registered profile namespace"))
+                out.append(Issue(render_path((*path, key)), f"unknown result {key!r}: neither a result of LS v2.0 "
+                                                            "nor a registered profile namespace"))
             continue
         out += _validate_extension(prof.results_model, value, (*path, key), "results", key, ctx)
     return out

@@ -120,7 +120,9 @@ def check_email(value: str) -> str:
         try:
             check_hostname(domain)
         except ValueError:
-            raise ValueError(f"expected an email address (RFC 5322), domain {domain!r} is not valid in {value!r}") from None
+            raise ValueError(
+                f"expected an email address (RFC 5322), domain {domain!r} is not valid in {value!r}"
+            ) from None
     return value
 
 
@@ -152,6 +154,10 @@ _IRI_REST = re.compile(
 )
 
 
+_IP_LITERAL = re.compile(r"\[[0-9A-Fa-f:.]+\](?::[0-9]*)?|\[v[0-9A-Fa-f]+\.[^\]]+\](?::[0-9]*)?")
+_BRACKETS = "'[' and ']' are only allowed around an IP literal"
+
+
 def _check_resource(value: str, rest_re: re.Pattern[str], kind: str) -> str:
     scheme, colon, rest = value.partition(":")
     if not colon or _SCHEME.fullmatch(scheme) is None:
@@ -164,12 +170,12 @@ def _check_resource(value: str, rest_re: re.Pattern[str], kind: str) -> str:
     if body.startswith("//"):
         authority = body[2:].split("/", 1)[0].split("?", 1)[0]
         host = authority.rpartition("@")[2]
-        if ("[" in host or "]" in host) and not re.fullmatch(r"\[[0-9A-Fa-f:.]+\](?::[0-9]*)?|\[v[0-9A-Fa-f]+\.[^\]]+\](?::[0-9]*)?", host):
+        if ("[" in host or "]" in host) and _IP_LITERAL.fullmatch(host) is None:
             raise ValueError(f"expected an absolute {kind}, got {value!r}: malformed IP literal in authority")
         if "[" in body[2 + len(authority):] or "]" in body[2 + len(authority):]:
-            raise ValueError(f"expected an absolute {kind}, got {value!r}: '[' and ']' are only allowed around an IP literal")
+            raise ValueError(f"expected an absolute {kind}, got {value!r}: {_BRACKETS}")
     elif "[" in body or "]" in body:
-        raise ValueError(f"expected an absolute {kind}, got {value!r}: '[' and ']' are only allowed around an IP literal")
+        raise ValueError(f"expected an absolute {kind}, got {value!r}: {_BRACKETS}")
     return value
 
 

@@ -8,7 +8,8 @@ the field at that path.
 from __future__ import annotations
 
 import typing
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -50,7 +51,7 @@ def issues_from(exc: ValidationError, model: type[BaseModel], prefix: Iterable[P
 
 def _is_type_error(err: Any) -> bool:
     """The value was not of the member's JSON type at all (string given, object expected...)."""
-    kind = err["type"]
+    kind = str(err["type"])
     return kind.endswith("_type") or kind == "model_attributes_type"
 
 
@@ -93,7 +94,7 @@ def _message(err: Any, model: type[BaseModel], loc: list[PathPart], key_error: b
     if kind == "extra_forbidden":
         return f"unknown property {loc[-1]!r}" if loc else "unknown property"
     if kind.startswith("openc2_"):
-        return err["msg"]
+        return str(err["msg"])
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     if key_error:
@@ -170,8 +171,8 @@ def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
             tp = args[0]
             continue
         if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if len(args) == 1:
-                tp = args[0]
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(members) == 1:
+                tp = members[0]
                 continue
         return tp, meta

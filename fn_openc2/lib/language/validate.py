@@ -2,7 +2,8 @@
 pass for cross-field and profile checks, issues merged in document order."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, NamedTuple, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -140,6 +141,29 @@ def check_event(doc: Any) -> list[Issue]:
     return _check(Event, doc, "event", None)
 
 
+def revalidate(model: type[M], data: Mapping[str, Any]) -> M:
+    """``data`` (field names or aliases; values JSON or models) validated as ``model``:
+    with every rule for the top-level kinds, shapes and values for the parts."""
+    kind = next((what for what, (cls, _) in _KINDS.items() if cls is model), None)
+    if kind is not None:
+        rules_of = _KINDS[kind][1]
+        return _parse(model, _plain_json(data), kind, rules_of)
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise OpenC2ValidationError(getattr(model, "type_name", model.__name__), issues_from(exc, model)) from None
+
+
+def _plain_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Models inside ``data`` as JSON, so the rules (which read JSON) see them."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, BaseModel):
+            value = value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        out[key] = value
+    return out
+
+
 # --- review: errors and notes, for people -----------------------------------------
 class Review(NamedTuple):
     """What a person checking a document wants to know: the model when valid, every
@@ -189,7 +213,8 @@ def rewritten(before: Any, after: Any, path: tuple[PathPart, ...] = ()) -> list[
         return [issue for key, value in before.items() if key in after
                 for issue in rewritten(value, after[key], (*path, key))]
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [issue for i, (one, two) in enumerate(zip(before, after)) for issue in rewritten(one, two, (*path, i))]
+        pairs = enumerate(zip(before, after, strict=True))
+        return [issue for i, (one, two) in pairs for issue in rewritten(one, two, (*path, i))]
     if before == after and type(before) is type(after):
         return []
     if isinstance(before, str) and isinstance(after, str) and _is_ipv6(before):

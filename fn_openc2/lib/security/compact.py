@@ -15,6 +15,7 @@ from typing import Any
 from .b64 import b64url_decode, b64url_encode
 from .errors import SignatureError
 
+
 @dataclass(frozen=True)
 class DetachedJws:
     protected: str            # base64url header text exactly as received (part of the signing input)

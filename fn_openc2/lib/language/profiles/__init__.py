@@ -7,8 +7,8 @@ working draft of oasis-tcs/openc2-ap-er (no committee specification exists).
 """
 from __future__ import annotations
 
+from . import er, pf, slpf  # noqa: F401  (registration side effect)
 from .registry import CommandRule, Profile, get_profile, register_profile, registered_profiles, unregister_profile
-from . import er, pf, slpf  # noqa: E402,F401  (registration side effect)
 
 __all__ = [
     "CommandRule", "Profile", "get_profile", "register_profile", "registered_profiles", "unregister_profile",

@@ -9,7 +9,8 @@ by hand.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..constants import CORE_ARGS, TARGETS
 from ..errors import Issue, render_path
@@ -45,7 +46,7 @@ def target_name(command: Mapping[str, Any]) -> str | None:
         return None
     key, value = next(iter(target.items()))
     if key in _TARGETS or type(value) is not dict or len(value) != 1:
-        return key
+        return str(key)
     return f"{key}:{next(iter(value))}"
 
 
@@ -91,8 +92,9 @@ def argument_matrix(nsid: str, table: Mapping[str, tuple[Iterable[str], Iterable
                             for name in value if name not in own and (not own_names or name in own_names)]
             elif key not in core and (key in CORE_ARGS or get_profile(key) is not None):
                 takes = sorted(core | ({nsid} if own else set()))
-                out.append(Issue(render_path(("args", key)), f"profile {nsid!r}: '{what}' does not take argument {key!r}; "
-                                                f"it takes {', '.join(takes) or 'none'}"))
+                out.append(Issue(render_path(("args", key)),
+                                 f"profile {nsid!r}: '{what}' does not take argument {key!r}; "
+                                 f"it takes {', '.join(takes) or 'none'}"))
         return out
 
     return allowed_arguments

@@ -40,13 +40,14 @@ From that draft:
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Iterator, Literal, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from .. import semantic
 from ..addresses import Address, device_places, net_text
-from ..base import ChoiceModel, NonEmptyModel, StrictModel
+from ..base import ChoiceModel, NonEmptyModel, Opt, StrictModel
 from ..errors import Issue
 from ..targets import Device
 from ..types import Expect, Hostname, IPv4Net, IPv6Net
@@ -58,47 +59,47 @@ class RegistryEntry(StrictModel):
     """er:Registry-Entry (Record; ``type`` is required)."""
 
     type_name: ClassVar[str] = "er:Registry-Entry"
-    key: str = Field(None)
+    key: Opt[str] = None
     type: str
-    value: str = Field(None)
+    value: Opt[str] = None
 
 
 class Account(NonEmptyModel):
     type_name: ClassVar[str] = "er:Account"
-    uid: str = Field(None)
-    account_name: str = Field(None)
-    directory: str = Field(None)
+    uid: Opt[str] = None
+    account_name: Opt[str] = None
+    directory: Opt[str] = None
 
 
 class Service(NonEmptyModel):
     type_name: ClassVar[str] = "er:Service"
-    name: str = Field(None)
-    display_name: str = Field(None)
+    name: Opt[str] = None
+    display_name: Opt[str] = None
 
 
 class ErTarget(ChoiceModel):
     type_name: ClassVar[str] = "er:AP-Target"
-    registry_entry: RegistryEntry = Field(None)
-    account: Account = Field(None)
-    service: Service = Field(None)
+    registry_entry: Opt[RegistryEntry] = None
+    account: Opt[Account] = None
+    service: Opt[Service] = None
 
 
 class PermittedAddresses(NonEmptyModel):
     """Addresses a contained device may still reach."""
 
     type_name: ClassVar[str] = "er:Permitted-Addresses"
-    domain_name: Annotated[list[Hostname], Field(min_length=1), Expect("a non-empty array of hostnames")] = Field(None)
-    ipv4_net: Annotated[list[IPv4Net], Field(min_length=1), Expect("a non-empty array of IPv4 ranges")] = Field(None)
-    ipv6_net: Annotated[list[IPv6Net], Field(min_length=1), Expect("a non-empty array of IPv6 ranges")] = Field(None)
+    domain_name: Opt[Annotated[list[Hostname], Field(min_length=1), Expect("a non-empty array of hostnames")]] = None
+    ipv4_net: Opt[Annotated[list[IPv4Net], Field(min_length=1), Expect("a non-empty array of IPv4 ranges")]] = None
+    ipv6_net: Opt[Annotated[list[IPv6Net], Field(min_length=1), Expect("a non-empty array of IPv6 ranges")]] = None
 
 
 class DownstreamDevice(NonEmptyModel):
     """The endpoints (or groups, or tenant) a command is meant for."""
 
     type_name: ClassVar[str] = "er:Downstream-Device"
-    devices: Annotated[list[Device], Field(min_length=1), Expect("a non-empty array of Device")] = Field(None)
-    device_groups: Annotated[list[str], Field(min_length=1), Expect("a non-empty array of group names")] = Field(None)
-    tenant_id: str = Field(None)
+    devices: Opt[Annotated[list[Device], Field(min_length=1), Expect("a non-empty array of Device")]] = None
+    device_groups: Opt[Annotated[list[str], Field(min_length=1), Expect("a non-empty array of group names")]] = None
+    tenant_id: Opt[str] = None
 
 
 Enabled = Annotated[Literal["enabled", "disabled"], Expect("one of enabled, disabled")]
@@ -106,15 +107,15 @@ Enabled = Annotated[Literal["enabled", "disabled"], Expect("one of enabled, disa
 
 class ErArgs(NonEmptyModel):
     type_name: ClassVar[str] = "er:AP-Args"
-    account_status: Enabled = Field(None)
-    device_containment: Annotated[
+    account_status: Opt[Enabled] = None
+    device_containment: Opt[Annotated[
         Literal["network_isolation", "app_restriction", "disable_nic"],
         Expect("one of network_isolation, app_restriction, disable_nic"),
-    ] = Field(None)
-    permitted_addresses: PermittedAddresses = Field(None)
-    scan_depth: Annotated[Literal["shallow", "deep"], Expect("one of shallow, deep")] = Field(None)
-    periodic_scan: Enabled = Field(None)
-    downstream_device: DownstreamDevice = Field(None)
+    ]] = None
+    permitted_addresses: Opt[PermittedAddresses] = None
+    scan_depth: Opt[Annotated[Literal["shallow", "deep"], Expect("one of shallow, deep")]] = None
+    periodic_scan: Opt[Enabled] = None
+    downstream_device: Opt[DownstreamDevice] = None
 
 
 def permitted_needs_isolation(command: Mapping[str, Any]) -> list[Issue]:

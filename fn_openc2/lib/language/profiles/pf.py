@@ -35,13 +35,14 @@ From CSD02:
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Iterator, Literal, Mapping, Union
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, Field, ValidationInfo
 
 from .. import semantic
 from ..addresses import Address, net_text
-from ..base import ChoiceModel, NonEmptyModel
+from ..base import ChoiceModel, NonEmptyModel, Opt
 from ..constants import MAX_SAFE_INT
 from ..types import Expect, IPv4Net, IPv6Net, L4Protocol, Port, read_ipv6_net
 from .common import V1_ARGS, argument_matrix, file_needs_name, response_values
@@ -68,9 +69,9 @@ class AdvAddrChoice(ChoiceModel):
     """pf:Adv-Addr in its Choice form."""
 
     type_name: ClassVar[str] = "pf:Adv-Addr"
-    v4addr: IPv4Net = Field(None)
-    v6addr: IPv6Net = Field(None)
-    net_tag: Annotated[str, Field(min_length=1), Expect("a network tag")] = Field(None)
+    v4addr: Opt[IPv4Net] = None
+    v6addr: Opt[IPv6Net] = None
+    net_tag: Opt[Annotated[str, Field(min_length=1), Expect("a network tag")]] = None
 
 
 AdvAddr = Annotated[
@@ -83,36 +84,38 @@ class AdvancedConnection(NonEmptyModel):
     """pf:Advanced-Connection, the seven-tuple of an application-aware rule."""
 
     type_name: ClassVar[str] = "pf:Advanced-Connection"
-    src_addr: AdvAddr = Field(None)
-    src_port: Port = Field(None)
-    dst_addr: AdvAddr = Field(None)
-    dst_port: Port = Field(None)
-    protocol: L4Protocol = Field(None)
-    network: str = Field(None)
-    application: str = Field(None)
+    src_addr: Opt[AdvAddr] = None
+    src_port: Opt[Port] = None
+    dst_addr: Opt[AdvAddr] = None
+    dst_port: Opt[Port] = None
+    protocol: Opt[L4Protocol] = None
+    network: Opt[str] = None
+    application: Opt[str] = None
 
 
 class PfTarget(ChoiceModel):
     type_name: ClassVar[str] = "pf:PF-Target"
-    rule_number: RuleId = Field(None)
-    advanced_connection: AdvancedConnection = Field(None)
+    rule_number: Opt[RuleId] = None
+    advanced_connection: Opt[AdvancedConnection] = None
 
 
 class PfArgs(NonEmptyModel):
     type_name: ClassVar[str] = "pf:PF-Args"
-    drop_process: Annotated[Literal["none", "reject", "false_ack"], Expect("one of none, reject, false_ack")] = Field(None)
-    persistent: bool = Field(None)
-    direction: Annotated[Literal["both", "ingress", "egress"], Expect("one of both, ingress, egress")] = Field(None)
-    insert_rule: RuleId = Field(None)
-    logged: bool = Field(None)
-    description: str = Field(None)
-    stateful: bool = Field(None)
-    priority: Priority = Field(None)
+    drop_process: Opt[Annotated[
+        Literal["none", "reject", "false_ack"], Expect("one of none, reject, false_ack")
+    ]] = None
+    persistent: Opt[bool] = None
+    direction: Opt[Annotated[Literal["both", "ingress", "egress"], Expect("one of both, ingress, egress")]] = None
+    insert_rule: Opt[RuleId] = None
+    logged: Opt[bool] = None
+    description: Opt[str] = None
+    stateful: Opt[bool] = None
+    priority: Opt[Priority] = None
 
 
 class PfResults(NonEmptyModel):
     type_name: ClassVar[str] = "pf:PF-Results"
-    rule_number: RuleId = Field(None)
+    rule_number: Opt[RuleId] = None
 
 
 def _adv_addr(path: str, value: object, flow: str) -> Address:

@@ -5,8 +5,9 @@ calls :func:`register_profile`; nothing in the core changes.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from pydantic import BaseModel
 

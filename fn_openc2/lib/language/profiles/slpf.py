@@ -29,16 +29,22 @@ From CS01:
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Mapping
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from ..base import ChoiceModel, NonEmptyModel
+from ..base import ChoiceModel, NonEmptyModel, Opt
 from ..constants import MAX_SAFE_INT
 from ..errors import Issue
 from ..types import Expect
 from .common import (
-    V1_ARGS, argument_matrix, ext_args, file_needs_name, needs_complete, response_values,
+    V1_ARGS,
+    argument_matrix,
+    ext_args,
+    file_needs_name,
+    needs_complete,
+    response_values,
 )
 from .registry import CommandRule, Profile, register_profile
 
@@ -51,24 +57,24 @@ class SlpfTarget(ChoiceModel):
     """slpf:AP-Target."""
 
     type_name: ClassVar[str] = "slpf:AP-Target"
-    rule_number: RuleId = Field(None)
+    rule_number: Opt[RuleId] = None
 
 
 class SlpfArgs(NonEmptyModel):
     """slpf:AP-Args."""
 
     type_name: ClassVar[str] = "slpf:AP-Args"
-    drop_process: DropProcess = Field(None)
-    persistent: bool = Field(None)
-    direction: Direction = Field(None)
-    insert_rule: RuleId = Field(None)
+    drop_process: Opt[DropProcess] = None
+    persistent: Opt[bool] = None
+    direction: Opt[Direction] = None
+    insert_rule: Opt[RuleId] = None
 
 
 class SlpfResults(NonEmptyModel):
     """slpf:AP-Results."""
 
     type_name: ClassVar[str] = "slpf:AP-Results"
-    rule_number: RuleId = Field(None)
+    rule_number: Opt[RuleId] = None
 
 
 _NET_TARGETS = ("ipv4_connection", "ipv6_connection", "ipv4_net", "ipv6_net")

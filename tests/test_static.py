@@ -1,0 +1,37 @@
+"""CI gate: the type checker and the linter over the library, 0 findings.
+
+Configuration lives in pyproject.toml (mypy --strict with the pydantic plugin,
+ruff's pyflakes/pycodestyle/isort/bugbear/pyupgrade rules). A folder joins
+GATED once it is clean; the goal is all of fn_openc2/lib.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GATED = ("fn_openc2/lib/language", "fn_openc2/lib/security")
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("folder", GATED)
+def test_gated_folders_exist(folder: str) -> None:
+    assert (ROOT / folder / "__init__.py").is_file(), folder
+
+
+def test_mypy_finds_nothing() -> None:
+    result = _run("mypy", *GATED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout, result.stdout
+
+
+def test_ruff_finds_nothing() -> None:
+    result = _run("ruff", "check", "--no-cache", *GATED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All checks passed!" in result.stdout, result.stdout
