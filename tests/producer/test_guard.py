@@ -490,3 +490,46 @@ def test_refused_attacks_send_nothing_to_a_real_consumer(reference_consumer: Any
     for attack, outcome in zip(attacks, outcomes):
         assert outcome.refused and outcome.answers == [], attack
     assert log.count == 0
+
+
+def test_the_guard_never_raises_on_malformed_documents() -> None:
+    """The guard may see a document before or without validation: whatever its shape, it answers."""
+    from hypothesis import given, settings, strategies as st
+
+    leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+                       st.text(max_size=12), st.sampled_from(["10.0.0.1", "::1", "http://127.1/", "fw1", "a..b",
+                                                             "0x7f.1", "[::1", "ｌｏｃａｌｈｏｓｔ"]))
+    keys = st.sampled_from(["ipv4_net", "ipv6_net", "ipv4_connection", "ipv6_connection", "src_addr", "dst_addr",
+                            "device", "hostname", "device_id", "idn_hostname", "domain_name", "uri", "iri", "pf",
+                            "advanced_connection", "v4addr", "v6addr", "net_tag", "network", "er",
+                            "downstream_device", "devices", "device_groups", "tenant_id", "permitted_addresses"])
+    json = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(keys, inner, max_size=3)), max_leaves=12)
+
+    @settings(max_examples=400, deadline=None)
+    @given(action=st.sampled_from(["deny", "allow", "contain", "stop", "query", 7, None]), target=json, args=json)
+    def probe(action: Any, target: Any, args: Any) -> None:
+        answer = NAMED.check({"action": action, "target": target, "args": args})
+        assert answer is None or isinstance(answer, str)
+
+    probe()
+
+
+def test_the_producer_starts_and_stops_the_re_resolution(caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    from fn_openc2.lib.producer import Producer
+    from fn_openc2.lib.producer.config import load_registry
+
+    reg = load_registry({"fn_openc2": {"consumer_dns_refresh": "60"},
+                         "fn_openc2:fw": {"url": "https://fw.example.invalid/openc2"}})
+    with caplog.at_level("ERROR", logger="fn_openc2.lib.producer.guard"):
+        producer = Producer(reg)
+    mine = [t for t in threading.enumerate() if t is producer.guard._timer]
+    try:
+        assert "cannot resolve fw.example.invalid" in caplog.text
+        assert mine and mine[0].name == "openc2-guard-dns" and mine[0].is_alive()
+        assert "consumer 'fw'" in (producer.guard.check(_cmd({"domain_name": "FW.example.invalid"})) or "")
+    finally:
+        producer.close()
+    assert not mine[0].is_alive()
