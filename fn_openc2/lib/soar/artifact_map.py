@@ -121,7 +121,8 @@ FILE_ARTIFACT_TYPES = ("Malware Sample", "Other File", "Email Attachment", "Log 
 SUPPORTED_TYPES: tuple[str, ...] = tuple(CONVERTERS) + FILE_ARTIFACT_TYPES
 
 
-def attachment_target(content: bytes, file_name: str | None = None) -> Target:  # noqa: ARG001 (name kept for callers)
+# pylint: disable-next=unused-argument  (file_name: kept for callers; a hash needs no name)
+def attachment_target(content: bytes, file_name: str | None = None) -> Target:  # noqa: ARG001
     """A ``file`` target identifying the content by its hashes alone.
 
     ``file`` (LS v2.0 section 3.4.1.6), not ``artifact``: it is the target the
