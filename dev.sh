@@ -24,7 +24,9 @@ venv() {
         "$PYTHON" -m venv "$VENV"
     fi
     local stamp="$VENV/.installed"
-    if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ requirements-test.txt -nt "$stamp" ]; then
+    # a new fn_openc2/components module needs a reinstall too: its entry point is made by setup.py
+    if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ requirements-test.txt -nt "$stamp" ] \
+            || [ -n "$(find fn_openc2/components -name '*.py' -newer "$stamp" 2>/dev/null)" ]; then
         "$VENV/bin/python" -m pip install -q --upgrade pip >&2
         "$VENV/bin/python" -m pip install -q -e ".[demo]" -r requirements-test.txt >&2
         touch "$stamp"

@@ -120,6 +120,11 @@ FUNCTIONS = (
     Function("openc2_cancel_command", "OpenC2: Cancel Command",
              "Send 'cancel' for a previously issued command (by its command_id) to the consumers that got it.",
              ("incident_id", "openc2_command_id", "openc2_consumers")),
+    Function("openc2_check_consumer", "OpenC2: Check Consumer",
+             "Grade one configured consumer against the observable MUSTs and SHOULDs of the OpenC2 language "
+             "and transfer specifications (read-only commands only) and write the table, each check naming "
+             "its clause, as an incident note.",
+             ("incident_id", "openc2_consumers")),
 )
 
 
@@ -303,6 +308,12 @@ PLAYBOOKS = (
              {"incident_id": "incident.id"}, statics={"openc2_action": "deny"},
              script_inputs=("openc2_artifact_type", "openc2_consumers", "openc2_duration", "openc2_comment"),
              fixed={"openc2_all_artifacts": "True", "openc2_write_back": "True"}),
+    Playbook("pb_openc2_check_consumer", "OpenC2: Check consumer",
+             "Grade the chosen consumer against the OpenC2 specifications with read-only commands (query "
+             "features, a pair it does not list, a malformed query) and write the pass/fail table, each check "
+             "naming its clause, as a note: proof of a device's readiness.",
+             "incident", "openc2_check_consumer", (FORM_CONSUMERS,),
+             {"incident_id": "incident.id"}, script_inputs=("openc2_consumers",)),
     Playbook("pb_openc2_cancel_command", "OpenC2: Cancel command",
              "Cancel the command of this row on the consumer that received it.",
              "openc2_commands", "openc2_cancel_command", (),

@@ -64,6 +64,8 @@ CONTENT_DOC = (
     "soar, with the input field or config section/key). writeback: notes and rows written to the incident "
     "(a batch of several commands gets one summary note). duplicates (send command): targets skipped because an "
     "earlier value or artifact gave the same OpenC2 target.")
+GRADE_DOC = (" grade (check consumer): the conformance table, checks[] each with clause, level (MUST/SHOULD/MAY), "
+             "title, verdict (pass/fail/n.a.) and detail.")
 
 
 def _config(server: HttpsConsumerServer, pki: Any, public: str, down_port: int) -> str:
@@ -116,7 +118,11 @@ def _runs(app: CircuitsApp) -> dict[str, list[dict]]:
     cancel = [app.run_function("openc2_cancel_command", {"incident_id": INCIDENT, "openc2_command_id": command_id}),
               app.run_function("openc2_cancel_command", {"incident_id": INCIDENT, "openc2_command_id": command_id,
                                                          "openc2_consumers": "fw1"})]
-    return {"openc2_send_command": send, "openc2_query_features": query, "openc2_cancel_command": cancel}
+    check = [app.run_function("openc2_check_consumer", {"incident_id": INCIDENT, "openc2_consumers": "fw1"}),
+             app.run_function("openc2_check_consumer", {"incident_id": INCIDENT, "openc2_consumers": "down"}),
+             app.run_function("openc2_check_consumer", {"incident_id": INCIDENT, "openc2_consumers": "fw1, down"})]
+    return {"openc2_send_command": send, "openc2_query_features": query, "openc2_cancel_command": cancel,
+            "openc2_check_consumer": check}
 
 
 def main() -> int:
@@ -143,7 +149,8 @@ def main() -> int:
         out = HERE / name
         out.mkdir(exist_ok=True)
         schema = dict(schema_of(payloads), **{"$schema": "http://json-schema.org/draft-06/schema"})
-        schema["properties"]["content"]["description"] = CONTENT_DOC
+        schema["properties"]["content"]["description"] = CONTENT_DOC + (GRADE_DOC if name == "openc2_check_consumer"
+                                                                        else "")
         (out / "output_json_example.json").write_text(json.dumps(payloads[0], indent=2) + "\n")
         (out / "output_json_schema.json").write_text(json.dumps(schema, indent=2) + "\n")
     print(f"wrote {', '.join(runs)} under {HERE}")

@@ -31,6 +31,7 @@ def codegen_reload_data() -> dict:
         ],
         "functions": [
             u"openc2_cancel_command",
+            u"openc2_check_consumer",
             u"openc2_query_features",
             u"openc2_send_command"
         ],
@@ -48,6 +49,7 @@ def codegen_reload_data() -> dict:
         "playbooks": [
             u"pb_openc2_allow_artifact",
             u"pb_openc2_cancel_command",
+            u"pb_openc2_check_consumer",
             u"pb_openc2_contain_artifact",
             u"pb_openc2_custom_command",
             u"pb_openc2_deny_all_artifacts",

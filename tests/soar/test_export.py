@@ -56,7 +56,8 @@ def test_top_level_shape(export: dict[str, Any]) -> None:
     assert list(export) == sorted(export)
     assert {m["programmatic_name"] for m in export["message_destinations"]} == {"fn_openc2"}
     assert {f["name"] for f in export["functions"]} == {
-        "openc2_send_command", "openc2_query_features", "openc2_cancel_command"}
+        "openc2_send_command", "openc2_query_features", "openc2_cancel_command",
+        "openc2_check_consumer"}
     assert {t["type_name"] for t in export["types"]} == {"openc2_commands", "openc2_consumers"}
     assert any(f["export_key"] == "incident/internal_customizations_field" for f in export["fields"])
 

@@ -84,7 +84,7 @@ class GradeReport:
         head = f"{counts[PASS]} pass, {counts[FAIL]} fail, {counts[NA]} n.a."
         if self.passed:
             return f"{head}: no observable MUST or SHOULD failed"
-        return f"{head}: failed {', '.join(f'{c.clause} ({c.level})' for c in self.failed)}"
+        return f"{head}: failed {', '.join(dict.fromkeys(f'{c.clause} ({c.level})' for c in self.failed))}"
 
     def rows(self) -> list[tuple[str, str, str, str, str, str]]:
         return [(str(c.number), c.verdict, c.level, c.clause, c.title, c.detail) for c in self.checks]
