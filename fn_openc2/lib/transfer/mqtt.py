@@ -126,6 +126,7 @@ class _Pending:
     per_sender: dict[str | None, int] = field(default_factory=dict)
     unexpected: dict[str, int] = field(default_factory=dict)
     over_cap: int = 0
+    capped: bool = False
     over_sender: dict[str | None, int] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
     unmatched_dropped: int = 0
@@ -153,7 +154,10 @@ class _Pending:
         self.replies.append(reply)
         if not self.wants_final or _status(reply) != 102:
             self.settled.add(reply.responder)
-        if (self.expected and self.expected <= self.settled) or len(self.replies) >= self.cap:
+        if len(self.replies) >= self.cap:
+            self.capped = True
+            self.done.set()
+        elif self.expected and self.expected <= self.settled:
             self.done.set()
 
     def note_unmatched(self, line: str) -> None:
@@ -167,9 +171,9 @@ class _Pending:
         if self.unexpected:
             names = ", ".join(f"{n!r} ({c})" for n, c in self.unexpected.items())
             out.append(f"answers from senders not in expected_responders were not counted: {names}")
-        if self.over_cap:
-            out.append(f"answer cap reached: max_answers = {self.cap}; collection ended and "
-                       f"{self.over_cap} more answer(s) were not counted")
+        if self.capped:
+            more = f"; {self.over_cap} more answer(s) arrived and were not counted" if self.over_cap else ""
+            out.append(f"answer cap reached: max_answers = {self.cap}; collection ended there{more}")
         for sender, count in list(self.over_sender.items())[:20]:
             out.append(f"{_printable(sender)!r} sent more than {PER_RESPONDER} answers: {count} not counted")
         if self.unmatched_dropped:
