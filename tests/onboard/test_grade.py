@@ -70,7 +70,14 @@ def test_state_changing_checks_run_only_when_allowed_and_are_undone(start_consum
 
 def _nonconforming(seen: Seen) -> Answer:
     """Says 200 to everything, echoes a made-up request_id, lists a v2 version badly,
-    answers without status and answers HTTP 299."""
+    answers without status, answers HTTP 299, labels its answers application/json
+    and sends no Cache-Control."""
+    answer = _nonconforming_answer(seen)
+    answer.headers["Content-Type"] = "application/json"
+    return answer
+
+
+def _nonconforming_answer(seen: Seen) -> Answer:
     doc = json.loads(seen.body)
     request = doc["body"]["openc2"]["request"]
     target = request.get("target") or {}
@@ -107,6 +114,8 @@ def test_grade_names_each_failed_clause_of_a_nonconforming_consumer(
         ("LS v2.0 §3.3.2, §5.2-2", "every response contains a status"),
         ("LS v2.0 §3.3.2.1", "status codes come from the spec's set"),
         ("HTTPS v1.1 §4.2.1 (8)", "HTTP responses use only OpenC2 status codes"),
+        ("HTTPS v1.1 §3.2.1", "responses carry Cache-control: no-cache"),
+        ("HTTPS v1.1 §3.4", "responses carry Content-type application/openc2+json;version=1.0"),
         ("HTTPS v1.1 §3.3.2", "answers carry headers.from and headers.created"),     # MAY: shown, not counted
     }, json.dumps(doc["checks"], indent=1)
     assert "failed LS v2.0 §3.4.2.18 (MUST)" in doc["summary"] and "MAY" not in doc["summary"]

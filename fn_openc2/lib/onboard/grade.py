@@ -28,6 +28,14 @@ from fn_openc2.lib.transfer.https import redact_url
 PASS, FAIL, NA = "pass", "fail", "n.a."
 LS = "LS v2.0"
 HTTPS = "HTTPS v1.1"
+# Where each transfer rule lives, per HTTPS transfer version (a v1.0-dialect consumer is held to v1.0)
+HTTPS_CLAUSES = {
+    "https-v1.1": {"request_id": "HTTPS v1.1 §3.3.3", "codes": "HTTPS v1.1 §4.2.1 (8)",
+                   "content_type": "HTTPS v1.1 §3.4", "cache": "HTTPS v1.1 §3.2.1", "from": "HTTPS v1.1 §3.3.2"},
+    "https-v1.0": {"request_id": "HTTPS v1.0 (X-Request-ID echoed)", "codes": "HTTPS v1.0 (response codes)",
+                   "content_type": "HTTPS v1.0 (response content type)", "cache": "HTTPS v1.0 (Cache-control)",
+                   "from": "HTTPS v1.0 (message elements)"},
+}
 MQTT = "MQTT v1.0"
 VERSION_FORM = re.compile(r"^\d+\.\d+$")
 # Targets a 'query' can name without acting on anything; the first one the consumer does not list is used.
@@ -287,7 +295,7 @@ class _Grader:
                 return NA, "no answer showed where it carries request_id"
             return PASS, f"{seen} answer(s) carried the command's request_id" + \
                 (f" ({unseen} bare answer(s) not observable)" if unseen else "")
-        clause = f"{LS} §3.2, {HTTPS} §3.3.3" if https else f"{LS} §3.2"
+        clause = f"{LS} §3.2, {self.https_clause('request_id')}" if https else f"{LS} §3.2"
         self.check(clause, "MUST", "the command's request_id is copied into each response", request_ids)
 
         def has_status() -> tuple[str, str]:
@@ -334,6 +342,9 @@ class _Grader:
             self.mqtt_checks(replies)
         self.signature_check()
 
+    def https_clause(self, rule: str) -> str:
+        return HTTPS_CLAUSES.get(self.consumer.dialect, HTTPS_CLAUSES["https-v1.1"])[rule]
+
     def https_checks(self, replies: list[tuple[Exchange, Any]]) -> None:
         def http_codes() -> tuple[str, str]:
             # HTTP must answer even when no response was requested: 204 there is the transfer's only
@@ -345,7 +356,7 @@ class _Grader:
             if bad:
                 return FAIL, f"HTTP {', '.join(str(b) for b in bad)} is not an OpenC2 status code"
             return (PASS, f"HTTP {', '.join(str(c) for c in sorted(set(codes)))}") if codes else (NA, "no HTTP answers")
-        self.check(f"{HTTPS} §4.2.1 (8)", "MUST", "HTTP responses use only OpenC2 status codes", http_codes)
+        self.check(self.https_clause("codes"), "MUST", "HTTP responses use only OpenC2 status codes", http_codes)
 
         expected = _expected_content_type(self.consumer)
 
@@ -359,9 +370,9 @@ class _Grader:
                     return FAIL, f"{name}: {', '.join(dict.fromkeys(bad))} (expected {shown})"
                 return PASS, f"{name}: {shown}"
             return judge
-        self.check(f"{HTTPS} §3.4", "MUST", f"responses carry Content-type {expected}",
+        self.check(self.https_clause("content_type"), "MUST", f"responses carry Content-type {expected}",
                    header_check("Content-Type", lambda v: _media(v) == _media(expected), expected))
-        self.check(f"{HTTPS} §3.2.1", "SHOULD", "responses carry Cache-control: no-cache",
+        self.check(self.https_clause("cache"), "SHOULD", "responses carry Cache-control: no-cache",
                    header_check("Cache-Control", lambda v: "no-cache" in v.lower(), "no-cache"))
 
         def from_created() -> tuple[str, str]:
@@ -371,7 +382,7 @@ class _Grader:
                 return NA, "the dialect's answers carry no message headers"
             lacking = [k for k in ("from", "created") if not all(k in h for h in envelopes)]
             return (FAIL, f"missing {' and '.join(lacking)}") if lacking else (PASS, "from and created present")
-        self.check(f"{HTTPS} §3.3.2", "MAY", "answers carry headers.from and headers.created", from_created)
+        self.check(self.https_clause("from"), "MAY", "answers carry headers.from and headers.created", from_created)
 
     def mqtt_checks(self, replies: list[tuple[Exchange, Any]]) -> None:
         def sender() -> tuple[str, str]:

@@ -329,7 +329,7 @@ class HttpsTransport:
         responder = message["headers"].get("from") or self.name
         return [Reply(transport="https", message=message, raw=raw, http_status=resp.status_code,
                       responder=str(responder), elapsed_ms=(time.perf_counter() - started) * 1000.0,
-                      attempts=attempts, warnings=warnings)]
+                      attempts=attempts, warnings=warnings, http_headers=dict(resp.headers))]
 
     def _pause(self, attempt: int, why: str) -> None:
         delay = self.settings.backoff * (2 ** (attempt - 1))

@@ -35,7 +35,8 @@ class Reply:
 
     ``correlated`` is False for an MQTT answer without our request_id that was
     attributed to the command by who sent it (see MqttTransport); ``warnings``
-    are what the transfer layer noticed while reading it."""
+    are what the transfer layer noticed while reading it; ``http_headers`` the
+    HTTPS answer's headers as received (None for MQTT), for conformance checks."""
 
     transport: str
     message: dict
@@ -46,6 +47,7 @@ class Reply:
     attempts: int
     correlated: bool = True
     warnings: list[str] = field(default_factory=list)
+    http_headers: dict[str, str] | None = None
 
 
 @dataclass
