@@ -80,8 +80,9 @@ def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str
         consumer.update(transport="mqtt", broker=url)
         if url.startswith("mqtt://") and not (args.ca or args.cert):
             print(f"warning: {url} is plain MQTT, without TLS: for test brokers only", file=err)
-        options = (("topic", args.topic), ("expected_responders", args.expected_responders),
-                   ("collect_seconds", args.collect_seconds), ("ca", args.ca))
+        options: tuple[tuple[str, Any], ...] = (
+            ("topic", args.topic), ("expected_responders", args.expected_responders),
+            ("collect_seconds", args.collect_seconds), ("ca", args.ca))
     else:
         consumer["url"] = url
         if url.startswith("http://"):

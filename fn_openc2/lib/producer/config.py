@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from requests.utils import get_environ_proxies
@@ -309,7 +310,7 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
         raise ConfigError(section, None, "consumer section needs a name after 'fn_openc2:'")
     transport_raw = raw.get("transport", "https")
     try:
-        transport = CONFIG_KEYS_CONSUMER["transport"].parser(transport_raw or "https")
+        transport = str(CONFIG_KEYS_CONSUMER["transport"].parser(transport_raw or "https"))
     except ValueError as exc:
         raise ConfigError(section, "transport", str(exc)) from None
     values = _parse_section(section, raw, CONFIG_KEYS_CONSUMER, transport)
@@ -338,7 +339,8 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
     values.setdefault("timeout", producer.timeout)
     values.setdefault("retries", producer.retries)
     values.setdefault("collect_seconds", producer.collect_seconds)
-    proxies = _proxies(values.get("url"), integrations, {"http_proxy": producer.http_proxy, "https_proxy": producer.https_proxy},
+    proxies = _proxies(values.get("url"), integrations,
+                       {"http_proxy": producer.http_proxy, "https_proxy": producer.https_proxy},
                        {"http_proxy": values.pop("http_proxy", None), "https_proxy": values.pop("https_proxy", None)})
     if transport == "https":
         values["proxies"] = proxies

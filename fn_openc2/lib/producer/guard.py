@@ -174,11 +174,11 @@ def _net_spans(text: str, family: int | None) -> list[tuple[int, int, int]]:
     parts = address.split(".")
     if len(parts) == 4 and all(p.isascii() and p.isdigit() for p in parts):
         readings.append(inet_aton(".".join(p.lstrip("0") or "0" for p in parts)))  # leading zeros as decimal
-    readings = [r for r in dict.fromkeys(readings) if r is not None]
-    if not readings or family == 6 or (slash and not (prefix.isascii() and prefix.isdigit() and int(prefix) <= 32)):
+    values = [r for r in dict.fromkeys(readings) if r is not None]
+    if not values or family == 6 or (slash and not (prefix.isascii() and prefix.isdigit() and int(prefix) <= 32)):
         raise _Unclear(f"{text!r} is not an IP address or range")
     host_bits = (1 << (32 - int(prefix))) - 1 if slash else 0
-    return [(4, value & ~host_bits, (value & ~host_bits) | host_bits) for value in readings]
+    return [(4, value & ~host_bits, (value & ~host_bits) | host_bits) for value in values]
 
 
 def normal_name(text: str) -> str:
@@ -389,13 +389,13 @@ class PolicyGuard:
         native4: list[tuple[int, int, int]] = []
         derived4: list[tuple[int, int, int]] = []
         six: list[tuple[int, int, int]] = []
-        for index, item in enumerate(protected):
+        for position, item in enumerate(protected):
             first, last = _span(item.network)
             if item.network.version == 4:
-                native4.append((first, last, index))
+                native4.append((first, last, position))
                 continue
-            six.append((first, last, index))
-            derived4.extend((lo, hi, index) for lo, hi in ipv4_images(first, last))
+            six.append((first, last, position))
+            derived4.extend((lo, hi, position) for lo, hi in ipv4_images(first, last))
         index = _Index(tuple(protected), _Ranges(native4), _Ranges(derived4), _Ranges(six), names, short, ids)
         with self._lock:
             self._index = index

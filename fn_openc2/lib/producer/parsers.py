@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 Parser = Callable[[str], object]
@@ -209,7 +209,7 @@ def parse_https_url(raw: str) -> str:
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError(f"expected an https:// URL with a host, got {_shown_url(raw)}")
     try:
-        parts.port
+        _ = parts.port  # urlsplit only checks the port when asked
     except ValueError:
         raise ValueError(f"expected an https:// URL with a valid port, got {_shown_url(raw)}") from None
     return value
@@ -223,7 +223,7 @@ def parse_broker(raw: str) -> str:
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise ValueError(f"expected mqtts://host:port, mqtt://host:port or host:port, got {_shown_url(raw)}")
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         raise ValueError(f"expected a broker with a valid port, got {_shown_url(raw)}") from None
     if parts.path not in ("", "/") or parts.query or parts.fragment:

@@ -1,7 +1,8 @@
 """Which consumers a command goes to: named, default, or "auto" by features."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from fn_openc2.lib.producer.capabilities import CapabilityCache
 from fn_openc2.lib.producer.config import Registry
