@@ -39,7 +39,7 @@ into the incident as a note and as data-table rows.""",
         "rfc8785~=0.1.4",
         "paho-mqtt~=2.1",
         "requests~=2.32",
-        "idna>=3.7",
+        "idna~=3.7",
         "cryptography~=50.0",
     ],
     # The dev kit behind `fn-openc2 demo` (offline SOAR, console tables). App Host installs

@@ -58,7 +58,7 @@ def run_selftest(opts: Mapping[str, Any], producer_factory: ProducerFactory | No
     if not registry.consumers:
         return {"state": "failure", "reason": "no consumer configured: add a [fn_openc2:<name>] section"}
     if producer_factory is None:
-        from fn_openc2.lib.producer import Producer
+        from fn_openc2.lib.producer.producer import Producer
         producer_factory = Producer
     try:
         producer = producer_factory(registry)

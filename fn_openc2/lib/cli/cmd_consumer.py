@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                                          dialect=args.dialect).start()
             print(f"listening on {server.url} ({args.dialect}) as {args.device_id}", flush=True)
         if broker:
-            from fn_openc2.lib.consumer import MqttConsumer
+            from fn_openc2.lib.consumer.mqtt_consumer import MqttConsumer
             mqtt = MqttConsumer(actuator, broker[0], broker[1]).start()
             print(f"subscribed on mqtt://{broker[0]}:{broker[1]} to {', '.join(mqtt.topics)}", flush=True)
         stopping.wait()

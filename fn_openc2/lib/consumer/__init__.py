@@ -4,6 +4,7 @@ from __future__ import annotations
 from fn_openc2.lib.consumer.actuator import Actuator
 from fn_openc2.lib.consumer.https_server import HttpsConsumerServer, RequestLog
 
+# pylint: disable-next=undefined-all-variable  # MqttConsumer, Fleet: provided by the module __getattr__ (loaded on first use)
 __all__ = ["Actuator", "HttpsConsumerServer", "RequestLog", "MqttConsumer", "Fleet"]
 
 

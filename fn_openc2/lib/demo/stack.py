@@ -94,7 +94,7 @@ class Stack:
         say("starting Mosquitto and an MQTT fleet of 3 EDR agents")
         (root / "mosquitto").mkdir()
         self.broker = start_mosquitto(workdir=str(root / "mosquitto"))
-        from fn_openc2.lib.consumer import Fleet
+        from fn_openc2.lib.consumer.mqtt_consumer import Fleet
         self.agents = [Actuator(name, profiles=("slpf", "er")) for name in scenario.EDGE_AGENTS]
         self.fleet = Fleet(self.agents, self.broker.host, self.broker.port, client_id="demo-edge-fleet").start()
 

@@ -103,8 +103,9 @@ class Command(StrictModel):
     @property
     def response_requested(self) -> str:
         """``args.response_requested``, or "complete" (the spec's default)."""
+        # pylint: disable-next=no-member  # pydantic model field: pylint infers the FieldInfo default, not the model instance
         if self.args is not None and "response_requested" in self.args.__pydantic_fields_set__:
-            return str(self.args.response_requested)
+            return str(self.args.response_requested)  # pylint: disable=no-member  # pydantic model field: pylint infers the FieldInfo default, not the model instance
         return "complete"
 
     def addresses(self) -> list[Address]:
@@ -115,7 +116,7 @@ class Command(StrictModel):
 
     def extension_args(self, nsid: str) -> dict[str, Any] | None:
         """``args.<nsid>`` as JSON, or None."""
-        if self.args is None or not self.args.__pydantic_extra__:
+        if self.args is None or not self.args.__pydantic_extra__:  # pylint: disable=no-member  # pydantic model field: pylint infers the FieldInfo default, not the model instance
             return None
-        value = self.args.__pydantic_extra__.get(nsid)
+        value = self.args.__pydantic_extra__.get(nsid)  # pylint: disable=no-member  # pydantic model field: pylint infers the FieldInfo default, not the model instance
         return value if isinstance(value, dict) else None

@@ -36,7 +36,7 @@ class Response(StrictModel):
 
     def extension_results(self, nsid: str) -> dict[str, Any] | None:
         """``results.<nsid>`` as JSON, or None."""
-        if self.results is None or not self.results.__pydantic_extra__:
+        if self.results is None or not self.results.__pydantic_extra__:  # pylint: disable=no-member  # pydantic model field: pylint infers the FieldInfo default, not the model instance
             return None
-        value = self.results.__pydantic_extra__.get(nsid)
+        value = self.results.__pydantic_extra__.get(nsid)  # pylint: disable=no-member  # pydantic model field: pylint infers the FieldInfo default, not the model instance
         return value if isinstance(value, dict) else None

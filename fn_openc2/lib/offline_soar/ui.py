@@ -22,7 +22,7 @@ import json
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from resilient.resilient_rest_mock import resilient_endpoint
@@ -75,6 +75,8 @@ class UiEndpoints:
     """Mixed into OfflineSoar; needs its ``org_name``, ``_json`` and ``_error``."""
 
     org_name: str
+    _json: Callable[..., Any]        # OfflineSoar's, declared for readers and linters
+    _body: Callable[..., Any]
 
     @property
     def ui(self) -> UiState:

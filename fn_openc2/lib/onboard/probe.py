@@ -177,6 +177,7 @@ def dialect_keys(wire: dict[str, str]) -> dict[str, str]:
     for name, preset in DIALECTS.items():
         diff = {key: value for key, value in wire.items() if getattr(preset, key) != value}
         score = (len(diff), name != default)
+        # pylint: disable-next=unsubscriptable-object  # best is a tuple once not None (checked first)
         if best is None or score < best[0]:
             best = (score, name, diff)
     assert best is not None

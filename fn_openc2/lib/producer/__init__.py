@@ -11,7 +11,7 @@ from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.producer.ratelimit import RateLimits, TokenBucket
 
 __all__ = ["CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CommandOutcome", "ConfigError", "ConsumerAnswer",
-           "ConsumerSettings", "KeySpec", "PolicyGuard", "Producer", "ProducerSettings", "RateLimits", "Registry",
+           "ConsumerSettings", "KeySpec", "PolicyGuard", "Producer", "ProducerSettings", "RateLimits", "Registry",  # pylint: disable=undefined-all-variable  # "Producer": provided by the module __getattr__ (loaded on first use)
            "RoutingError", "TokenBucket", "load_registry", "read_app_config", "registry_from_file"]
 
 

@@ -139,7 +139,7 @@ CONFIG_KEYS_CONSUMER: Mapping[str, KeySpec] = MappingProxyType({
     "client_id": KeySpec(p.parse_text, "MQTT client id (default: generated)", transports=_MQTT),
 })
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 
 
 @dataclass(frozen=True)

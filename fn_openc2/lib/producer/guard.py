@@ -46,7 +46,7 @@ from fn_openc2.lib.language.addresses import Address, command_addresses
 
 log = logging.getLogger(__name__)
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 Resolver = Callable[[str], list[str]]
 
 #: Actions that can cut a place off or stop it: judged on every place they name.

@@ -36,7 +36,7 @@ from fn_openc2.lib.transfer import TransferError, adapt_command
 log = logging.getLogger(__name__)
 
 ALL_FEATURES = ("versions", "profiles", "pairs", "rate_limit")
-Consumers = Sequence[str] | str | None
+Consumers = Sequence[str] | str | None  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 
 
 def _load_signing_key(registry: Registry) -> JWK | None:

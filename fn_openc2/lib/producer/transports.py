@@ -7,7 +7,8 @@ from typing import Callable, Protocol
 from fn_openc2.lib.producer.config import ConsumerSettings, ProducerSettings
 from fn_openc2.lib.transfer import HttpsSettings, HttpsTransport, MqttSettings, MqttTransport, Reply
 
-Pace = Callable[[], object] | None   # called before each resend (the rate limit counts retries too)
+# called before each resend (the rate limit counts retries too)
+Pace = Callable[[], object] | None  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 
 
 @dataclass

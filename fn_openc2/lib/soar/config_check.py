@@ -17,7 +17,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from fn_openc2.lib.producer import ConfigError, Producer, load_registry
+from fn_openc2.lib.producer import ConfigError, load_registry
+from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.soar.producers import CONSUMER_PREFIX, SECTION, app_sections
 
 MAX_ROUNDS = 200          # every round removes a key or a section, so a real file ends far sooner

@@ -32,7 +32,7 @@ def app_sections(opts: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 
 def producer_for(opts: Mapping[str, Any]) -> tuple[Registry, Any]:
     """(registry, Producer) for these options; raises ConfigError naming section and key."""
-    from fn_openc2.lib.producer import Producer
+    from fn_openc2.lib.producer.producer import Producer
 
     global _current
     sections = app_sections(opts)

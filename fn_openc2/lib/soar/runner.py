@@ -25,7 +25,8 @@ from logging import Logger
 from typing import Any, Mapping
 
 from fn_openc2.lib.language import OpenC2ValidationError, build_command
-from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Producer, Registry
+from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Registry
+from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar import writeback as wb
 from fn_openc2.lib.soar.plan import PlanError, SendPlan, all_artifacts_wanted, new_command_id, plan_send

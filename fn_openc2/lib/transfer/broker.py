@@ -179,7 +179,7 @@ def start_mosquitto(port: int = 0, tls: "Pki | None" = None, *, host: str = "127
     anonymous access on every listener."""
     binary = find_mosquitto()
     directory = workdir or tempfile.mkdtemp(prefix="fn-openc2-mosquitto-")
-    os.chmod(directory, 0o755)
+    os.chmod(directory, 0o755)  # nosec B103  # dev broker's temp dir: mosquitto may drop to its own user and must read it
     attempts = 1 if port else 3
     last: BrokerError | None = None
     for _ in range(attempts):
