@@ -76,3 +76,59 @@ def test_dropping_handle_format_names_breaks_the_app(monkeypatch, client, store)
     ((_, cells), *_) = IncidentClient(client, INCIDENT).rows(wb.COMMANDS_TABLE)
     assert "consumer" not in cells and all(key.isdigit() for key in cells)
     assert all(isinstance(a["type"], int) for a in IncidentClient(client, INCIDENT).artifacts())
+
+
+def documented_calls() -> set[tuple[str, str]]:
+    """(method, URI template) of the function calls table in docs/internals.md."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "internals.md").read_text(encoding="utf-8")
+    block = text.split("<!-- rest-calls:start -->")[1].split("<!-- rest-calls:end -->")[0]
+    rows = [line.split("|") for line in block.splitlines() if line.startswith("| ") and "`" in line]
+    return {(cells[1].strip(), cells[2].strip().strip("`")) for cells in rows}
+
+
+def as_template(call: str) -> tuple[str, str]:
+    """'GET /incidents/3401/table_data/openc2_commands/row_data/7?x' -> its documented form."""
+    import re
+
+    method, uri = call.split(" ", 1)
+    uri = re.sub(r"^/incidents/\d+", "/incidents/{inc}", uri)
+    uri = re.sub(r"/attachments/\d+", "/attachments/{id}", uri)
+    uri = re.sub(r"/table_data/\w+", "/table_data/{table}", uri)
+    uri = re.sub(r"/row_data/\d+", "/row_data/{row}", uri)
+    return method, uri
+
+
+def test_every_call_the_client_makes_is_documented_and_nothing_else(client, store):
+    """docs/internals.md lists exactly the calls IncidentClient sends (method, URI, query)."""
+    store.seed({"id": INCIDENT, "name": "contract"}, attachments={5: {"name": "a.txt", "content": b"x"}})
+    soar = IncidentClient(client, INCIDENT)
+    before = len(store.requests())
+    soar.check()
+    soar.artifacts()
+    soar.attachment(5)
+    soar.note_texts()
+    soar.add_note("<p>x</p>")
+    row = soar.add_row(wb.COMMANDS_TABLE, {"consumer": "fw1"})
+    soar.rows(wb.COMMANDS_TABLE)
+    soar.update_row(wb.COMMANDS_TABLE, row, {"consumer": "fw2"})
+    soar.delete_row(wb.COMMANDS_TABLE, row)
+    made = {as_template(call) for call in store.requests()[before:]}
+    assert made == documented_calls()
+
+
+def test_documented_permissions_are_exactly_the_requested_ones():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "internals.md").read_text(encoding="utf-8")
+    block = text.split("<!-- rest-calls:start -->")[1].split("<!-- rest-calls:end -->")[0]
+    needed = {line.split("|")[4].strip() for line in block.splitlines() if line.startswith("| ") and "`" in line}
+    granted = {line.strip() for line in (Path(__file__).resolve().parents[2] / "apikey_permissions.txt")
+               .read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")}
+    assert needed == {"read_all_incidents", "edit_all_incident_notes", "edit_all_incidents_fields"}
+    startup = text.split("REST calls made at start-up:")[1].split("\n\n", 2)[1]
+    at_startup = {line.split("|")[4].strip() for line in startup.splitlines() if line.startswith("| ") and "`" in line}
+    assert at_startup, "the start-up calls table moved"
+    # exact: every permission the app's own calls need, the SDK's base block, nothing more
+    assert granted == needed | at_startup | {"read_data", "read_function"}

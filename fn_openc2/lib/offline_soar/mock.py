@@ -178,6 +178,7 @@ class OfflineSoar(UiEndpoints):
         rel = (m.group("rest") or "") if m else path
         if rel != "/":
             rel = rel.rstrip("/")
+        self._record(request, rel)
         for method, pattern, func in self._routes:
             if method != request.method:
                 continue
@@ -197,6 +198,11 @@ class OfflineSoar(UiEndpoints):
         return self._error(request, 404, f"offline SOAR has no endpoint for {request.method} {rel}")
 
     # ------------------------------------------------------------ helpers
+    def _record(self, request, rel: str) -> None:
+        """The request log tests read (``SoarStore.requests()``): which calls the app makes."""
+        query = urlsplit(request.url).query
+        self.soar.record_request(f"{request.method} {rel}" + (f"?{query}" if query else ""))
+
     @staticmethod
     def _json(request, data: Any, status: int = 200):
         return requests_mock.create_response(request, status_code=status, json=data)

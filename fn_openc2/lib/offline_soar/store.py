@@ -56,6 +56,7 @@ class SoarStore:
         self._incidents: dict[int, _Incident] = {}
         self._columns: dict[str, dict[str, str]] = {}     # declared tables: column -> input type
         self._unhandled: list[str] = []
+        self._requests: list[str] = []
         self._seed_files: set[str] = set()
 
     # ------------------------------------------------------------ seeding
@@ -65,6 +66,7 @@ class SoarStore:
             self._incidents.clear()
             self._columns.clear()
             self._unhandled.clear()
+            self._requests.clear()
             self._seed_files.clear()
 
     def seed(self, incident: Mapping[str, Any], artifacts: Iterable[Mapping[str, Any]] = (),
@@ -316,6 +318,15 @@ class SoarStore:
                 else:
                     inc.data["properties"][name] = value
             return copy.deepcopy(inc.data)
+
+    def record_request(self, what: str) -> None:
+        with self._lock:
+            self._requests.append(what)
+
+    def requests(self) -> list[str]:
+        """``METHOD path?query`` (org-relative) of every REST call the offline SOAR answered."""
+        with self._lock:
+            return list(self._requests)
 
     def record_unhandled(self, what: str) -> None:
         with self._lock:
