@@ -32,7 +32,7 @@ class NotNull:
 
 T = TypeVar("T")
 #: An optional field: ``X`` when present, ``None`` when absent, never JSON null.
-Opt = Annotated[T | None, NotNull()]
+Opt = Annotated[T | None, NotNull()]  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 
 
 class StrictModel(BaseModel, strict=True, extra="forbid", populate_by_name=True, frozen=True):
