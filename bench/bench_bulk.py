@@ -17,7 +17,12 @@ checked (HTTP 200 and OpenC2 status 200). Every deny targets a distinct
 address from 198.18.0.0/15 (each phase its own slice), so the guard passes
 and the actuator never sees a repeated rule. ``--rounds N`` alternates the
 order of the unsigned pair per round and reports medians.
-The last line is ``ratio: <n> (full producer path cmds/s over bare requests loop cmds/s, unsigned)``.
+The full path streams (``send_many(on_outcome=...)``: commands built lazily,
+each outcome checked as it comes, nothing kept) and its peak RSS is printed;
+the run fails if a timed run's peak grows more than MAX_GROWTH over its
+starting resident set (memory bounded whatever N).
+Lines: ``signed ratio: <n>`` (signed full path over the bare unsigned loop),
+then last ``ratio: <n> (full producer path cmds/s over bare requests loop cmds/s, unsigned)``.
 Run: .venv/bin/python bench/bench_bulk.py [--quick] [--profile]
 """
 from __future__ import annotations
@@ -44,6 +49,8 @@ from fn_openc2.lib.transfer.dialects import resolve_dialect  # noqa: E402
 CONCURRENCY = 4          # 2 cores: more threads only add GIL contention (see interop facts)
 WARMUP = 50
 CPU_MS: dict[str, float] = {}   # client CPU per command, by phase
+PEAK: dict[str, tuple[int, int]] = {}   # (resident before, peak during) the timed run, by phase
+MAX_GROWTH = 64 * 1024 * 1024   # bounded-memory check: a streamed run's peak over its starting resident set
 ARGS = {"response_requested": "complete", "slpf": {"drop_process": "false_ack"}}
 
 
@@ -59,33 +66,69 @@ def registry_for(url: str, pki: Pki, *, signing_key: str | None = None, verify_k
     return load_registry({"fn_openc2": producer, "fn_openc2:fw": consumer})
 
 
+def memory() -> tuple[int, int]:
+    """(VmRSS, VmHWM) of this process in bytes."""
+    values = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, amount, _unit = line.split()
+                values[key] = int(amount) * 1024
+    return values["VmRSS:"], values["VmHWM:"]
+
+
+def reset_peak() -> None:
+    """Start VmHWM again from the current resident set (Linux clear_refs 5)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+class Checked:
+    """The outcome sink of the timed run: checks each outcome as it streams out and keeps
+    only counts, so the run's memory is the producer's, not a list of 10,000 outcomes."""
+
+    def __init__(self, want_signature: str) -> None:
+        self.want = want_signature
+        self.count = 0
+        self.bad: list[str] = []
+
+    def __call__(self, outcome) -> None:  # type: ignore[no-untyped-def]
+        self.count += 1
+        if not outcome.ok or len(outcome.answers) != 1 or outcome.answers[0].status != 200:
+            self.bad.append(f"failed: {outcome.to_dict()}")
+        elif outcome.answers[0].signature != self.want:
+            self.bad.append(f"signature {outcome.answers[0].signature} != {self.want}")
+
+
 def run_full(url: str, pki: Pki, addresses: list[str], *, signing_key: str | None = None,
              verify_key: str | None = None, profile: bool = False) -> tuple[float, str | None]:
-    """cmds/s through Producer.send_many; asserts every command got a 200 (and a verified signature)."""
+    """cmds/s through Producer.send_many, streamed (commands built lazily, outcomes checked as
+    they come: every command got a 200, and a verified signature when signed)."""
     producer = Producer(registry_for(url, pki, signing_key=signing_key, verify_key=verify_key))
+    phase = f"full{', signed' if signing_key else ''}"
     try:
         warm, timed = addresses[:WARMUP], addresses[WARMUP:]
         producer.send_many([build_command("deny", {"ipv4_net": a}, args=ARGS, profile="slpf") for a in warm],
                            "fw", concurrency=CONCURRENCY)
         profilers = ThreadProfilers() if profile else None
+        checked = Checked("verified" if verify_key else "unsigned")
+        reset_peak()
+        resident = memory()[0]
         started, cpu = time.perf_counter(), time.process_time()
         if profilers:
             profilers.start()
-        commands = [build_command("deny", {"ipv4_net": a}, args=ARGS, profile="slpf") for a in timed]
-        outcomes = producer.send_many(commands, "fw", concurrency=CONCURRENCY)
+        commands = (build_command("deny", {"ipv4_net": a}, args=ARGS, profile="slpf") for a in timed)
+        producer.send_many(commands, "fw", concurrency=CONCURRENCY, on_outcome=checked)
         if profilers:
             profilers.stop()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        PEAK[phase] = (resident, memory()[1])
     finally:
         producer.close()
-    CPU_MS[f"full{', signed' if signing_key else ''}"] = cpu * 1e3 / len(timed)
-    bad = [o for o in outcomes if not o.ok or len(o.answers) != 1 or o.answers[0].status != 200]
-    if bad:
-        raise SystemExit(f"full path: {len(bad)} of {len(outcomes)} commands failed; first: {bad[0].to_dict()}")
-    want = "verified" if verify_key else "unsigned"
-    wrong = [o for o in outcomes if o.answers[0].signature != want]
-    if wrong:
-        raise SystemExit(f"full path: {len(wrong)} answers have signature != {want}")
+    CPU_MS[phase] = cpu * 1e3 / len(timed)
+    if checked.count != len(timed) or checked.bad:
+        raise SystemExit(f"full path: {len(checked.bad)} of {checked.count} outcomes bad "
+                         f"({len(timed)} sent); first: {checked.bad[:1]}")
     return len(timed) / elapsed, profilers.report() if profilers else None
 
 
@@ -257,13 +300,22 @@ def main() -> None:
         server.stop()
     print(f"{'full, signed':>14}: {results['signed']:8.0f} cmds/s ({1e3 / results['signed']:.3f} ms/cmd; "
           f"client CPU {CPU_MS['full, signed']:.3f} ms/cmd; commands ES256-signed, responses signed by the consumer and verified)")
+    growth = {phase: peak - resident for phase, (resident, peak) in PEAK.items()}
+    for phase, (resident, peak) in PEAK.items():
+        print(f"{phase:>14}: peak RSS {peak / 2**20:.1f} MiB during the timed {count:,} commands "
+              f"(resident before {resident / 2**20:.1f} MiB, +{growth[phase] / 2**20:.1f} MiB)")
     if profile_text:
         print("cProfile of the full unsigned run (tottime, all threads of this process):")
         print(profile_text)
     if options.rounds > 1:
         print(f"medians of {options.rounds} rounds: bare {results['bare']:.0f}, full {results['full']:.0f} cmds/s; "
               f"per-round ratios {', '.join(f'{f / b:.3f}' for b, f in zip(runs['bare'], runs['full']))}")
-    print(f"signed full path over bare loop: {results['signed'] / results['bare']:.3f}")
+    over = {phase: g for phase, g in growth.items() if g > MAX_GROWTH}
+    if over:
+        raise SystemExit(f"memory not bounded: peak grew {', '.join(f'{p} +{g / 2**20:.0f} MiB' for p, g in over.items())}"
+                         f" (limit {MAX_GROWTH / 2**20:.0f} MiB)")
+    print("signed: full path with ES256 signatures both ways over the bare unsigned loop")
+    print(f"signed ratio: {results['signed'] / results['bare']:.3f}")
     print(f"ratio: {results['full'] / results['bare']:.3f} "
           f"(full producer path cmds/s over bare requests loop cmds/s, unsigned)")
 

@@ -4,7 +4,8 @@ It wraps the reference Actuator (so commands really change a rule table).
 A script maps each command (its parsed envelope) to the faults its 1st, 2nd,
 3rd ... arrival gets; arrivals past the script's end are served normally.
 Faults: answer 503 before acting, reset the connection after acting, stall
-past the client's timeout after acting, return garbage instead of JSON, sign
+past the client's timeout after acting, answer only after ``stall_seconds``
+("slow"), return garbage instead of JSON, sign
 the answer with a key the producer does not trust, or drop the connection
 (RST) before the actuator ever sees the command. Scripting by command, not by
 arrival order, makes every path (retries exhausted included) happen on every
@@ -29,8 +30,8 @@ from typing import Any, Callable
 
 from fn_openc2.lib.consumer import Actuator
 
-FAULTS = ("ok", "503", "reset", "stall", "garbage", "bad_signature", "drop")
-EXECUTED = frozenset({"ok", "reset", "stall", "bad_signature"})   # faults that hand the command to the actuator
+FAULTS = ("ok", "503", "reset", "stall", "slow", "garbage", "bad_signature", "drop")
+EXECUTED = frozenset({"ok", "reset", "stall", "slow", "bad_signature"})   # faults that hand the command to the actuator
 
 Script = Callable[[Any], Sequence[str]]     # envelope (or None when unparsable) -> faults per arrival
 
@@ -166,6 +167,8 @@ class FaultyConsumer:
             self._stop.wait(self.stall_seconds)
             handler.close_connection = True
             return
+        if fault == "slow":
+            self._stop.wait(self.stall_seconds)
         if fault == "bad_signature" and answer is not None:
             unsigned = {k: v for k, v in answer.items() if k != "signature"}
             from fn_openc2.lib.security import sign_message

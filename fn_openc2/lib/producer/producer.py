@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from jwcrypto.jwk import JWK
@@ -85,7 +85,10 @@ def _response_requested(command: Mapping[str, Any]) -> str:
 
 
 _MAX_BULK_THREADS = 64
+_STREAM_WINDOW = 1024       # outcomes held at most while streaming (an unfinished one holds back the rest)
 Job = tuple[dict, str, list, int]   # (command doc, request_id, the command's answer slots, slot index)
+Slots = list["list[ConsumerAnswer] | None"]   # one per routed consumer, filled as its exchange ends
+OutcomeSink = Callable[[CommandOutcome], object]
 
 
 class _Bulk:
@@ -98,16 +101,25 @@ class _Bulk:
     just ahead of the send, with no hand-over between threads and no Future
     per message. A lane holds a bounded backlog: a command routed to a busy
     consumer makes the preparing worker wait, which keeps a lazy iterable
-    consumed at the pace of the sends."""
+    consumed at the pace of the sends.
+
+    Outcomes leave through ``emit`` in input order as soon as they and every
+    earlier one are complete: into the returned list, or, streaming, to the
+    caller's sink and then forgotten; a streaming run prepares no further
+    command while ``_STREAM_WINDOW`` outcomes wait, so its memory is bounded
+    whatever the number of commands."""
 
     def __init__(self, producer: "Producer", commands: Iterable[Any], consumers: "Consumers",
-                 concurrency: int) -> None:
+                 concurrency: int, sink: OutcomeSink | None = None) -> None:
         self.producer = producer
         self.commands = iter(commands)
         self.consumers = consumers
         self.concurrency = concurrency
         self.outcomes: list[CommandOutcome] = []
-        self.slots: list[tuple[CommandOutcome, list[list[ConsumerAnswer] | None]]] = []
+        self.sink: OutcomeSink = sink or self.outcomes.append
+        self.window = _STREAM_WINDOW if sink is not None else None
+        self.pending: deque[tuple[CommandOutcome, Slots | None]] = deque()   # input order, not yet emitted
+        self.emitting = threading.Condition()   # guards pending; notified when outcomes leave
         self.lanes: dict[str, _Lane] = {}
         self.source_lock = threading.Lock()
         self.exhausted = False                  # read and set under source_lock (or on failure)
@@ -127,10 +139,34 @@ class _Bulk:
                 self.state.wait()
         if self.failure is not None:
             raise self.failure
-        for outcome, answers in self.slots:
-            for part in answers:
-                outcome.answers.extend(part or ())
+        self.emit()
         return self.outcomes
+
+    def emit(self) -> None:
+        """Hand on every complete outcome at the head of the input order."""
+        with self.emitting:
+            pending = self.pending
+            while pending:
+                outcome, answers = pending[0]
+                if answers is not None:
+                    if any(part is None for part in answers):
+                        return
+                    for part in answers:
+                        outcome.answers.extend(part or ())
+                pending.popleft()
+                self.sink(outcome)
+                self.emitting.notify_all()
+
+    def full(self) -> bool:
+        return self.window is not None and len(self.pending) >= self.window
+
+    def wait_for_room(self) -> None:
+        """Streaming: until the held outcomes are below the window (or the run failed)."""
+        if self.window is None:
+            return
+        with self.emitting:
+            while len(self.pending) >= self.window and self.failure is None:
+                self.emitting.wait(0.5)
 
     def pull(self, lane: "_Lane | None") -> bool:
         """Under source_lock: prepare commands until ``lane`` has a job (None: until any job
@@ -140,6 +176,8 @@ class _Bulk:
                 return True
             if self.exhausted:
                 return False
+            if lane is not None and self.full():
+                return True        # the worker waits for room outside the source lock, then comes back
             try:
                 command = next(self.commands)
             except StopIteration:
@@ -147,14 +185,16 @@ class _Bulk:
                 return False
             prepared = self.producer._prepare(command, self.consumers)
             if isinstance(prepared, CommandOutcome):
-                self.outcomes.append(prepared)
+                with self.emitting:
+                    self.pending.append((prepared, None))
+                self.emit()
                 continue
             doc, names = prepared
             ids = [new_request_id() for _ in names]
             outcome = CommandOutcome(command=doc, request_id=ids[0])
-            self.outcomes.append(outcome)
-            answers: list[list[ConsumerAnswer] | None] = [None] * len(names)
-            self.slots.append((outcome, answers))
+            answers: Slots = [None] * len(names)
+            with self.emitting:
+                self.pending.append((outcome, answers))
             for position, (name, request_id) in enumerate(zip(names, ids)):
                 target = self.lanes.get(name)
                 if target is None:
@@ -241,6 +281,7 @@ class _Lane:
             while True:
                 job = self._take()
                 if job is None:
+                    bulk.wait_for_room()
                     with bulk.source_lock:
                         if not bulk.pull(self):
                             return
@@ -250,6 +291,7 @@ class _Lane:
                     bulk.start_worker(self, first=False)
                 doc, request_id, answers, position = job
                 answers[position] = send_one(doc, self.name, request_id)
+                bulk.emit()
         except BaseException as exc:  # a bug or a failing iterable; _send_one turns exchange failures into answers
             bulk.fail(exc)
         finally:
@@ -340,17 +382,21 @@ class Producer:
         return out
 
     def send_many(self, commands: Iterable[Any], consumers: Consumers = None,
-                  concurrency: int = 8) -> list[CommandOutcome]:
+                  concurrency: int = 8, *, on_outcome: OutcomeSink | None = None) -> list[CommandOutcome]:
         """Bulk send; at most ``concurrency`` messages in flight per consumer, and
         never more than the producer's ``max_concurrency`` in flight in all.
 
         Commands are validated, guarded and routed lazily, by the sending
         workers, as they are sent (see ``_Bulk``). Outcomes come back in input
-        order, each command's answers in routing order."""
+        order, each command's answers in routing order. With ``on_outcome``
+        they are streamed instead: each is passed to it, in input order, as
+        soon as it and all before it are complete (called from a sending
+        thread, one at a time), nothing is kept and [] is returned, so memory
+        stays bounded however many commands a (lazy) iterable yields."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         concurrency = min(concurrency, self.registry.producer.max_concurrency)
-        return _Bulk(self, commands, consumers, concurrency).run()
+        return _Bulk(self, commands, consumers, concurrency, on_outcome).run()
 
     def close(self) -> None:
         """Close every transport (HTTPS sessions, MQTT connections)."""

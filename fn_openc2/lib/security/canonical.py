@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import rfc8785
@@ -23,9 +24,29 @@ from .errors import CanonicalizationError
 _MAX_SAFE_INT = 2**53 - 1
 
 
-_encode_plain = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
-).encode
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"value of type {type(value).__name__} is not JSON")
+
+
+def _make_encoder() -> Callable[[Any], str]:
+    """The C encoder built once: ``JSONEncoder.encode`` builds it anew on every call
+    (callgrind, an SLPF deny envelope: 90k -> 78k instructions per JCS). Same settings
+    as ``JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True,
+    separators=(",", ":"))``; no circular-reference markers: ``_plain`` walked the
+    value first."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # an interpreter without the C accelerator
+        return json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode
+    encoder = c_make_encoder(None, _not_json, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(encoder(value, 0))
+
+    return encode
+
+
+_encode_plain = _make_encoder()
 
 
 def canonicalize(obj: Any) -> bytes:

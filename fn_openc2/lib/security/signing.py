@@ -3,14 +3,24 @@
 LS v2.0 section 3.3.4: the payload is the RFC 8785 form of the message
 without its "signature" member; the JWS compact serialization with the
 payload part removed (RFC 7515 appendix F) goes into "signature".
-The cryptography is jwcrypto's JWA engines; the protected header is encoded
-once per (alg, kid) and reused.
+The cryptography is jwcrypto's JWA engines, except ES256 (the default, and
+every command of a bulk send): there the same cryptography calls are made
+directly with one reused ECDSA(SHA-256) object and integer conversions
+instead of jwcrypto's hex round trips. With the single copy of the message
+in sign_message and the prebuilt JCS encoder, callgrind counts per SLPF deny
+envelope: sign 451k -> 416k instructions, verify 1,028k -> 1,002k; OpenSSL's
+P-256 sign (271k) and verify (861k) are the rest, and cryptography holds the
+GIL through them. The protected header is encoded once per (alg, kid) and
+reused.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from jwcrypto.jwa import JWA
 from jwcrypto.jwk import JWK
 
@@ -25,23 +35,47 @@ Verdict = Literal["verified", "unsigned", "invalid", "not_checked"]
 
 _ENGINES: dict[str, Any] = {}
 _ES256_SIG_LEN = 64
+_ES256_HALF = _ES256_SIG_LEN // 2
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+class _Es256:
+    """ES256 (RFC 7518 section 3.4) on cryptography: R || S, 32 bytes each."""
+
+    @staticmethod
+    def sign(key: JWK, data: bytes) -> bytes:
+        r, s = decode_dss_signature(key.get_op_key("sign").sign(data, _ECDSA_SHA256))
+        return r.to_bytes(_ES256_HALF, "big") + s.to_bytes(_ES256_HALF, "big")
+
+    @staticmethod
+    def verify(key: JWK, data: bytes, signature: bytes) -> None:
+        der = encode_dss_signature(int.from_bytes(signature[:_ES256_HALF], "big"),
+                                   int.from_bytes(signature[_ES256_HALF:], "big"))
+        key.get_op_key("verify").verify(der, data, _ECDSA_SHA256)
 
 
 def _engine(alg: str) -> Any:
     engine = _ENGINES.get(alg)
     if engine is None:
-        engine = _ENGINES[alg] = JWA.signing_alg(alg)
+        engine = _ENGINES[alg] = _Es256() if alg == "ES256" else JWA.signing_alg(alg)
     return engine
 
 
-def signing_input(protected: str, message: Mapping[str, Any]) -> bytes:
-    """ASCII(protected) "." base64url(JCS(message without "signature"))."""
-    content = {k: v for k, v in message.items() if k != SIGNATURE_FIELD}
+def _without_signature(message: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k != SIGNATURE_FIELD}
+
+
+def _signing_input(protected: str, content: Mapping[str, Any]) -> bytes:
     try:
         payload = canonicalize(content)
     except CanonicalizationError as exc:
         raise SignatureError(f"message has no canonical form: {exc}") from None
     return f"{protected}.{b64url_encode(payload)}".encode("ascii")
+
+
+def signing_input(protected: str, message: Mapping[str, Any]) -> bytes:
+    """ASCII(protected) "." base64url(JCS(message without "signature"))."""
+    return _signing_input(protected, _without_signature(message))
 
 
 def sign_message(
@@ -58,8 +92,8 @@ def sign_message(
     if kid is not None and not isinstance(kid, str):
         raise SignatureError(f'cannot sign: "kid" must be a string, got {type(kid).__name__}')
     protected = protected_header(alg, kid)
-    signature = _engine(alg).sign(key, signing_input(protected, message))
-    signed = {k: v for k, v in message.items() if k != SIGNATURE_FIELD}
+    signed = _without_signature(message)      # canonicalized as it is now, then given its signature
+    signature = _engine(alg).sign(key, _signing_input(protected, signed))
     signed[SIGNATURE_FIELD] = build_detached(protected, signature)
     return signed
 
