@@ -20,3 +20,17 @@ def _test_actions_on_any_free_port() -> None:
 
 
 _test_actions_on_any_free_port()
+
+
+def pytest_configure(config) -> None:
+    """``resilient-sdk validate --tests`` runs pytest with its mock arguments
+    (``--resilient_org 'Test Organization'`` ...), and pytest-resilient-circuits'
+    ``circuits_app`` then logs in to that org instead of the one config_data names.
+    Make it the offline SOAR's default org, so what a test seeds is what the app reads."""
+    import os
+
+    org = os.environ.get("TEST_RESILIENT_ORG") or getattr(config.option, "resilient_org", "")
+    if org:
+        from fn_openc2.lib.offline_soar import store
+
+        store.DEFAULT_ORG = org

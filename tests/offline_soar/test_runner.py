@@ -99,6 +99,7 @@ def test_build_config_completes_resilient_and_keeps_app_sections(tmp_path):
     assert res["resilient_mock"] == "fn_openc2.lib.offline_soar.mock.OfflineSoar"
     assert res["test_actions"] == "True"          # forced: functions are submitted as test actions
     assert res["loglevel"] == "DEBUG"             # the caller's keys win otherwise
-    assert res["org"] == "Offline Org"
+    from fn_openc2.lib.offline_soar import store
+    assert res["org"] == store.DEFAULT_ORG        # "Offline Org", or the org pytest was given (tests/conftest.py)
     assert res["noload"] == "a,b"
     assert parsed["fn_openc2"]["protected_networks"] == "10.0.0.0/8,\n192.168.0.0/16"
