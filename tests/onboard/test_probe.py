@@ -171,3 +171,61 @@ def test_section_keys_derive_from_the_presets() -> None:
     assert dialect_keys({**wire, "status_in": "http"}) == {"status_in": "http"}
     assert probe.__doc__
     assert ProbeRequest("https://x").max_attempts >= 1
+
+
+V10_COMMAND_TYPE = "application/openc2-cmd+json;version=1.0"
+
+
+def _framework(seen: Seen) -> Answer:
+    """The Python consumer framework of the interop facts: only POST /, the exact v1.0
+    command type, the v1.1 envelope, "profile" as an object and required, HTTP 200 always
+    with the status in the body, no request_id in error answers, and rate_limit refused."""
+    if seen.path != "/":
+        return Answer(404, b"<html>Not Found</html>", {"Content-Type": "text/html"})
+    if seen.headers.get("Content-Type") != V10_COMMAND_TYPE:
+        return Answer(200, {"headers": {}, "body": {"openc2": {"response": {
+            "status": 400, "status_text": "Malformed HTTP Request"}}}})
+    doc = json.loads(seen.body)
+    request = doc.get("body", {}).get("openc2", {}).get("request") if isinstance(doc.get("body"), dict) else None
+    if not isinstance(request, dict):
+        return Answer(200, {"headers": {}, "body": {"openc2": {"response": {
+            "status": 400, "status_text": "Malformed OpenC2 message"}}}})
+    headers = {"request_id": doc["headers"]["request_id"], "from": "framework@example.com"}
+    if not isinstance(request.get("profile"), dict):
+        return Answer(200, {"headers": {}, "body": {"openc2": {"response": {
+            "status": 400, "status_text": "Missing profile"}}}})
+    features = request.get("target", {}).get("features")
+    if features is not None and "rate_limit" in features:
+        return Answer(200, {"headers": headers, "body": {"openc2": {"response": {
+            "status": 501, "status_text": "Feature 'rate_limit' not yet implemented"}}}})
+    results = {"versions": ["1.0"], "profiles": ["slpf"], "pairs": {"deny": ["ipv4_net"], "query": ["features"]}}
+    response = {"status": 200, "results": results} if features else {"status": 200}
+    return Answer(200, {"headers": headers, "body": {"openc2": {"response": response}}})
+
+
+def test_probe_finds_the_framework_consumer_and_send_reaches_it(pki: Any, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    peer = Oc2Peer(_framework, cert=pki.server_cert, key=pki.server_key, client_ca=pki.ca_cert).start()
+    try:
+        code = main(["probe", peer.url, "--name", "fw9", "--ca", pki.ca_cert, "--cert", pki.client_cert,
+                     "--key", pki.client_key])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        section = _section(out)
+        for line in ("path = /\n", f"content_type = {V10_COMMAND_TYPE}\n", "profile_encoding = object\n",
+                     "profiles = slpf\n"):
+            assert line in section, section
+        assert "consumer said: 400 Missing profile" in out
+        assert "Feature 'rate_limit' not yet implemented" in out
+        deny = dict(DENY, profile="slpf")
+        config = tmp_path / "app.config"
+        config.write_text("[fn_openc2]\n\n" + section, encoding="utf-8")
+        (tmp_path / "deny.json").write_text(json.dumps(deny), encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "fn_openc2.lib.cli.main", "send", "--consumer", "fw9",
+                               "--config", str(config), str(tmp_path / "deny.json")],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        sent = json.loads(peer.seen[-1].body)["body"]["openc2"]["request"]
+        assert sent["action"] == "deny" and sent["profile"] == {"slpf": {}}
+    finally:
+        peer.stop()

@@ -413,42 +413,46 @@ class _Prober:
             raise ProbeInputError(exc.detail) from None
 
     def try_candidate(self, candidate: _Candidate) -> str:
+        """Attempts on one wire candidate, on one connection: as is, then (as the consumer's
+        answers ask) without the features it refused (LS 4.1: rate_limit is only a SHOULD)
+        and naming a profile in each encoding when it asks for one."""
         keys = dict(candidate.keys)
+        features = self.features
+        encoding: str | None = None
+        encodings: list[str] | None = None
         with self.link(candidate) as link:
-            exchange = self.attempt(link, candidate, keys)
-            if exchange.failure is not None and exchange.failure.kind in FATAL:
-                self.result.remarks.append("the consumer could not be reached at all: no dialect can fix "
-                                           "that (check the address, port and TLS material)")
-                return "fatal"
-            status = _http_status(exchange)
-            answer = exchange.answer
-            if status in DEAD_PATH or (answer is not None and answer.status in DEAD_PATH and status in (None, 200)):
-                return "dead-path"
-            if status == 415:
-                return "refused-type"
-            features = self.features
-            if not _features_found(exchange) and answer is not None and answer.status in (400, 500, 501) \
-                    and self.budget_left():
-                refused = tuple(f for f in features if f in str(answer.status_text or "").lower())
-                if refused and len(refused) < len(features):     # LS 4.1: rate_limit is only a SHOULD
+            while True:
+                profile = self.request.profile if encoding is not None else None
+                exchange = self.attempt(link, candidate, keys, profile=profile, encoding=encoding, features=features)
+                found = _features_found(exchange)
+                if found:
+                    self.result.features = found
+                    self.finish(link, candidate, keys, found, encoding)
+                    return "found"
+                if exchange.failure is not None and exchange.failure.kind in FATAL:
+                    self.result.remarks.append("the consumer could not be reached at all: no dialect can fix "
+                                               "that (check the address, port and TLS material)")
+                    return "fatal"
+                status = _http_status(exchange)
+                answer = exchange.answer
+                if status in DEAD_PATH or (answer is not None and answer.status in DEAD_PATH
+                                           and status in (None, 200)):
+                    return "dead-path"
+                if status == 415:
+                    return "refused-type"
+                if not self.budget_left():
+                    return "next"
+                text = " ".join(str(a.status_text or "") for a in exchange.answers).lower()
+                refused = tuple(f for f in features if f in text) \
+                    if answer is not None and answer.status in (400, 500, 501) else ()
+                if refused and len(refused) < len(features):
                     features = tuple(f for f in features if f not in refused)
-                    exchange = self.attempt(link, candidate, keys, features=features)
-            encoding: str | None = None
-            if not _features_found(exchange) and _mentions(exchange, "profile", "actuator"):
-                for candidate_encoding in PROFILE_ENCODINGS:
-                    if not self.budget_left():
-                        break
-                    exchange = self.attempt(link, candidate, keys, profile=self.request.profile,
-                                            encoding=candidate_encoding, features=features)
-                    if _features_found(exchange):
-                        encoding = candidate_encoding
-                        break
-            found = _features_found(exchange)
-            if not found:
-                return "next"
-            self.result.features = found
-            self.finish(link, candidate, keys, found, encoding)
-            return "found"
+                    continue
+                if encodings is None and _mentions(exchange, "profile", "actuator"):
+                    encodings = list(PROFILE_ENCODINGS)
+                if not encodings:
+                    return "next"
+                encoding = encodings.pop(0)
 
     def finish(self, link: Link, candidate: _Candidate, keys: dict[str, str], found: dict[str, dict],
                required_encoding: str | None) -> None:
