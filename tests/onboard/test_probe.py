@@ -117,6 +117,7 @@ def test_probe_against_an_all_bad_consumer_exits_1_with_every_attempt_explained(
     assert "no dialect worked" in out and "[fn_openc2:" not in out
     attempts = [line for line in out.splitlines() if line.strip().startswith("->")]
     assert len(attempts) == len(peer.seen) == 9                       # bounded, and each one explained
+    assert len({s.client for s in peer.seen}) == 1                    # every dialect tried on one connection
     for line in attempts:
         assert "HTTP 400" in line and "consumer said: 400 nope" in line
     assert "\x1b" not in out                                          # the peer's escape codes are neutralised

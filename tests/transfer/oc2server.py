@@ -21,6 +21,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    client: tuple | None = None     # the peer's (host, port): one per connection
 
     @property
     def json(self) -> Any:
@@ -47,7 +48,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
-        seen = Seen("POST", self.path, {k: v for k, v in self.headers.items()}, self.rfile.read(length))
+        seen = Seen("POST", self.path, {k: v for k, v in self.headers.items()}, self.rfile.read(length),
+                    tuple(self.client_address))
         self.server.peer.seen.append(seen)
         answer = self.server.peer.behave(seen)
         if answer.action == "reset":

@@ -106,7 +106,10 @@ class Link:
     """One open transport to one configured consumer (one HTTPS session or one
     MQTT connection, reused by every exchange on this link)."""
 
-    def __init__(self, registry: Registry, name: str, *, response_topics: tuple[str, ...] | None = None) -> None:
+    def __init__(self, registry: Registry, name: str, *, response_topics: tuple[str, ...] | None = None,
+                 reuse: "Link | None" = None) -> None:
+        """``reuse``: an open HTTPS link to the same consumer whose connection this one
+        shares (another dialect, same address and credentials)."""
         self.registry = registry
         self.consumer = registry.consumer(name)
         self._signing_key, self._verify_key = load_keys(registry, self.consumer)
@@ -119,7 +122,8 @@ class Link:
             self._mqtt = MqttTransport(settings, self.consumer.name)
             self.profile_encoding = self.consumer.profile_encoding or "string"
         else:
-            self._https = HttpsTransport(https_settings(self.consumer, 1), self.consumer.name)
+            self._https = HttpsTransport(https_settings(self.consumer, 1), self.consumer.name,
+                                         reuse=reuse._https if reuse is not None else None)
             self.profile_encoding = self._https.profile_encoding
 
     def envelope(self, command: dict, request_id: str, profile_encoding: str | None = None) -> dict:
@@ -134,8 +138,9 @@ class Link:
                                    self.registry.producer.signing_kid)
         return message
 
-    def exchange(self, command: dict, *, profile_encoding: str | None = None) -> Exchange:
-        """Send ``command`` as it is (valid or not) and read every answer."""
+    def exchange(self, command: dict, *, profile_encoding: str | None = None, topic: str | None = None) -> Exchange:
+        """Send ``command`` as it is (valid or not) and read every answer; ``topic``
+        publishes this one on another MQTT command topic of the same connection."""
         request_id = new_request_id()
         done = Exchange(command=command, request_id=request_id)
         wanted = ((command.get("args") or {}) if isinstance(command.get("args"), dict) else {}) \
@@ -149,7 +154,7 @@ class Link:
         started = time.perf_counter()
         try:
             if self._mqtt is not None:
-                collected = self._mqtt.send(done.sent, await_response=wanted != "none")
+                collected = self._mqtt.send(done.sent, await_response=wanted != "none", topic=topic)
                 delivery = Delivery(replies=list(collected.replies), missing=list(collected.missing))
                 for extra in ("unmatched", "notices"):       # richer MQTT outcomes, when the transport has them
                     if hasattr(collected, extra) and hasattr(delivery, extra):

@@ -268,6 +268,7 @@ class _Candidate:
     tried: str
     path: str | None = None
     content_type: str | None = None
+    topic: str | None = None
     response_topics: tuple[str, ...] | None = None
 
 
@@ -302,7 +303,7 @@ def _mqtt_candidates(request: ProbeRequest) -> Iterator[_Candidate]:
         for topic in topics:
             shown = ", ".join(listen or standard)
             yield _Candidate(non_default({"topic": topic}), f"publish on {topic}, answers awaited on {shown}",
-                             response_topics=listen)
+                             response_topics=listen, topic=topic)
 
 
 def _http_status(exchange: Exchange) -> int | None:
@@ -339,6 +340,8 @@ class _Prober:
         self.transport, self.base, self.secrets = _base(request)
         self.features = tuple(FEATURES)
         self.status_evidence: set[str] = set()
+        self.home: Link | None = None                      # HTTPS: the connection every candidate shares
+        self.homes: dict[tuple[str, ...] | None, Link] = {}   # MQTT: one connection per set of answer topics
 
     # one attempt ---------------------------------------------------------------------------
     def budget_left(self) -> bool:
@@ -355,7 +358,7 @@ class _Prober:
             tried += f", profile {profile} encoded as {encoding}"
         if features is not None and features != self.features:
             tried += f", features {', '.join(features) or '(none)'}"
-        exchange = link.exchange(command, profile_encoding=encoding)
+        exchange = link.exchange(command, profile_encoding=encoding, topic=candidate.topic)
         attempt = Attempt(len(self.result.attempts) + 1, tried, dict(keys), http_status=_http_status(exchange))
         answer = exchange.answer
         if exchange.failure is not None:
@@ -382,6 +385,13 @@ class _Prober:
 
     # the search ---------------------------------------------------------------------------------
     def run(self) -> ProbeResult:
+        try:
+            return self._search()
+        finally:
+            for link in [*self.homes.values(), *([self.home] if self.home else [])]:
+                link.close()
+
+    def _search(self) -> ProbeResult:
         candidates = _mqtt_candidates(self.request) if self.transport == "mqtt" \
             else _https_candidates(self.request.url)
         dead_paths: set[str] = set()
@@ -401,14 +411,27 @@ class _Prober:
                 refused_types.add((candidate.path, candidate.content_type))
         return self.result
 
-    def link(self, candidate: _Candidate) -> Link:
+    def link_for(self, candidate: _Candidate) -> tuple[Link, bool]:
+        """(link, close it after the candidate): one MQTT connection per set of answer topics
+        (the command topic is chosen per message); for HTTPS, every candidate's transport
+        shares the first one's session and pooled connection."""
+        if self.transport == "mqtt":
+            if candidate.response_topics not in self.homes:
+                self.homes[candidate.response_topics] = self.link(candidate)
+            return self.homes[candidate.response_topics], False
+        if self.home is None:
+            self.home = self.link(candidate)
+            return self.home, False
+        return self.link(candidate, reuse=self.home), True
+
+    def link(self, candidate: _Candidate, reuse: Link | None = None) -> Link:
         keys = {**self.base, **candidate.keys}
         try:
             registry = _registry(self.request, keys, self.secrets, self.transport)
         except ConfigError as exc:
             raise ProbeInputError(str(exc)) from None
         try:
-            return Link(registry, self.request.name, response_topics=candidate.response_topics)
+            return Link(registry, self.request.name, response_topics=candidate.response_topics, reuse=reuse)
         except TransferError as exc:
             raise ProbeInputError(exc.detail) from None
 
@@ -417,42 +440,49 @@ class _Prober:
         answers ask) without the features it refused (LS 4.1: rate_limit is only a SHOULD)
         and naming a profile in each encoding when it asks for one."""
         keys = dict(candidate.keys)
+        link, close = self.link_for(candidate)
+        try:
+            return self._steps(link, candidate, keys)
+        finally:
+            if close:
+                link.close()
+
+    def _steps(self, link: Link, candidate: _Candidate, keys: dict[str, str]) -> str:
         features = self.features
         encoding: str | None = None
         encodings: list[str] | None = None
-        with self.link(candidate) as link:
-            while True:
-                profile = self.request.profile if encoding is not None else None
-                exchange = self.attempt(link, candidate, keys, profile=profile, encoding=encoding, features=features)
-                found = _features_found(exchange)
-                if found:
-                    self.result.features = found
-                    self.finish(link, candidate, keys, found, encoding)
-                    return "found"
-                if exchange.failure is not None and exchange.failure.kind in FATAL:
-                    self.result.remarks.append("the consumer could not be reached at all: no dialect can fix "
-                                               "that (check the address, port and TLS material)")
-                    return "fatal"
-                status = _http_status(exchange)
-                answer = exchange.answer
-                if status in DEAD_PATH or (answer is not None and answer.status in DEAD_PATH
-                                           and status in (None, 200)):
-                    return "dead-path"
-                if status == 415:
-                    return "refused-type"
-                if not self.budget_left():
-                    return "next"
-                text = " ".join(str(a.status_text or "") for a in exchange.answers).lower()
-                refused = tuple(f for f in features if f in text) \
-                    if answer is not None and answer.status in (400, 500, 501) else ()
-                if refused and len(refused) < len(features):
-                    features = tuple(f for f in features if f not in refused)
-                    continue
-                if encodings is None and _mentions(exchange, "profile", "actuator"):
-                    encodings = list(PROFILE_ENCODINGS)
-                if not encodings:
-                    return "next"
-                encoding = encodings.pop(0)
+        while True:
+            profile = self.request.profile if encoding is not None else None
+            exchange = self.attempt(link, candidate, keys, profile=profile, encoding=encoding, features=features)
+            found = _features_found(exchange)
+            if found:
+                self.result.features = found
+                self.finish(link, candidate, keys, found, encoding)
+                return "found"
+            if exchange.failure is not None and exchange.failure.kind in FATAL:
+                self.result.remarks.append("the consumer could not be reached at all: no dialect can fix "
+                                           "that (check the address, port and TLS material)")
+                return "fatal"
+            status = _http_status(exchange)
+            answer = exchange.answer
+            if status in DEAD_PATH or (answer is not None and answer.status in DEAD_PATH
+                                       and status in (None, 200)):
+                return "dead-path"
+            if status == 415:
+                return "refused-type"
+            if not self.budget_left():
+                return "next"
+            text = " ".join(str(a.status_text or "") for a in exchange.answers).lower()
+            refused = tuple(f for f in features if f in text) \
+                if answer is not None and answer.status in (400, 500, 501) else ()
+            if refused and len(refused) < len(features):
+                features = tuple(f for f in features if f not in refused)
+                continue
+            if encodings is None and _mentions(exchange, "profile", "actuator"):
+                encodings = list(PROFILE_ENCODINGS)
+            if not encodings:
+                return "next"
+            encoding = encodings.pop(0)
 
     def finish(self, link: Link, candidate: _Candidate, keys: dict[str, str], found: dict[str, dict],
                required_encoding: str | None) -> None:

@@ -166,7 +166,9 @@ def http_date() -> str:
 class HttpsTransport:
     """Send envelopes to one consumer; thread-safe, connections pooled."""
 
-    def __init__(self, settings: HttpsSettings, name: str) -> None:
+    def __init__(self, settings: HttpsSettings, name: str, *, reuse: "HttpsTransport | None" = None) -> None:
+        """``reuse``: send through that transport's session and pooled connections (same
+        consumer and credentials, another dialect: ``fn-openc2 probe``); it stays its owner's."""
         self.settings = settings
         self.name = name
         self.dialect = resolve_dialect(settings.dialect, path=settings.path, content_type=settings.content_type,
@@ -191,7 +193,8 @@ class HttpsTransport:
                                 "Cache-Control": "no-cache"}
         if settings.bearer_token:
             self._static_headers["Authorization"] = f"Bearer {settings.bearer_token}"
-        self._session = self._new_session()
+        self._owns_session = reuse is None
+        self._session = self._new_session() if reuse is None else reuse._session
         self._adapter = self._session.get_adapter(self.url)
         try:
             template = self._session.prepare_request(requests.Request("POST", self.url, headers=self._static_headers))
@@ -344,7 +347,8 @@ class HttpsTransport:
                 "connect": "connection failed"}.get(kind, kind)
 
     def close(self) -> None:
-        self._session.close()
+        if self._owns_session:
+            self._session.close()
 
     def __enter__(self) -> "HttpsTransport":
         return self

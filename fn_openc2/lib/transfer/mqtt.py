@@ -369,8 +369,11 @@ class MqttTransport:
 
     # --- sending ------------------------------------------------------------
 
-    def send(self, message: dict, *, await_response: bool = True) -> Collected:
+    def send(self, message: dict, *, await_response: bool = True, topic: str | None = None) -> Collected:
         """Publish the envelope QoS 1; collect answers unless await_response is False.
+
+        ``topic`` overrides the configured command topic for this one message, on the
+        same connection (``fn-openc2 probe`` tries several topics of one broker).
 
         Collection ends when every expected responder has settled (see
         _Pending: with response_requested complete a 102 alone does not
@@ -378,6 +381,8 @@ class MqttTransport:
         request_id = str((message.get("headers") or {}).get("request_id") or "")
         if not request_id:
             raise TransferError("config", f"{self._where}: message headers.request_id is missing")
+        if topic is not None and (not topic or any(c in topic for c in "+#")):
+            raise TransferError("config", f"{self._where}: {topic!r} is not a topic name without wildcards")
         payload = dumps(message)
         client = self._ensure_connected()
         pending = _Pending(frozenset(self.settings.expected_responders), time.perf_counter(),
@@ -386,7 +391,7 @@ class MqttTransport:
             with self._collect_lock:
                 self._pending[request_id] = pending
         try:
-            self._publish(client, payload)
+            self._publish(client, payload, topic or self.settings.topic)
             if not await_response:
                 return Collected()
             pending.done.wait(self.settings.collect_seconds)
@@ -402,10 +407,10 @@ class MqttTransport:
         return Collected(replies=replies, missing=[r for r in self.settings.expected_responders if r not in answered],
                          unmatched=unmatched, notices=notices)
 
-    def _publish(self, client: paho.Client, payload: bytes) -> None:
+    def _publish(self, client: paho.Client, payload: bytes, topic: str) -> None:
         if not client.is_connected():
             raise TransferError("connect", f"{self._where}: broker connection is down")
-        info = client.publish(self.settings.topic, payload, qos=1, retain=False, properties=self._props)
+        info = client.publish(topic, payload, qos=1, retain=False, properties=self._props)
         if info.rc != paho.MQTT_ERR_SUCCESS:
             raise TransferError("connect", f"{self._where}: publish failed ({paho.error_string(info.rc)})")
         deadline = time.monotonic() + self.settings.publish_timeout
