@@ -19,8 +19,17 @@ def to_dict(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
+#: Kinds whose validated models hold None exactly where a field is absent: optional
+#: fields refuse JSON null and their extension members are objects (profile maps), so
+#: "leave out None" (cheaper for pydantic-core) writes what "leave out unset" would.
+#: Headers and Events may carry any additional member, null included: not here.
+_NULL_FREE = (Command, Response)
+
+
 def encode(model: BaseModel) -> bytes:
     """Compact UTF-8 JSON of :func:`to_dict` (serialized by pydantic-core)."""
+    if type(model) in _NULL_FREE:
+        return model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_none=True)
     return model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_unset=True)
 
 

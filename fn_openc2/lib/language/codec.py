@@ -10,6 +10,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from json.scanner import make_scanner
 from typing import Any
 
 from .constants import MAX_SAFE_INT
@@ -110,6 +111,21 @@ _FAST = json.JSONDecoder(
 )
 
 
+_SCAN = make_scanner(_FAST)  # type: ignore[arg-type]  # (typeshed) what JSONDecoder.raw_decode calls
+
+
+def _decode(text: str) -> Any:
+    """``_FAST.decode`` without its two Python-level whitespace passes when the text
+    starts with its value and ends with it (the usual wire form); else the full decoder."""
+    try:
+        doc, end = _SCAN(text, 0)
+    except StopIteration:  # leading whitespace, or no JSON value at all: decode() says which
+        return _FAST.decode(text)
+    if end != len(text):  # trailing whitespace is fine, anything else is "Extra data"
+        return _FAST.decode(text)
+    return doc
+
+
 def loads(data: bytes | bytearray | str) -> Any:
     """Decode an I-JSON text; raise OpenC2ValidationError(what="json") otherwise."""
     if isinstance(data, (bytes, bytearray)):
@@ -128,14 +144,14 @@ def loads(data: bytes | bytearray | str) -> Any:
     if text.count("[") + text.count("{") > MAX_DEPTH:
         _check_depth(text)
     try:
-        doc = _FAST.decode(text)
+        doc = _decode(text)
     except (_Duplicate, _NumberIssue):
         doc = _slow_loads(text)
     except json.JSONDecodeError as exc:
         raise _syntax(exc) from None
     except ValueError as exc:
         raise OpenC2ValidationError("json", [Issue("", str(exc))]) from None
-    if _SURROGATE_ESCAPE.search(text) is not None:
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None:
         issues = list(_lone_surrogates(doc, []))
         if issues:
             raise OpenC2ValidationError("json", issues)

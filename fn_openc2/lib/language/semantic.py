@@ -15,6 +15,11 @@ import idna
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 _IPV4_NET = re.compile(rf"({_OCTET}(?:\.{_OCTET}){{3}})(?:/(3[0-2]|[12]?[0-9]))?")
+#: The same languages for pydantic-core's Rust regex (anchored; ASCII classes only), so
+#: valid values are accepted without a Python call; check_* then explain a failure.
+IPV4_NET_PATTERN = rf"^{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?$"
+_RUST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME_PATTERN = rf"^{_RUST_LABEL}(?:\.{_RUST_LABEL})*$"
 
 
 def check_ipv4_net(value: str) -> str:

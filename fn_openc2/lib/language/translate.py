@@ -7,6 +7,7 @@ the field at that path.
 """
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import Issue, PathPart, describe, render_path
 from .types import Expect
 
+_UNIONS = (typing.Union, types.UnionType)
 _UNION_TAGS = frozenset({"int", "float", "str", "bool", "list", "dict", "none"})
 
 
@@ -99,6 +101,13 @@ def _message(err: Any, model: type[BaseModel], loc: list[PathPart], key_error: b
         return str(ctx.get("error", err["msg"]))
     if key_error:
         return f"unknown action {value!r} (keys must be actions of LS v2.0 section 3.3.1.1)"
+    if kind.startswith("string_") and kind != "string_type" and isinstance(value, str):
+        explain = _expect(model, loc)
+        if explain is not None and explain.explain is not None:
+            try:
+                explain.explain(value)
+            except ValueError as exc:
+                return str(exc)
     expected = _expected(model, loc)
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected an object, got {describe(value)}"
@@ -137,11 +146,21 @@ def _generic(kind: str, ctx: dict[str, Any]) -> str:
 
 
 def _expected(model: type[BaseModel], loc: list[PathPart]) -> str | None:
-    """Walk the model's annotations along ``loc`` and return the Expect text."""
+    """The Expect text of the type at ``loc``."""
+    found = _expect(model, loc)
+    return found.text if found is not None else None
+
+
+def _expect(model: type[BaseModel], loc: list[PathPart]) -> Expect | None:
+    """Walk the model's annotations along ``loc`` and return the Expect there."""
     tp: Any = model
     meta: list[Any] = []
     for part in loc:
         tp, meta = _unwrap(tp)
+        if isinstance(part, str) and typing.get_origin(tp) in _UNIONS:
+            # a union member that is a model with this field (pf's Adv-Addr choice form)
+            tp = next((m for m in typing.get_args(tp) if isinstance(m, type) and issubclass(m, BaseModel)
+                       and part in m.model_fields), tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
             field = tp.model_fields.get(part)
             if field is None:
@@ -158,7 +177,7 @@ def _expected(model: type[BaseModel], loc: list[PathPart]) -> str | None:
     tp, more = _unwrap(tp)
     for item in [*meta, *more]:
         if isinstance(item, Expect):
-            return item.text
+            return item
     return None
 
 
@@ -170,7 +189,7 @@ def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
             meta.extend(args[1:])
             tp = args[0]
             continue
-        if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if typing.get_origin(tp) in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(tp) if a is not type(None)]
             if len(members) == 1:
                 tp = members[0]

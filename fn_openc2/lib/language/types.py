@@ -3,6 +3,7 @@ error message uses to say what was expected (:class:`Expect`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
@@ -14,9 +15,13 @@ from . import semantic
 
 @dataclass(frozen=True)
 class Expect:
-    """Human wording of a type's domain, read back when an error is reported."""
+    """Human wording of a type's domain, read back when an error is reported.
+
+    ``explain``: for a type checked by a pattern in pydantic-core, the Python check
+    that says precisely what is wrong with a value the pattern refused."""
 
     text: str
+    explain: Callable[[str], object] | None = None
 
 
 Action = Annotated[
@@ -98,7 +103,8 @@ Sha1 = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{40}$"), Expect("a SHA1 hash: 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{64}$"), Expect("a SHA256 hash: 64 hex digits")]
 
 IPv4Net = Annotated[
-    str, AfterValidator(semantic.check_ipv4_net), Expect("an IPv4 address with optional /prefix 0..32")
+    str, Field(pattern=semantic.IPV4_NET_PATTERN),
+    Expect("an IPv4 address with optional /prefix 0..32", explain=semantic.check_ipv4_net),
 ]
 #: Set in a validation context by the IPv6 check when it rewrote text into the canonical form.
 REWRITTEN = "rewritten"
@@ -116,7 +122,10 @@ def read_ipv6_net(value: str, info: ValidationInfo) -> str:
 IPv6Net = Annotated[
     str, AfterValidator(read_ipv6_net), Expect("an IPv6 address (RFC 4291 text form) with optional /prefix 0..128")
 ]
-Hostname = Annotated[str, AfterValidator(semantic.check_hostname), Expect("a hostname (RFC 1034)")]
+Hostname = Annotated[
+    str, Field(min_length=1, max_length=253, pattern=semantic.HOSTNAME_PATTERN),
+    Expect("a hostname (RFC 1034)", explain=semantic.check_hostname),
+]
 IdnHostname = Annotated[
     str, AfterValidator(semantic.check_idn_hostname), Expect("an internationalized hostname (RFC 5890)")
 ]

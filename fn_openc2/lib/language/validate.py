@@ -19,6 +19,8 @@ from .translate import issues_from
 M = TypeVar("M", bound=BaseModel)
 Doc = Mapping[str, Any] | bytes | bytearray | str  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 Rules = Callable[[Mapping[str, Any], rules.Pass], list[Issue]]
+_CLEAN: frozenset[str] = frozenset()
+_PLAIN = rules.PLAIN
 
 
 def _decode(doc: Any, what: str) -> Any:
@@ -31,32 +33,24 @@ def _decode(doc: Any, what: str) -> Any:
     return doc
 
 
-def _command_rules(doc: Mapping[str, Any], ctx: rules.Pass) -> list[Issue]:
-    return rules.command_issues(doc, (), ctx)
-
-
-def _response_rules(doc: Mapping[str, Any], ctx: rules.Pass) -> list[Issue]:
-    return rules.response_issues(doc, (), ctx)
-
-
 class _Run(NamedTuple):
     model: Any
     issues: list[Issue]
     notes: list[Issue]
 
 
-def _run(model: type[BaseModel], data: Any, what: str, extra: Rules | None, lenient_profiles: bool = False) -> _Run:
+def _run(model: type[BaseModel], data: Any, what: str, rule_pass: Rules | None, lenient_profiles: bool = False) -> _Run:
     if not isinstance(data, dict):
         return _Run(None, [Issue("", f"expected a JSON object for the {what}, got {describe(data)}")], [])
-    try:
-        result: BaseModel | None = model.model_validate(data)
+    try:  # the validator itself: model_validate() adds a Python frame and keyword handling
+        result: BaseModel | None = model.__pydantic_validator__.validate_python(data)
         issues: list[Issue] = []
     except ValidationError as exc:
         result, issues = None, issues_from(exc, model)
     notes: list[Issue] = []
-    if extra is not None:
-        ctx = rules.Pass(frozenset(i.path for i in issues) if issues else frozenset(), lenient_profiles)
-        more = extra(data, ctx)  # nosec B610  # a profile's rule function named 'extra', not Django's QuerySet.extra
+    if rule_pass is not None:
+        ctx = rules.Pass(frozenset(i.path for i in issues) if issues else _CLEAN, lenient_profiles)
+        more = rule_pass(data, ctx)
         if more:
             issues = issues + more
         elif ctx.fixes and result is not None:
@@ -82,33 +76,49 @@ def _rewrite(data: dict[str, Any], fixes: list[tuple[tuple[PathPart, ...], dict[
     return root
 
 
-def _parse(model: type[M], doc: Any, what: str, extra: Rules | None) -> M:
-    if isinstance(doc, model):
+def _parse(model: type[M], doc: Any, what: str, rule_pass: Rules | None) -> M:
+    if type(doc) is dict:  # the usual case, valid: no more work than the two passes themselves
+        try:
+            result: M = model.__pydantic_validator__.validate_python(doc)
+        except ValidationError:
+            pass
+        else:
+            if rule_pass is None:
+                return result
+            try:
+                more = rule_pass(doc, _PLAIN)
+            except rules.Rewritten:
+                pass  # extension text to put in canonical form: the full path does it
+            else:
+                if not more:
+                    return result
+                raise OpenC2ValidationError(what, sort_issues(more, doc))  # what _run would say
+    elif isinstance(doc, model):
         return doc
-    result, issues, _ = _run(model, _decode(doc, what), what, extra)
+    result, issues, _ = _run(model, _decode(doc, what), what, rule_pass)
     if issues or result is None:
         raise OpenC2ValidationError(what, issues)
-    return result  # type: ignore[no-any-return]
+    return result
 
 
-def _check(model: type[M], doc: Any, what: str, extra: Rules | None) -> list[Issue]:
+def _check(model: type[M], doc: Any, what: str, rule_pass: Rules | None) -> list[Issue]:
     if isinstance(doc, model):
         return []
     try:
         data = _decode(doc, what)
     except OpenC2ValidationError as exc:
         return exc.issues
-    return _run(model, data, what, extra).issues
+    return _run(model, data, what, rule_pass).issues
 
 
 def parse_command(doc: Doc | Command) -> Command:
     """A validated Command, or OpenC2ValidationError listing every issue."""
-    return _parse(Command, doc, "command", _command_rules)
+    return _parse(Command, doc, "command", rules.command_issues)
 
 
 def parse_response(doc: Doc | Response) -> Response:
     """A validated Response, or OpenC2ValidationError listing every issue."""
-    return _parse(Response, doc, "response", _response_rules)
+    return _parse(Response, doc, "response", rules.response_issues)
 
 
 def parse_message(doc: Doc | Message) -> Message:
@@ -123,12 +133,12 @@ def parse_event(doc: Doc | Event) -> Event:
 
 def check_command(doc: Any) -> list[Issue]:
     """The issues parse_command would raise (empty when valid)."""
-    return _check(Command, doc, "command", _command_rules)
+    return _check(Command, doc, "command", rules.command_issues)
 
 
 def check_response(doc: Any) -> list[Issue]:
     """The issues parse_response would raise (empty when valid)."""
-    return _check(Response, doc, "response", _response_rules)
+    return _check(Response, doc, "response", rules.response_issues)
 
 
 def check_message(doc: Any) -> list[Issue]:
@@ -176,8 +186,8 @@ class Review(NamedTuple):
 
 
 _KINDS: dict[str, tuple[type[BaseModel], Rules | None]] = {
-    "command": (Command, _command_rules),
-    "response": (Response, _response_rules),
+    "command": (Command, rules.command_issues),
+    "response": (Response, rules.response_issues),
     "message": (Message, rules.message_issues),
     "event": (Event, None),
 }
@@ -191,14 +201,14 @@ def review(doc: Any, what: str, *, lenient_profiles: bool = False) -> Review:
     with a note; everything else is checked as usual.
     """
     try:
-        model, extra = _KINDS[what]
+        model, rule_pass = _KINDS[what]
     except KeyError:
         raise ValueError(f"review() checks one of {', '.join(_KINDS)}, not {what!r}") from None
     try:
         data = _decode(doc, what)
     except OpenC2ValidationError as exc:
         return Review(None, exc.issues, [])
-    result, issues, notes = _run(model, data, what, extra, lenient_profiles)
+    result, issues, notes = _run(model, data, what, rule_pass, lenient_profiles)
     if result is not None:
         notes = notes + list(rewritten(data, result.model_dump(mode="json", by_alias=True, exclude_unset=True)))
     if notes:

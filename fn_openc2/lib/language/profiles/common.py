@@ -24,6 +24,17 @@ TIME_ARGS: frozenset[str] = frozenset({"start_time", "stop_time", "duration"})
 V1_ARGS: frozenset[str] = TIME_ARGS | {"response_requested"}
 
 
+def only_for(actions: Iterable[str], rule: CommandRule) -> CommandRule:
+    """Mark ``rule`` as concerning only commands with these actions: the core then does
+    not call it for the others (the rule still checks the action itself)."""
+    rule.actions = frozenset(actions)  # type: ignore[attr-defined]
+    return rule
+
+
+def _what(action: str | None, target: str | None) -> str:
+    return f"{action} {target}" if target else str(action)
+
+
 def _acts(command: Mapping[str, Any], actions: frozenset[str]) -> bool:
     action = command.get("action")
     return type(action) is str and action in actions
@@ -44,13 +55,17 @@ def target_name(command: Mapping[str, Any]) -> str | None:
     target = command.get("target")
     if type(target) is not dict or len(target) != 1:
         return None
-    key, value = next(iter(target.items()))
-    if key in _TARGETS or type(value) is not dict or len(value) != 1:
-        return str(key)
-    return f"{key}:{next(iter(value))}"
+    for key, value in target.items():
+        name: str = key
+        if name in _TARGETS or type(value) is not dict or len(value) != 1:
+            return name
+        for member in value:
+            return f"{name}:{member}"
+    return None
 
 
 def command_key(command: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(action, target name) of a command, e.g. ("delete", "slpf:rule_number")."""
     action = command.get("action")
     return (action if type(action) is str else None), target_name(command)
 
@@ -74,30 +89,33 @@ def argument_matrix(nsid: str, table: Mapping[str, tuple[Iterable[str], Iterable
         args = command.get("args")
         if type(args) is not dict:
             return []
-        action, target = command_key(command)
-        if (action, target) == ("query", "features"):
+        action = command.get("action")
+        target = target_name(command)
+        if action == "query" and target == "features":
             return []  # the language's own rule (LS 4.1) already limits these arguments
-        entry = frozen.get(f"{action} {target}") or frozen.get(str(action))
+        entry = frozen.get(f"{action} {target}") or frozen.get(action)  # type: ignore[arg-type]
         if entry is None:
             return []
         core, own = entry
-        what = f"{action} {target}" if target else str(action)
         out: list[Issue] = []
         for key, value in args.items():
+            if key in core:
+                continue
             if key == nsid and (own or value == {}):  # an empty args.<nsid> carries no argument
                 if type(value) is dict:
-                    out += [Issue(render_path(("args", nsid, name)),
-                                  f"profile {nsid!r}: '{what}' does not take argument {name!r}; "
-                                  f"it takes {', '.join(sorted(own))}")
-                            for name in value if name not in own and (not own_names or name in own_names)]
-            elif key not in core and (key in CORE_ARGS or get_profile(key) is not None):
+                    for name in value:
+                        if name not in own and (not own_names or name in own_names):
+                            out.append(Issue(render_path(("args", nsid, name)),
+                                             f"profile {nsid!r}: '{_what(action, target)}' does not take "
+                                             f"argument {name!r}; it takes {', '.join(sorted(own))}"))
+            elif key in CORE_ARGS or get_profile(key) is not None:
                 takes = sorted(core | ({nsid} if own else set()))
                 out.append(Issue(render_path(("args", key)),
-                                 f"profile {nsid!r}: '{what}' does not take argument {key!r}; "
+                                 f"profile {nsid!r}: '{_what(action, target)}' does not take argument {key!r}; "
                                  f"it takes {', '.join(takes) or 'none'}"))
         return out
 
-    return allowed_arguments
+    return only_for({key.partition(" ")[0] for key in table}, allowed_arguments)
 
 
 def response_values(nsid: str, commands: Iterable[str], allowed: Iterable[str]) -> CommandRule:
@@ -119,7 +137,7 @@ def response_values(nsid: str, commands: Iterable[str], allowed: Iterable[str]) 
                       f"profile {nsid!r}: '{action} {target}' allows response_requested "
                       f"{', '.join(values)}; got {wanted!r}")]
 
-    return response_requested_values
+    return only_for(actions, response_requested_values)
 
 
 def needs_complete(command: Mapping[str, Any], path: str, what: str) -> list[Issue]:
@@ -144,7 +162,7 @@ def required_argument(nsid: str, commands: Iterable[str], name: str, why: str) -
         return [Issue(render_path(("args", nsid, name)) if nsid in args_of(command) else "args",
                       f"profile {nsid!r}: '{action} {target}' requires args.{nsid}.{name} ({why})")]
 
-    return required
+    return only_for(actions, required)
 
 
 def file_needs_name(nsid: str) -> CommandRule:
@@ -159,4 +177,4 @@ def file_needs_name(nsid: str) -> CommandRule:
             return [Issue("target.file.name", f"profile {nsid!r}: 'update file' requires the file's name")]
         return []
 
-    return update_file_name
+    return only_for(("update",), update_file_name)

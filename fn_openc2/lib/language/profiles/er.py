@@ -51,7 +51,7 @@ from ..base import ChoiceModel, NonEmptyModel, Opt, StrictModel
 from ..errors import Issue
 from ..targets import Device
 from ..types import Expect, Hostname, IPv4Net, IPv6Net
-from .common import V1_ARGS, argument_matrix, command_key, ext_args, required_argument
+from .common import V1_ARGS, argument_matrix, command_key, ext_args, only_for, required_argument
 from .registry import Profile, register_profile
 
 
@@ -211,6 +211,6 @@ ER = register_profile(Profile(
         required_argument("er", ("set er:account",), "account_status",
                           "the Producer MUST say whether to enable or disable the account"),
         permitted_needs_isolation,
-        set_single_address,
+        only_for(("set",), set_single_address),
     ),
 ))
