@@ -22,6 +22,12 @@ builders) never names one. To add one:
    rules=(...)))`` at import time; extended targets are written
    ``"nsid:name"`` in ``pairs``. The shipped ``slpf``, ``pf`` and ``er``
    are registered this way by ``profiles/__init__.py``.
+4. If the profile's members name places (addresses, hosts, devices, named
+   networks), pass ``addresses=hook``: a function ``hook(command_json) ->
+   Iterable[addresses.Address]`` saying where they are, so the producer's
+   policy guard judges them without knowing the field names
+   (``Command.addresses()`` returns them; see ``pf_addresses`` and
+   ``er_addresses``).
 
 From then on ``parse_command`` validates ``target.<nsid>``, ``args.<nsid>``
 and ``results.<nsid>`` against those models, checks the action/target pair
