@@ -3,6 +3,7 @@ answers over HTTPS with mutual TLS, and exits 0 on SIGTERM."""
 from __future__ import annotations
 
 import json
+import time
 import signal
 import subprocess
 import sys
@@ -76,7 +77,8 @@ def test_consumer_command_with_verify_key_refuses_unsigned_commands(pki: Pki, tm
         deny = {"action": "deny", "target": {"ipv4_net": "198.51.100.0/24"}}
         unsigned = {"headers": {"request_id": "cli-unsigned", "from": "soar"},
                     "body": {"openc2": {"request": deny}}}
-        good = sign_message({"headers": {"request_id": "cli-signed", "from": "soar"},
+        good = sign_message({"headers": {"request_id": "cli-signed", "from": "soar",
+                                         "created": int(time.time() * 1000)},
                              "body": {"openc2": {"request": deny}}}, load_private_key(private))
         answers = [requests.post(url, data=json.dumps(m), headers={"Content-Type": V11}, verify=pki.ca_cert,
                                  timeout=10).json()["body"]["openc2"]["response"] for m in (unsigned, good)]

@@ -3,6 +3,7 @@ are executed; unsigned, tampered or wrongly keyed ones get 401 and change nothin
 Checked through the Python API, over real HTTPS (both dialects) and MQTT."""
 from __future__ import annotations
 
+import time
 import json
 import queue
 import uuid
@@ -32,14 +33,14 @@ def producer_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"private": private, "public": public, "other_private": other_private}
 
 
-def envelope(command: dict, request_id: str | None = None) -> dict:
-    return {"headers": {"request_id": request_id or str(uuid.uuid4()), "created": 1, "from": "soar@example.com",
-                        "to": ["fw1@example.com"]},
+def envelope(command: dict, request_id: str | None = None, to: str = "fw1@example.com") -> dict:
+    return {"headers": {"request_id": request_id or str(uuid.uuid4()), "created": int(time.time() * 1000),
+                        "from": "soar@example.com", "to": [to]},
             "body": {"openc2": {"request": command}}}
 
 
-def signed(command: dict, key_path: str, request_id: str | None = None) -> dict:
-    return sign_message(envelope(command, request_id), load_private_key(key_path))
+def signed(command: dict, key_path: str, request_id: str | None = None, to: str = "fw1@example.com") -> dict:
+    return sign_message(envelope(command, request_id, to), load_private_key(key_path))
 
 
 def status(answer: dict | None) -> tuple[int, str]:
@@ -120,7 +121,8 @@ def test_signed_envelope_without_request_id_still_verifies(start_consumer: Calla
                                                            producer_keys: dict[str, str]) -> None:
     """X-Request-ID fills the missing id without touching the signed envelope."""
     c = start_consumer(signed=False, verify_key=producer_keys["public"])
-    message = {"headers": {"from": "soar@example.com"}, "body": {"openc2": {"request": DENY}}}
+    message = {"headers": {"from": "soar@example.com", "created": int(time.time() * 1000)},
+               "body": {"openc2": {"request": DENY}}}
     message = sign_message(message, load_private_key(producer_keys["private"]))
     r = _post(c, message, **{"X-Request-ID": "hdr-only"})
     assert status(r.json())[0] == 200 and r.json()["headers"]["request_id"] == "hdr-only"
@@ -157,7 +159,7 @@ def test_mqtt_consumer_refuses_unsigned_commands(mosquitto, producer_keys: dict[
         topic = "oc2/cmd/device/mqtt-fw@example.com"
         client.publish(topic, json.dumps(envelope(DENY, "m-unsigned")), qos=1).wait_for_publish(10)
         first = answers.get(timeout=10)
-        client.publish(topic, json.dumps(signed(DENY, producer_keys["private"], "m-signed")),
+        client.publish(topic, json.dumps(signed(DENY, producer_keys["private"], "m-signed", "mqtt-fw@example.com")),
                        qos=1).wait_for_publish(10)
         second = answers.get(timeout=10)
     finally:

@@ -1,6 +1,7 @@
 """The reference consumer and a Fleet through a real mosquitto broker (MQTT v5)."""
 from __future__ import annotations
 
+import time
 import json
 import queue
 import socket
@@ -36,7 +37,7 @@ class Producer:
         props.PayloadFormatIndicator = 1
         props.ContentType = "application/openc2"
         props.UserProperty = [("msgType", "req"), ("encoding", "json")]
-        message = {"headers": {"request_id": request_id, "created": 1, "from": "soar@example.com"},
+        message = {"headers": {"request_id": request_id, "created": int(time.time() * 1000), "from": "soar@example.com"},
                    "body": {"openc2": {"request": command}}}
         self.client.publish(topic, json.dumps(message), qos=1, properties=props).wait_for_publish(10)
 

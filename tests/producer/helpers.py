@@ -24,7 +24,8 @@ def write_keypair(directory: Path, stem: str) -> tuple[str, str]:
 def https_section(consumer: Any, **extra: str) -> dict[str, str]:
     """app.config keys for a RunningConsumer from tests/fixtures/consumer.py."""
     section = {"url": consumer.url, "verify": consumer.ca, "client_auth_cert": consumer.client_cert,
-               "client_auth_key": consumer.client_key, "timeout": "10", "retries": "0"}
+               "client_auth_key": consumer.client_key, "timeout": "10", "retries": "0",
+               "device_id": consumer.device_id}    # headers.to: a consumer that verifies commands checks it
     if consumer.public_key:
         section["response_verify_key"] = consumer.public_key
     section.update(extra)

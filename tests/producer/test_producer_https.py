@@ -47,7 +47,8 @@ def test_signed_command_is_verified_by_the_consumer(pki: Pki, tmp_path: Path,
     actuator = RecordingActuator("fw1@example.com", verify_key=public, signing_key=consumer_signing_key[0])
     server = _serve(actuator, pki)
     try:
-        reg = registry({"signing_key": private, "producer_id": "soar@test"}, fw1=_section(server, pki))
+        reg = registry({"signing_key": private, "producer_id": "soar@test"},
+                       fw1=_section(server, pki, device_id="fw1@example.com"))   # headers.to: checked
         with Producer(reg) as producer:
             outcome = producer.send(DENY, ["fw1"])
     finally:
@@ -55,7 +56,7 @@ def test_signed_command_is_verified_by_the_consumer(pki: Pki, tmp_path: Path,
     (received,) = actuator.messages
     verify_message(received, load_public_key(public))              # the envelope as it arrived verifies
     headers = received["headers"]
-    assert headers["from"] == "soar@test" and headers["to"] == ["fw1"]
+    assert headers["from"] == "soar@test" and headers["to"] == ["fw1@example.com"]
     assert headers["request_id"] == outcome.request_id == outcome.answers[0].request_id
     assert isinstance(headers["created"], int) and headers["created"] > 1_600_000_000_000
     assert outcome.answers[0].ok and outcome.answers[0].status == 200

@@ -15,11 +15,17 @@ import time
 from collections import deque
 from typing import Any, Callable, Mapping, Sequence
 
+from fn_openc2.lib.consumer.dialects import profile_refusal
 from fn_openc2.lib.consumer.handlers import BASE_PAIRS, PAIRS, Context, Outcome, Refused
+from fn_openc2.lib.consumer.replay import Done, ReplayMemory
 from fn_openc2.lib.consumer.state import DeviceState
 from fn_openc2.lib.consumer.validation import InvalidCommand, read_request, render_issues
 
 VERSIONS = ("2.0",)
+V1_VERSIONS = ("1.0",)
+V1_TARGET_NAMES = {"slpf": "slpf:rule_number"}     # LS v1.0 names of the v2.0 profile-keyed targets
+MAX_AGE = 300.0                                     # seconds a signed command stays acceptable
+FUTURE_SKEW_MS = 60_000                             # clock skew tolerated for headers.created
 FEATURES = ("versions", "profiles", "pairs", "rate_limit")
 _STATE_CHANGING = frozenset({"allow", "deny", "contain", "delete", "cancel"})
 
@@ -29,7 +35,9 @@ class Actuator:
 
     def __init__(self, device_id: str, profiles: Sequence[str] = ("slpf", "er"),
                  rate_limit: float | None = None, signing_key: Any = None,
-                 clock: Callable[[], float] = time.time, verify_key: Any = None) -> None:
+                 clock: Callable[[], float] = time.time, verify_key: Any = None, *,
+                 max_age: float = MAX_AGE, state_file: str | None = None, profile_encoding: str | None = None,
+                 require_profile: bool = False, omit_error_request_id: bool = False) -> None:
         unknown = [p for p in profiles if p not in PAIRS]
         if unknown:
             raise ValueError(f"profiles: {unknown[0]!r} is not simulated (known: {', '.join(PAIRS)})")
@@ -44,6 +52,13 @@ class Actuator:
         self._seen: dict[str, tuple[str, Outcome]] = {}   # command_id -> (command JSON, outcome)
         self._recent: deque[float] = deque()
         self.pairs = _pairs_for(self.profiles)
+        if not max_age > 0:
+            raise ValueError(f"max_age: expected seconds > 0, got {max_age!r}")
+        self.max_age_ms = int(max_age * 1000)
+        self._replays = ReplayMemory(self.max_age_ms, self._now_ms, state_file)
+        self.profile_encoding = profile_encoding
+        self.require_profile = require_profile
+        self.omit_error_request_id = omit_error_request_id
 
     @property
     def verifies_signatures(self) -> bool:
@@ -56,7 +71,10 @@ class Actuator:
 
         ``request_id`` is the transport's own id (X-Request-ID) used when the
         envelope carries none; it is passed aside so a signed envelope is
-        verified exactly as it arrived."""
+        verified exactly as it arrived. With a verify key, a command must
+        also be addressed to this consumer (headers.to), be fresh
+        (headers.created within max_age) and not repeat one already carried
+        out (answered from memory) or cancelled since (refused)."""
         headers = message.get("headers") if isinstance(message, dict) else None
         headers = headers if isinstance(headers, dict) else {}
         if isinstance(headers.get("request_id"), str):
@@ -65,12 +83,50 @@ class Actuator:
         refusal = self._signature_refusal(message)
         if refusal is not None:
             return self.envelope({"status": 401, "status_text": refusal}, request_id, sender)
+        signed = self._verify_key is not None
+        if signed:
+            problem = self._authenticated_refusal(headers)
+            if problem is not None:
+                return self.envelope({"status": problem[0], "status_text": problem[1]}, request_id, sender)
         try:
             request = _request_of(message)
         except InvalidCommand as exc:
             return self.envelope({"status": 400, "status_text": str(exc)}, request_id, sender)
+        if signed and request_id is not None:
+            done = self._replays.get(request_id)
+            if done is not None:
+                if self._replays.cancelled(done.command_id):
+                    return self.envelope({"status": 400, "status_text": f"request {request_id} was carried out "
+                                          "and its command cancelled since: a repeat is refused"}, request_id, sender)
+                return self.envelope({"status": done.status, "status_text": f"repeat of request {request_id}: "
+                                      "answered from memory, not carried out again"}, request_id, sender)
         response = self._respond(request, request_id)
+        if signed and request_id is not None:
+            command_id = request.get("command_id") if isinstance(request, dict) else None
+            status = response["status"] if response is not None else 200
+            created = headers.get("created")
+            self._replays.remember(request_id, Done(created if isinstance(created, int) else self._now_ms(), status,
+                                                    None, command_id if isinstance(command_id, str) else request_id))
         return None if response is None else self.envelope(response, request_id, sender)
+
+    def _authenticated_refusal(self, headers: Mapping[str, Any]) -> tuple[int, str] | None:
+        """(status, text) when a verified command is not for this consumer or not fresh."""
+        to = headers.get("to")
+        if to is not None:
+            names = to if isinstance(to, list) else [to]
+            if self.device_id not in names:
+                shown = ", ".join(str(n)[:80] for n in names[:5])
+                return 403, f"headers.to names {shown}, not this consumer ({self.device_id}): not carried out"
+        created = headers.get("created")
+        if not isinstance(created, int) or isinstance(created, bool):
+            return 401, "headers.created missing: a signed command must say when it was created (freshness)"
+        now = self._now_ms()
+        if now - created > self.max_age_ms:
+            return 401, (f"command too old: created {(now - created) // 1000} s ago, this consumer accepts signed "
+                         f"commands for {self.max_age_ms // 1000} s")
+        if created - now > FUTURE_SKEW_MS:
+            return 401, f"headers.created is {(created - now) // 1000} s in the future"
+        return None
 
     def respond(self, command: Any, request_id: str | None = None) -> dict | None:
         """Bare command in, bare response out (HTTPS v1.0 dialect); None: no response.
@@ -97,10 +153,20 @@ class Actuator:
         return None
 
     def _respond(self, command: Any, request_id: str | None) -> dict | None:
+        habit = profile_refusal(command, self.profile_encoding, self.require_profile)
+        if habit is not None:
+            return {"status": 400, "status_text": habit}
+        legacy = isinstance(command, dict) and "actuator" in command       # LS v1.0: answer in its terms
         try:
             cmd, _warnings = read_request(command)
         except InvalidCommand as exc:
             return {"status": 400, "status_text": str(exc)}
+        response = self._respond_to(cmd, request_id)
+        if legacy and response is not None and isinstance(response.get("results"), dict):
+            response["results"] = _as_v1(response["results"])
+        return response
+
+    def _respond_to(self, cmd: dict, request_id: str | None) -> dict | None:
         wanted = (cmd.get("args") or {}).get("response_requested", "complete")
         command_id = cmd.get("command_id") or request_id
         with self._lock:
@@ -116,7 +182,8 @@ class Actuator:
     def envelope(self, response: dict, request_id: str | None, to: str | None) -> dict:
         """Wrap a response in the LS 3.2 Message, signed when the actuator has a key."""
         headers: dict[str, Any] = {}
-        if request_id is not None:
+        error = isinstance(response.get("status"), int) and response["status"] >= 400
+        if request_id is not None and not (error and self.omit_error_request_id):
             headers["request_id"] = request_id
         headers["created"] = int(self._clock() * 1000)
         headers["from"] = self.device_id
@@ -215,6 +282,8 @@ class Actuator:
             return Outcome(404, f"nothing in effect was created by command {command_id!r}")
         for entry in entries:
             self._state.remove(entry.kind, entry.key)
+        if isinstance(command_id, str):
+            self._replays.mark_cancelled(command_id)
         return Outcome(200, f"removed {len(entries)} {'entry' if len(entries) == 1 else 'entries'}")
 
     def _admit(self, now_ms: int) -> bool:
@@ -250,6 +319,16 @@ def _request_of(message: Any) -> Any:
         kind = next(iter(openc2), "nothing")
         raise InvalidCommand([("body.openc2.request", f"missing: a consumer takes requests, got {kind}")])
     return openc2["request"]
+
+
+def _as_v1(results: dict) -> dict:
+    """Features results in LS v1.0 terms: its version, its names for profile targets."""
+    out = dict(results)
+    if "versions" in out:
+        out["versions"] = list(V1_VERSIONS)
+    if isinstance(out.get("pairs"), dict):
+        out["pairs"] = {a: [V1_TARGET_NAMES.get(t, t) for t in ts] for a, ts in out["pairs"].items()}
+    return out
 
 
 def _response(outcome: Outcome, with_results: bool) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -22,8 +23,22 @@ from fn_openc2.lib.consumer.dialects import Dialect, content_type_ok, get_dialec
 from fn_openc2.lib.language import loads as _loads
 
 log = logging.getLogger(__name__)
-IDLE_TIMEOUT = 60.0
+IDLE_TIMEOUT = 30.0
 MAX_BODY = 1 << 20
+MAX_CONNECTIONS = 64          # threads serving connections at once; more wait in the listen backlog
+LISTEN_BACKLOG = 128
+_SAFE_ID = re.compile(r"[!-~]{1,128}")
+
+
+def safe_request_id(value: Any) -> str | None:
+    """A request id fit to echo in an HTTP header: visible ASCII, no spaces, CR or LF
+    (a body's headers.request_id is attacker text until the signature is checked)."""
+    return value if isinstance(value, str) and _SAFE_ID.fullmatch(value) else None
+
+
+def printable(text: Any, limit: int) -> str:
+    value = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return value[:limit]
 
 
 @dataclass(frozen=True)
@@ -71,12 +86,17 @@ def server_tls_context(cert: str, key: str, client_ca: str | None) -> ssl.SSLCon
 
 
 class _Server(ThreadingHTTPServer):
+    """At most max_connections served at once (one thread each); further connections wait in
+    the kernel's listen backlog instead of each getting a thread."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple, handler: type, actuator: Actuator, dialect: Dialect,
-                 context: ssl.SSLContext | None, family: int) -> None:
+                 context: ssl.SSLContext | None, family: int, max_connections: int = MAX_CONNECTIONS) -> None:
         self.address_family = family
+        self.slots = threading.BoundedSemaphore(max_connections)
         super().__init__(address, handler)
         self.actuator = actuator
         self.dialect = dialect
@@ -89,6 +109,23 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        while not self.slots.acquire(timeout=0.5):       # all threads busy: this accept loop waits
+            if getattr(self, "_BaseServer__shutdown_request", False):
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -117,51 +154,81 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
     def do_POST(self) -> None:
+        """Every refusal is an OpenC2 answer in the dialect's own form with an OpenC2 status code."""
         dialect = self.server.dialect
-        request_id = self.headers.get("X-Request-ID")
+        header_id = safe_request_id(self.headers.get("X-Request-ID"))
         if self.path.split("?", 1)[0] != dialect.path:
-            self._discard_body()
-            return self._reply(404, request_id, {"status": 404, "status_text": f"no OpenC2 endpoint at {self.path}"})
+            return self._refuse(404, f"no OpenC2 endpoint at {printable(self.path, 100)} (it is {dialect.path})",
+                                self._id_of(self._discard_body()) or header_id)
         if not content_type_ok(self.headers.get("Content-Type"), dialect):
-            self._discard_body()
-            return self._reply(415, request_id, {"status": 415, "status_text":
-                               f"Content-Type must be {dialect.request_type};version=1.0"})
+            return self._refuse(400, f"Content-Type must be {dialect.expected_type}",
+                                self._id_of(self._discard_body()) or header_id)
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit() or int(length) > MAX_BODY:
             self.close_connection = True
-            return self._reply(400, request_id, {"status": 400, "status_text": "Content-Length missing or too large"})
+            return self._refuse(400, "Content-Length missing or too large", header_id)
         raw = self.rfile.read(int(length))
         try:
             doc = _loads(raw)
         except ValueError as exc:
-            return self._answer(request_id, {"status": 400, "status_text": f"body: not valid JSON: {exc}"}, wrap=True)
-        if dialect.envelope:
-            self._answer_envelope(doc, request_id)
-        else:
-            self._answer(request_id, self.server.actuator.respond(doc, request_id), wrap=False)
-
-    def _answer_envelope(self, doc: Any, header_id: str | None) -> None:
-        # X-Request-ID goes aside, not into the envelope: a signed envelope must stay as it arrived
-        message = self.server.actuator.handle(doc, header_id)
-        request_id = header_id
+            return self._refuse(400, f"body: not valid JSON: {exc}", header_id)
+        actuator = self.server.actuator
+        if dialect.envelope == "bare":
+            return self._send_bare(actuator.respond(doc, header_id), header_id)
+        if dialect.envelope == "openc2-only":
+            doc = self._from_http_headers(doc, header_id)
         headers = doc.get("headers") if isinstance(doc, dict) else None
-        if isinstance(headers, dict) and isinstance(headers.get("request_id"), str):
-            request_id = headers["request_id"]
-        self._send(message, request_id, message["body"]["openc2"]["response"]["status"] if message else None)
+        body_id = safe_request_id(headers.get("request_id")) if isinstance(headers, dict) else None
+        self._send_message(actuator.handle(doc, header_id), body_id or header_id)
 
-    def _answer(self, request_id: str | None, response: dict | None, wrap: bool) -> None:
-        if response is not None and wrap and self.server.dialect.envelope:
-            response = self.server.actuator.envelope(response, request_id, None)
-            return self._send(response, request_id, response["body"]["openc2"]["response"]["status"])
-        self._send(response, request_id, response["status"] if response else None)
+    def _from_http_headers(self, doc: Any, header_id: str | None) -> Any:
+        """{"openc2": {...}} with the envelope headers carried as HTTP headers, as one consumer takes it."""
+        if not isinstance(doc, dict) or not isinstance(doc.get("openc2"), dict):
+            return {"headers": {}, "body": doc}          # the actuator says what is missing
+        headers: dict[str, Any] = {}
+        rid = safe_request_id(self.headers.get("request_id")) or header_id
+        if rid:
+            headers["request_id"] = rid
+        for name in ("from", "created"):
+            value = self.headers.get(name)
+            if value:
+                headers[name] = int(value) if name == "created" and value.isdigit() else value
+        if self.headers.get("to"):
+            headers["to"] = [t.strip() for t in self.headers["to"].split(",") if t.strip()]
+        return {"headers": headers, "body": doc}
 
-    def _send(self, body: dict | None, request_id: str | None, status: int | None) -> None:
-        if body is None:
+    def _refuse(self, status: int, text: str, request_id: str | None) -> None:
+        response = {"status": status, "status_text": text}
+        if self.server.dialect.envelope == "bare":
+            return self._send_bare(response, request_id)
+        self._send_message(self.server.actuator.envelope(response, request_id, None))
+
+    def _send_message(self, message: dict | None, request_id: str | None = None) -> None:
+        if message is None:
             return self._reply(204, request_id, None)
-        code = status if self.server.dialect.status_in_line and status else 200
-        self._reply(code, request_id, body)
+        headers = message.get("headers") or {}
+        request_id = safe_request_id(headers.get("request_id"))
+        status = message["body"]["openc2"]["response"].get("status")
+        body: dict = message
+        extra: dict[str, str] = {}
+        if self.server.dialect.envelope == "openc2-only":      # headers travel as HTTP headers
+            body = {"openc2": message["body"]["openc2"]}
+            if isinstance(headers.get("from"), str):
+                extra["from"] = printable(headers["from"], 200)
+        code = status if self.server.dialect.status_in_line and isinstance(status, int) else 200
+        self._reply(code, request_id, body, extra)
 
-    def _reply(self, code: int, request_id: str | None, body: dict | None) -> None:
+    def _send_bare(self, response: dict | None, request_id: str | None) -> None:
+        if response is None:
+            return self._reply(204, request_id, None)
+        status = response.get("status")
+        if isinstance(status, int) and status >= 400 and self.server.actuator.omit_error_request_id:
+            request_id = None
+        code = status if self.server.dialect.status_in_line and isinstance(status, int) else 200
+        self._reply(code, request_id, response)
+
+    def _reply(self, code: int, request_id: str | None, body: dict | None,
+               extra: dict[str, str] | None = None) -> None:
         self.server.request_log.record(LoggedRequest(self.command, self.path, request_id, code))
         if 100 <= code < 200:
             body = None                 # an interim HTTP status cannot carry a body
@@ -174,16 +241,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         if request_id:
             self.send_header("X-Request-ID", request_id)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         if payload:
             self.wfile.write(payload)
 
-    def _discard_body(self) -> None:
+    def _discard_body(self) -> bytes:
         length = self.headers.get("Content-Length")
         if length and length.isdigit() and int(length) <= MAX_BODY:
-            self.rfile.read(int(length))
-        else:
-            self.close_connection = True
+            return self.rfile.read(int(length))
+        self.close_connection = True
+        return b""
+
+    @staticmethod
+    def _id_of(raw: bytes) -> str | None:
+        """headers.request_id of a refused body, so even a refusal names the request it answers."""
+        try:
+            doc = _loads(raw)
+        except ValueError:
+            return None
+        headers = doc.get("headers") if isinstance(doc, dict) else None
+        return safe_request_id(headers.get("request_id")) if isinstance(headers, dict) else None
 
     def _not_allowed(self) -> None:
         self._discard_body()
@@ -201,9 +280,10 @@ class HttpsConsumerServer:
 
     def __init__(self, actuator: Actuator, host: str = "127.0.0.1", port: int = 0,
                  tls_cert: str | None = None, tls_key: str | None = None,
-                 client_ca: str | None = None, dialect: str = "https-v1.1") -> None:
+                 client_ca: str | None = None, dialect: str | Dialect = "https-v1.1",
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         self.actuator = actuator
-        self.dialect = get_dialect(dialect)
+        self.dialect = dialect if isinstance(dialect, Dialect) else get_dialect(dialect)
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key must be given together")
         if client_ca and not tls_cert:
@@ -212,7 +292,7 @@ class HttpsConsumerServer:
         if context is None:
             log.warning("reference consumer on %s:%s speaks plain HTTP: for testing only", host, port)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._server = _Server((host, port), _Handler, actuator, self.dialect, context, family)
+        self._server = _Server((host, port), _Handler, actuator, self.dialect, context, family, max_connections)
         self.scheme = "https" if context else "http"
         self.host = host
         self.port = self._server.server_address[1]
