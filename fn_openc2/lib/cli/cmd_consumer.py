@@ -10,7 +10,7 @@ import sys
 import threading
 from typing import Any
 
-from fn_openc2.lib.consumer.dialects import DIALECTS
+from fn_openc2.lib.consumer.dialects import DIALECTS, KNOBS
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,6 +28,23 @@ def add_parser(subparsers: Any) -> None:
                         help="producer's public key PEM: only signed commands that verify with it are "
                              "executed, others get 401")
     parser.add_argument("--rate-limit", type=float, help="advertise and enforce commands per minute")
+    parser.add_argument("--max-age", type=float, default=300.0, metavar="SECONDS",
+                        help="with --verify-key: how long a signed command stays acceptable (default 300)")
+    parser.add_argument("--state-file", metavar="F",
+                        help="with --verify-key: keep the replay memory in this file (survives a restart)")
+    parser.add_argument("--max-connections", type=int, default=64, metavar="N",
+                        help="connections served at once (default 64; more wait in the listen backlog)")
+    rehearse = parser.add_argument_group(
+        "rehearse a consumer's habits (the names are the producer's app.config keys that cope with them)")
+    for knob in KNOBS:
+        if knob.flag_only:
+            rehearse.add_argument(knob.flag, action="store_true", help=knob.help)
+        else:
+            rehearse.add_argument(knob.flag, choices=knob.choices, default=None, help=knob.help)
+    rehearse.add_argument("--topic", action="append", metavar="TOPIC",
+                          help="MQTT command topic to subscribe to (repeat; default: oc2/cmd/all, "
+                               "oc2/cmd/ap/<profile>, oc2/cmd/device/<device id>; producer key: topic)")
+    rehearse.add_argument("--response-topic", default="oc2/rsp", help="MQTT topic answers go to (default oc2/rsp)")
     parser.set_defaults(func=run)
 
 
@@ -52,9 +69,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"fn-openc2 consumer: {flag}: {path}: not found or not a file", file=sys.stderr)
             return 2
     try:
+        from fn_openc2.lib.consumer.dialects import build_dialect
+
         profiles = tuple(p.strip() for p in args.profiles.split(",") if p.strip())
+        wire = {k.name: getattr(args, k.name) for k in KNOBS if k.wire}
+        habits = {k.name: getattr(args, k.name) for k in KNOBS if not k.wire}
+        dialect = build_dialect(args.dialect, **wire)
+        if args.max_connections < 1:
+            raise ValueError(f"--max-connections: expected >= 1, got {args.max_connections}")
         actuator = Actuator(args.device_id, profiles=profiles, rate_limit=args.rate_limit,
-                            signing_key=args.signing_key, verify_key=args.verify_key)
+                            signing_key=args.signing_key, verify_key=args.verify_key, max_age=args.max_age,
+                            state_file=args.state_file, **habits)
         listen = _host_port(args.listen, "--listen") if args.listen else None
         broker = _host_port(args.mqtt, "--mqtt") if args.mqtt else None
     except (ValueError, OSError) as exc:
@@ -71,11 +96,12 @@ def run(args: argparse.Namespace) -> int:
                 print("WARNING: no --tls-cert: plain HTTP, for testing only", file=sys.stderr)
             server = HttpsConsumerServer(actuator, listen[0], listen[1], tls_cert=args.tls_cert,
                                          tls_key=args.tls_key, client_ca=args.client_ca,
-                                         dialect=args.dialect).start()
+                                         dialect=dialect, max_connections=args.max_connections).start()
             print(f"listening on {server.url} ({args.dialect}) as {args.device_id}", flush=True)
         if broker:
             from fn_openc2.lib.consumer.mqtt_consumer import MqttConsumer
-            mqtt = MqttConsumer(actuator, broker[0], broker[1]).start()
+            mqtt = MqttConsumer(actuator, broker[0], broker[1], topics=args.topic,
+                                response_topic=args.response_topic).start()
             print(f"subscribed on mqtt://{broker[0]}:{broker[1]} to {', '.join(mqtt.topics)}", flush=True)
         stopping.wait()
     except ssl.SSLError as exc:             # loading the PEM files, before anything listened: invalid input

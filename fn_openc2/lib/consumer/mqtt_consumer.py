@@ -47,8 +47,10 @@ class _Connection:
     """One MQTT v5 session: connect, subscribe, dispatch, publish answers."""
 
     def __init__(self, client_id: str, host: str, port: int, topics: Sequence[str],
-                 tls: ssl.SSLContext | None, username: str | None, password: str | None) -> None:
+                 tls: ssl.SSLContext | None, username: str | None, password: str | None,
+                 response_topic: str = RESPONSE_TOPIC) -> None:
         self.host, self.port, self.topics = host, port, list(topics)
+        self.response_topic = response_topic
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if tls is not None:
             self.client.tls_set_context(tls)
@@ -106,7 +108,7 @@ class _Connection:
             log.info("mqtt %s: payload is not JSON (%s); no request_id to answer to", msg.topic, exc)
             return
         for answer in self.dispatch(msg.topic, doc):
-            client.publish(RESPONSE_TOPIC, json.dumps(answer, separators=(",", ":")), qos=1,
+            client.publish(self.response_topic, json.dumps(answer, separators=(",", ":")), qos=1,
                            properties=self._props)
 
 
@@ -115,10 +117,11 @@ class MqttConsumer(_Connection):
 
     def __init__(self, actuator: Actuator, host: str, port: int, topics: Sequence[str] | None = None,
                  tls: ssl.SSLContext | None = None, username: str | None = None,
-                 password: str | None = None, client_id: str | None = None) -> None:
+                 password: str | None = None, client_id: str | None = None,
+                 response_topic: str = RESPONSE_TOPIC) -> None:
         self.actuator = actuator
         super().__init__(client_id or f"oc2-consumer-{actuator.device_id}", host, port,
-                         topics or default_topics(actuator), tls, username, password)
+                         topics or default_topics(actuator), tls, username, password, response_topic)
 
     def dispatch(self, topic: str, doc: Any) -> Iterable[dict]:
         answer = self.actuator.handle(doc)
