@@ -169,3 +169,15 @@ def test_v10_ack_is_http_102_without_body(start_consumer: Callable[..., RunningC
     r = post(c, cmd, content_type=V10_CMD, headers={"X-Request-ID": "ack-1"})
     assert r.status_code == 102 and r.content == b"" and r.headers["X-Request-ID"] == "ack-1"
     assert len(c.actuator.snapshot()["rules"]) == 1
+
+
+def test_a_v10_command_gets_answers_a_v10_producer_can_decode(reference_consumer: RunningConsumer) -> None:
+    """Issue 10.9: "actuator": {"slpf": {}} in, LS v1.0 versions and target names out."""
+    query = {"action": "query", "target": {"features": ["versions", "pairs"]}, "actuator": {"slpf": {}}}
+    r = post(reference_consumer, envelope(query, "v10-q"))
+    results = r.json()["body"]["openc2"]["response"]["results"]
+    assert results["versions"] == ["1.0"]
+    assert "slpf:rule_number" in results["pairs"]["delete"] and "slpf" not in results["pairs"]["delete"]
+    current = post(reference_consumer, envelope({"action": "query", "target": {"features": ["versions"]},
+                                                 "profile": "slpf"}, "v20-q"))
+    assert current.json()["body"]["openc2"]["response"]["results"]["versions"] == ["2.0"]
