@@ -5,8 +5,9 @@ For each N (1,000, 5,000 and 10,000; ``--quick``: 1,000) and in the same run,
 through one mosquitto started here, two producers each run the same rounds:
 
 - fn_openc2: ``Producer.send`` of an SLPF deny over MqttTransport with
-  expected_responders = the N device ids (envelope, publish QoS 1, collect and
-  correlate, decode and validate every response, one ConsumerAnswer each).
+  expected_responders = the N device ids and max_answers = N (envelope,
+  publish QoS 1, collect and correlate, decode and validate every response,
+  one ConsumerAnswer each).
 - floor: one plain paho client publishing the same envelope (QoS 1) and
   collecting on the same topics, ``json.loads`` of each answer and a set of
   responders for the round's request_id; no OpenC2 processing.
@@ -227,7 +228,8 @@ def fn_openc2_producer(port: int, n: int, rounds: int) -> None:
     registry = load_registry({
         "fn_openc2": {"producer_id": PRODUCER_ID},
         "fn_openc2:fleet": {"transport": "mqtt", "broker": f"mqtt://127.0.0.1:{port}", "profiles": "slpf",
-                            "expected_responders": ",".join(ids), "collect_seconds": str(ROUND_TIMEOUT)}})
+                            "expected_responders": ",".join(ids), "collect_seconds": str(ROUND_TIMEOUT),
+                            "max_answers": str(n)}})     # the default cap (1,000) is below a fleet's size
     addresses = common.bench_addresses(rounds + 2)
     meter = Meter(rounds)
     with Producer(registry) as producer:
