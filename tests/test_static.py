@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-GATED = ("fn_openc2/lib/language", "fn_openc2/lib/security")
+GATED = ("fn_openc2/lib/cli", "fn_openc2/lib/language", "fn_openc2/lib/producer", "fn_openc2/lib/security",
+         "fn_openc2/lib/transfer")
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from typing import Any
 
 EXIT_INTERRUPTED = 130
 EXIT_USAGE = 2
@@ -13,7 +12,7 @@ DEMO_MODULES = ("requests_mock", "rich")
 INSTALL_HINT = "pip install 'fn_openc2[demo]'"
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "demo", help="the app's main job end to end on this machine",
         description="Start a throwaway HTTPS firewall and an MQTT fleet, run the app's real SOAR functions "

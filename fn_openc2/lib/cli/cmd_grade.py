@@ -6,12 +6,11 @@ import json
 import logging
 import os
 import sys
-from typing import Any
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     from fn_openc2.lib.producer.cliutil import DEFAULT_CONFIG
 
     parser = subparsers.add_parser(

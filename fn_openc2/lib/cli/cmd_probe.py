@@ -6,12 +6,11 @@ import json
 import logging
 import os
 import sys
-from typing import Any
 
 EXIT_FOUND, EXIT_NONE, EXIT_USAGE = 0, 1, 2
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "probe", help="find the wire dialect of a consumer and print its app.config section",
         formatter_class=argparse.RawDescriptionHelpFormatter,

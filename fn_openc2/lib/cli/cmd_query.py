@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from fn_openc2.lib.producer.cliutil import EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report
+from fn_openc2.lib.producer.cliutil import (
+    EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report,
+)
 from fn_openc2.lib.producer.errors import ConfigError
 
 FEATURES = ("versions", "profiles", "pairs", "rate_limit")
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("query", help="query features of a consumer",
                                    description="Send 'query features' and print the answers as JSON. Without "
                                                "FEATURE, all four are asked for; a consumer that refuses some "

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from fn_openc2.lib.producer.cliutil import EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report
+from fn_openc2.lib.producer.cliutil import (
+    EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report,
+)
 from fn_openc2.lib.producer.errors import ConfigError
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("send", help="send one OpenC2 command to a consumer and print the response(s)",
                                    description="Send one command (bare command JSON) and print the responses "
                                                "as JSON on stdout, one line per answer on stderr (the "

@@ -1,6 +1,8 @@
 """``fn-openc2 sign``: add a JWS detached signature (over the JCS form) to a message file."""
 from __future__ import annotations
 
+from typing import Any
+
 import argparse
 import json
 import os
@@ -18,7 +20,7 @@ from fn_openc2.lib.security import (
 from .cmd_validate import InputError, display_name, read_input
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "sign",
         help="sign an OpenC2 message (JWS detached over JCS)",
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def decode_object(data: bytes, shown: str, command: str) -> dict | None:
+def decode_object(data: bytes, shown: str, command: str) -> dict[str, Any] | None:
     """Strict I-JSON decode to an object; prints "FILE: PATH: problem" lines and returns None when not."""
     from fn_openc2.lib.language import OpenC2ValidationError, loads
 

@@ -52,7 +52,7 @@ def detect_kind(doc: Any) -> str | None:
     return None
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="validate OpenC2 commands, responses or messages",

@@ -1,6 +1,7 @@
 """``fn-openc2 verify``: check a message's JWS detached signature over its JCS form."""
 from __future__ import annotations
 
+
 import argparse
 import sys
 
@@ -10,7 +11,7 @@ from .cmd_sign import decode_object
 from .cmd_validate import InputError, display_name, read_input
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "verify",
         help="verify an OpenC2 message signature",

@@ -38,7 +38,7 @@ def _may_hold_signature(raw: bytes) -> bool:
     return b'"signature"' in raw or b"\\u" in raw or not raw.lstrip().startswith(b"{")
 
 
-def _signed_form(reply: Reply) -> dict:
+def _signed_form(reply: Reply) -> dict[str, Any]:
     """The envelope exactly as received when it was one (the transport may
     have filled headers, which would break the signature), else the normalised one."""
     if not _may_hold_signature(reply.raw):
@@ -76,7 +76,7 @@ def read_status(value: Any) -> tuple[int | None, str | None]:
     return None, f"{RESPONSE_PATH}.status: {printable(repr(value), 40)} is not a status code"
 
 
-def _schema_warnings(response: dict) -> list[str]:
+def _schema_warnings(response: dict[str, Any]) -> list[str]:
     """Every way the response differs from LS v2.0 and its profiles, as readable lines."""
     try:
         issues = check_response(response)
@@ -172,7 +172,7 @@ def _counted(group: list[Reply], verify_key: JWK | None) -> tuple[Reply, tuple[s
     verdicts = [_verdict(r, verify_key) for r in group]
     flags: list[str] = []
     if verify_key is not None:
-        verified = [r for r, v in zip(group, verdicts) if v[0] == "verified"]
+        verified = [r for r, v in zip(group, verdicts, strict=True) if v[0] == "verified"]
         others = len(group) - len(verified)
         if verified and others:
             flags.append(f"{others} unsigned or unverifiable answer{'s' if others > 1 else ''} claiming to be "
@@ -191,7 +191,7 @@ def _counted(group: list[Reply], verify_key: JWK | None) -> tuple[Reply, tuple[s
 
 def answers_for(consumer: ConsumerSettings, request_id: str, delivery: Delivery, response_requested: str,
                 verify_key: JWK | None, elapsed_ms: float) -> list[ConsumerAnswer]:
-    by_responder: "OrderedDict[str | None, list[Reply]]" = OrderedDict()
+    by_responder: OrderedDict[str | None, list[Reply]] = OrderedDict()
     for reply in delivery.replies:
         by_responder.setdefault(reply.responder, []).append(reply)
     answers = []

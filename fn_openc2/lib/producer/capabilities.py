@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -19,7 +19,7 @@ class Features:
     when: float = 0.0
 
     @classmethod
-    def from_results(cls, results: Mapping[str, Any]) -> "Features":
+    def from_results(cls, results: Mapping[str, Any]) -> Features:
         pairs_raw = results.get("pairs") or {}
         pairs = {str(action): tuple(str(t) for t in targets)
                  for action, targets in pairs_raw.items() if isinstance(targets, (list, tuple))} \
@@ -45,7 +45,7 @@ class Features:
         return False
 
 
-def merge_results(results: "list[Mapping[str, Any]]") -> dict[str, Any]:
+def merge_results(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One features result for a consumer that answered with several responders
     (an MQTT topic reaching a fleet).
 

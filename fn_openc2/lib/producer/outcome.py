@@ -33,7 +33,7 @@ class ConsumerAnswer:
     request_id: str
     status: int | None = None
     status_text: str | None = None
-    results: dict | None = None
+    results: dict[str, Any] | None = None
     signature: str = "unsigned"            # verified | unsigned | invalid | not_checked
     signature_reason: str | None = None
     error: str | None = None
@@ -41,10 +41,10 @@ class ConsumerAnswer:
     attempts: int = 0
     transport: str | None = None
     http_status: int | None = None
-    message: dict | None = field(default=None, repr=False)  # the answer envelope as received
+    message: dict[str, Any] | None = field(default=None, repr=False)  # the answer envelope as received
     warnings: list[str] = field(default_factory=list)
     correlated: bool = True
-    earlier: list[dict] = field(default_factory=list)
+    earlier: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -104,7 +104,7 @@ class CommandOutcome:
     routed; it says why.
     """
 
-    command: dict
+    command: dict[str, Any]
     request_id: str
     refused: str | None = None
     answers: list[ConsumerAnswer] = field(default_factory=list)

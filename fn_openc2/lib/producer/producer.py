@@ -86,7 +86,7 @@ def _response_requested(command: Mapping[str, Any]) -> str:
 
 _MAX_BULK_THREADS = 64
 _STREAM_WINDOW = 1024       # outcomes held at most while streaming (an unfinished one holds back the rest)
-Job = tuple[dict, str, list, int]   # (command doc, request_id, the command's answer slots, slot index)
+Job = tuple[dict[str, Any], str, list[Any], int]   # (command doc, request_id, the command's answer slots, slot index)
 Slots = list["list[ConsumerAnswer] | None"]   # one per routed consumer, filled as its exchange ends
 OutcomeSink = Callable[[CommandOutcome], object]
 
@@ -109,7 +109,7 @@ class _Bulk:
     command while ``_STREAM_WINDOW`` outcomes wait, so its memory is bounded
     whatever the number of commands."""
 
-    def __init__(self, producer: "Producer", commands: Iterable[Any], consumers: "Consumers",
+    def __init__(self, producer: Producer, commands: Iterable[Any], consumers: Consumers,
                  concurrency: int, sink: OutcomeSink | None = None) -> None:
         self.producer = producer
         self.commands = iter(commands)
@@ -168,7 +168,7 @@ class _Bulk:
             while len(self.pending) >= self.window and self.failure is None:
                 self.emitting.wait(0.5)
 
-    def pull(self, lane: "_Lane | None") -> bool:
+    def pull(self, lane: _Lane | None) -> bool:
         """Under source_lock: prepare commands until ``lane`` has a job (None: until any job
         is queued). False when the source is exhausted first."""
         while True:
@@ -195,7 +195,7 @@ class _Bulk:
             answers: Slots = [None] * len(names)
             with self.emitting:
                 self.pending.append((outcome, answers))
-            for position, (name, request_id) in enumerate(zip(names, ids)):
+            for position, (name, request_id) in enumerate(zip(names, ids, strict=True)):
                 target = self.lanes.get(name)
                 if target is None:
                     target = self.lanes[name] = _Lane(self, name)
@@ -203,7 +203,7 @@ class _Bulk:
             if lane is None:
                 return True
 
-    def start_worker(self, lane: "_Lane", first: bool) -> None:
+    def start_worker(self, lane: _Lane, first: bool) -> None:
         """One more worker for ``lane``: always its first, then while the source may
         still hold work, up to the concurrency and the thread budget."""
         with self.state:
@@ -326,7 +326,7 @@ class Producer:
             return prepared
         doc, names = prepared
         ids = [new_request_id() for _ in names]
-        futures = [self._executor.submit(self._send_one, doc, name, rid) for name, rid in zip(names, ids)]
+        futures = [self._executor.submit(self._send_one, doc, name, rid) for name, rid in zip(names, ids, strict=True)]
         answers = [answer for future in futures for answer in future.result()]
         return CommandOutcome(command=doc, request_id=ids[0], answers=answers)
 
@@ -342,7 +342,7 @@ class Producer:
         lowest rate_limit) before they enter the cache."""
         outcome = self.send(build_query_features(*features), consumers)
         outcome.answers = self._ask_again(outcome.answers, features)
-        answered: dict[str, list[dict]] = {}
+        answered: dict[str, list[dict[str, Any]]] = {}
         for answer in outcome.answers:
             if answer.ok and answer.status == 200 and answer.results is not None:
                 answered.setdefault(answer.consumer, []).append(answer.results)
@@ -411,7 +411,7 @@ class Producer:
             except Exception as exc:  # closing must not hide the others
                 log.warning("consumer %s: closing its transport failed: %s", name, exc)
 
-    def __enter__(self) -> "Producer":
+    def __enter__(self) -> Producer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -419,7 +419,7 @@ class Producer:
 
     # --- steps ----------------------------------------------------------------
 
-    def _prepare(self, command: Any, consumers: Consumers) -> CommandOutcome | tuple[dict, list[str]]:
+    def _prepare(self, command: Any, consumers: Consumers) -> CommandOutcome | tuple[dict[str, Any], list[str]]:
         """Validate, guard and route; a refused outcome when any of them says no."""
         if self._closed:
             raise RuntimeError("Producer is closed")
@@ -453,7 +453,8 @@ class Producer:
                 self._transports[name] = transport
             return transport
 
-    def _envelope(self, doc: dict, consumer: ConsumerSettings, request_id: str, profile_encoding: str | None) -> dict:
+    def _envelope(self, doc: dict[str, Any], consumer: ConsumerSettings, request_id: str,
+                  profile_encoding: str | None) -> dict[str, Any]:
         if consumer.features_profile and "profile" not in doc and doc.get("action") == "query" \
                 and "features" in (doc.get("target") or {}):
             doc = {**doc, "profile": consumer.features_profile}   # consumers that require one answer 400 without
@@ -467,7 +468,7 @@ class Producer:
                                    self.registry.producer.signing_kid)
         return message
 
-    def _send_one(self, doc: dict, name: str, request_id: str) -> list[ConsumerAnswer]:
+    def _send_one(self, doc: dict[str, Any], name: str, request_id: str) -> list[ConsumerAnswer]:
         """One consumer's exchange; never raises (failures become the answer's error)."""
         consumer = self.registry.consumers[name]
         wanted = _response_requested(doc)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable
 
 from fn_openc2.lib.producer.config import ConsumerSettings, ProducerSettings
 from fn_openc2.lib.transfer import HttpsSettings, HttpsTransport, MqttSettings, MqttTransport, Reply
@@ -24,7 +25,7 @@ class Delivery:
 class Transport(Protocol):
     profile_encoding: str | None
 
-    def deliver(self, message: dict, await_response: bool, pace: Pace = None) -> Delivery: ...
+    def deliver(self, message: dict[str, Any], await_response: bool, pace: Pace = None) -> Delivery: ...
 
     def close(self) -> None: ...
 
@@ -34,7 +35,7 @@ class _Https:
         self._transport = HttpsTransport(settings, name)
         self.profile_encoding: str | None = self._transport.profile_encoding
 
-    def deliver(self, message: dict, await_response: bool, pace: Pace = None) -> Delivery:
+    def deliver(self, message: dict[str, Any], await_response: bool, pace: Pace = None) -> Delivery:
         return Delivery(replies=self._transport.send(message, await_response=await_response, pace=pace))
 
     def close(self) -> None:
@@ -46,7 +47,7 @@ class _Mqtt:
         self._transport = MqttTransport(settings, name)
         self.profile_encoding = profile_encoding
 
-    def deliver(self, message: dict, await_response: bool, pace: Pace = None) -> Delivery:
+    def deliver(self, message: dict[str, Any], await_response: bool, pace: Pace = None) -> Delivery:
         # one publish per message (QoS 1 redelivery is the client library's, not a new command)
         collected = self._transport.send(message, await_response=await_response)
         return Delivery(replies=list(collected.replies), missing=list(collected.missing),

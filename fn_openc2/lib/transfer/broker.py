@@ -61,7 +61,7 @@ class Broker:
     port: int
     tls_port: int | None
     workdir: str
-    tls: "Pki | None" = None
+    tls: Pki | None = None
     require_client_cert: bool = False
     passwords: dict[str, str] | None = None
     binary: str = field(default_factory=find_mosquitto)
@@ -112,7 +112,7 @@ class Broker:
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return str(path)
 
-    def start(self) -> "Broker":
+    def start(self) -> Broker:
         """Write the config and start; returns once every listener accepts."""
         conf = Path(self.workdir) / "mosquitto.conf"
         conf.write_text(self._config())
@@ -154,7 +154,7 @@ class Broker:
             proc.kill()
             proc.wait(timeout=5)
 
-    def restart(self) -> "Broker":
+    def restart(self) -> Broker:
         """Stop and start again on the same ports (for fault tests)."""
         self.stop()
         return self.start()
@@ -163,14 +163,14 @@ class Broker:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def __enter__(self) -> "Broker":
+    def __enter__(self) -> Broker:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def start_mosquitto(port: int = 0, tls: "Pki | None" = None, *, host: str = "127.0.0.1",
+def start_mosquitto(port: int = 0, tls: Pki | None = None, *, host: str = "127.0.0.1",
                     tls_port: int = 0, require_client_cert: bool = False,
                     passwords: dict[str, str] | None = None, workdir: str | None = None) -> Broker:
     """Start mosquitto on `host` (plain listener, plus a TLS one when `tls` is given).

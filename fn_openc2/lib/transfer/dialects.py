@@ -78,7 +78,7 @@ def resolve_dialect(name: str = "https-v1.1", *, path: str | None = None, conten
 
 # --- profile encoding -------------------------------------------------------
 
-def _profile_of(command: Mapping[str, Any]) -> tuple[str | None, dict]:
+def _profile_of(command: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
     """(profile name, actuator specifiers) whichever of the three forms is used."""
     for key in ("profile", "actuator"):
         value = command.get(key)
@@ -92,7 +92,7 @@ def _profile_of(command: Mapping[str, Any]) -> tuple[str | None, dict]:
     return None, {}
 
 
-def adapt_command(command: Mapping[str, Any], profile_encoding: str | None) -> dict:
+def adapt_command(command: Mapping[str, Any], profile_encoding: str | None) -> dict[str, Any]:
     """Re-express the command's profile the way the consumer understands it.
 
     "string": LS v2.0 `"profile": "slpf"`; "object": `"profile": {"slpf": {}}`;
@@ -171,7 +171,7 @@ def _header(http_headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _wrap(content: dict, kind: str) -> dict:
+def _wrap(content: dict[str, Any], kind: str) -> dict[str, Any]:
     return {"headers": {}, "body": {"openc2": {kind: content}}}
 
 
@@ -195,7 +195,7 @@ def decode_json(raw: bytes, where: str) -> Any:
 
 
 def normalize_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], dialect: Dialect,
-                    request_id: str, where: str, warnings: list[str] | None = None) -> dict:
+                    request_id: str, where: str, warnings: list[str] | None = None) -> dict[str, Any]:
     """The HTTP answer as an envelope.
 
     Tolerant in what it reads: an empty body with a 1xx/2xx status or an
@@ -256,7 +256,7 @@ def _reason(http_status: int) -> str:
         return ""
 
 
-def _as_envelope(doc: Any) -> dict | None:
+def _as_envelope(doc: Any) -> dict[str, Any] | None:
     if not isinstance(doc, dict):
         return None
     body = doc.get("body")
@@ -271,7 +271,7 @@ def _as_envelope(doc: Any) -> dict | None:
     return None
 
 
-def _fill_headers(message: dict, http_headers: Mapping[str, str], request_id: str) -> dict:
+def _fill_headers(message: dict[str, Any], http_headers: Mapping[str, str], request_id: str) -> dict[str, Any]:
     """Bring request_id (and from, for openc2-only consumers) into headers."""
     headers = message["headers"]
     if "request_id" not in headers:

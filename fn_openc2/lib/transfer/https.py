@@ -21,7 +21,8 @@ import ssl
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -166,7 +167,7 @@ def http_date() -> str:
 class HttpsTransport:
     """Send envelopes to one consumer; thread-safe, connections pooled."""
 
-    def __init__(self, settings: HttpsSettings, name: str, *, reuse: "HttpsTransport | None" = None) -> None:
+    def __init__(self, settings: HttpsSettings, name: str, *, reuse: HttpsTransport | None = None) -> None:
         """``reuse``: send through that transport's session and pooled connections (same
         consumer and credentials, another dialect: ``fn-openc2 probe``); it stays its owner's."""
         self.settings = settings
@@ -194,7 +195,7 @@ class HttpsTransport:
         if settings.bearer_token:
             self._static_headers["Authorization"] = f"Bearer {settings.bearer_token}"
         self._owns_session = reuse is None
-        self._session = self._new_session() if reuse is None else reuse._session
+        self._session: requests.Session = self._new_session() if reuse is None else reuse._session
         self._adapter = self._session.get_adapter(self.url)
         try:
             template = self._session.prepare_request(requests.Request("POST", self.url, headers=self._static_headers))
@@ -220,7 +221,7 @@ class HttpsTransport:
             session.auth = tuple(self.settings.basic_auth)  # type: ignore[assignment]
         return session
 
-    def send(self, message: dict, *, await_response: bool = True,
+    def send(self, message: dict[str, Any], *, await_response: bool = True,
              pace: Callable[[], object] | None = None) -> list[Reply]:
         """POST the envelope; return the normalised answer(s) ([] for none).
 
@@ -350,7 +351,7 @@ class HttpsTransport:
         if self._owns_session:
             self._session.close()
 
-    def __enter__(self) -> "HttpsTransport":
+    def __enter__(self) -> HttpsTransport:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,6 +1,8 @@
 """Values the transfer layer hands back to the producer."""
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 
 KINDS = ("tls", "connect", "timeout", "reset", "http", "decode", "config", "size")
@@ -39,7 +41,7 @@ class Reply:
     HTTPS answer's headers as received (None for MQTT), for conformance checks."""
 
     transport: str
-    message: dict
+    message: dict[str, Any]
     raw: bytes
     http_status: int | None
     responder: str | None

@@ -57,7 +57,7 @@ class MqttSettings:
         return f"MqttSettings(broker={self.broker!r}, topic={self.topic!r})"
 
 
-def response_requested(message: dict) -> str:
+def response_requested(message: dict[str, Any]) -> str:
     """args.response_requested of the envelope's command ("complete" when absent)."""
     try:
         value = message["body"]["openc2"]["request"]["args"]["response_requested"]
@@ -197,7 +197,7 @@ def parse_broker(url: str, tls_hint: bool) -> tuple[str, int, bool]:
 
 def command_properties() -> Properties:
     """PUBLISH properties MQTT transfer v1.0 asks for (never Response Topic)."""
-    props = Properties(PacketTypes.PUBLISH)
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # (paho has no annotation here)
     props.PayloadFormatIndicator = 1
     props.ContentType = "application/openc2"
     props.UserProperty = [("msgType", "req"), ("encoding", "json")]
@@ -250,7 +250,7 @@ class MqttTransport:
     def _connect_properties(self) -> Properties:
         """Maximum Packet Size: the broker must not deliver an answer beyond max_answer_bytes
         (plus room for topic and properties), so a 300 MB publish never reaches this process."""
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # (paho has no annotation here)
         props.MaximumPacketSize = min(self.settings.max_answer_bytes + 65536, 268435455)
         return props
 
@@ -369,7 +369,7 @@ class MqttTransport:
 
     # --- sending ------------------------------------------------------------
 
-    def send(self, message: dict, *, await_response: bool = True, topic: str | None = None) -> Collected:
+    def send(self, message: dict[str, Any], *, await_response: bool = True, topic: str | None = None) -> Collected:
         """Publish the envelope QoS 1; collect answers unless await_response is False.
 
         ``topic`` overrides the configured command topic for this one message, on the
@@ -433,7 +433,7 @@ class MqttTransport:
             client.loop_stop()
         self._connected.clear()
 
-    def __enter__(self) -> "MqttTransport":
+    def __enter__(self) -> MqttTransport:
         return self
 
     def __exit__(self, *exc: object) -> None:
