@@ -60,6 +60,8 @@ def test_probe_finds_each_rehearsed_https_dialect_and_send_uses_the_section(
     else:
         assert "path =" not in section
     assert "timeout" not in section and "retries" not in section      # probe-only settings stay out
+    # where the status goes is learnt too (one query it must refuse): written only where not the preset's
+    assert ("status_in = http" in section) is (served.status_in_line and dialect != "https-v1.0")
     before = len(consumer.actuator.snapshot()["rules"])
     code, outcome = _send_with(tmp_path, section, "fw1", capsys)
     assert code == 0, outcome

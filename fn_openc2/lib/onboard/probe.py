@@ -349,10 +349,13 @@ class _Prober:
 
     def attempt(self, link: Link, candidate: _Candidate, keys: dict[str, str], *,
                 profile: str | None = None, encoding: str | None = None,
-                features: tuple[str, ...] | None = None) -> Exchange:
+                features: tuple[str, ...] | None = None, args: dict | None = None) -> Exchange:
         asked = self.features if features is None else features
         command: dict[str, Any] = {"action": "query", "target": {"features": list(asked)}}
         tried = candidate.tried
+        if args is not None:
+            command["args"] = args
+            tried += f", args {', '.join(args)} (a query it must refuse: where does the status go?)"
         if profile is not None:
             command["profile"] = profile
             tried += f", profile {profile} encoded as {encoding}"
@@ -499,6 +502,7 @@ class _Prober:
         else:
             encoding = self.learn_encoding(link, candidate, keys, profile)
         if self.transport == "https":
+            self.learn_status_place(link, candidate, keys)
             wire = self.wire_of(keys)
             if encoding is not None:
                 wire["profile_encoding"] = encoding
@@ -522,6 +526,16 @@ class _Prober:
                     return
         self.result.section = {**self.base, **non_default(wire_keys)}
         self.result.secret_keys = list(self.secrets)
+
+    def learn_status_place(self, link: Link, candidate: _Candidate, keys: dict[str, str]) -> None:
+        """Success answers are 200 wherever the status goes; one query features with an
+        argument LS 4.1 says it must refuse (400) shows the place, when nothing has yet."""
+        if self.status_evidence or not self.budget_left():
+            return
+        exchange = self.attempt(link, candidate, keys, features=(), args={"response_requested": "complete",
+                                                                          "duration": 60000})
+        answer = exchange.answer
+        self.result.attempts[-1].works = answer is not None and answer.ok and answer.status not in (None, 200)
 
     def wire_of(self, keys: dict[str, str]) -> dict[str, str]:
         """The full wire (every field) a candidate's keys produce."""
