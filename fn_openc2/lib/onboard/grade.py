@@ -193,8 +193,11 @@ class _Grader:
             results = _results(features)
             pairs = results.get("pairs") if isinstance(results.get("pairs"), dict) else None
             unlisted = _unlisted_query(pairs)
-            unlisted_ex = self.send(link, {"action": "query", "target": {unlisted[0]: unlisted[1]}}) \
-                if unlisted else None
+            # a consumer that wants a profile on every command gets it here too: the pair is what is judged
+            pair_command: dict[str, Any] = {"action": "query", "target": {unlisted[0]: unlisted[1]}} if unlisted else {}
+            if unlisted and self.profile:
+                pair_command["profile"] = self.profile
+            unlisted_ex = self.send(link, pair_command) if unlisted else None
             malformed = self.send(link, {"action": "query"})
             self.features_checks(heartbeat, features, results)
             self.argument_checks(with_args)
