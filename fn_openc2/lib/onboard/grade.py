@@ -192,12 +192,13 @@ class _Grader:
             with_args = self.query(link, [], {"response_requested": "complete", "duration": 60000})
             results = _results(features)
             pairs = results.get("pairs") if isinstance(results.get("pairs"), dict) else None
-            unlisted = _unlisted_query(pairs)
-            # a consumer that wants a profile on every command gets it here too: the pair is what is judged
-            pair_command: dict[str, Any] = {"action": "query", "target": {unlisted[0]: unlisted[1]}} if unlisted else {}
-            if unlisted and self.profile:
-                pair_command["profile"] = self.profile
-            unlisted_ex = self.send(link, pair_command) if unlisted else None
+            unlisted = _unlisted_query(pairs, self.profile)
+            unlisted_ex = None
+            if unlisted:
+                pair_command: dict[str, Any] = {"action": "query", "target": {unlisted[0]: unlisted[1]}}
+                if self.profile:          # a consumer that wants a profile on every command gets it here too
+                    pair_command["profile"] = self.profile
+                unlisted_ex = self.send(link, pair_command)
             malformed = self.send(link, {"action": "query"})
             self.features_checks(heartbeat, features, results)
             self.argument_checks(with_args)
@@ -261,6 +262,9 @@ class _Grader:
             if pairs is None:
                 return NA, "the consumer listed no pairs to compare against"
             if unlisted is None or unlisted_ex is None:
+                if self.profile:
+                    return NA, (f"the consumer takes commands with profile {self.profile}, which defines no "
+                                "harmless query the consumer leaves unlisted")
                 return NA, "every harmless query target is listed"
             status = _status(unlisted_ex)
             shown = f"query {unlisted[0]} (not in pairs): {said(unlisted_ex)}"
@@ -518,11 +522,22 @@ def _versions(results: dict) -> tuple[str, str]:
     return (FAIL, f"not Major.Minor: {printable(bad, 120)}") if bad else (PASS, ", ".join(results["versions"]))
 
 
-def _unlisted_query(pairs: dict | None) -> tuple[str, Any] | None:
+def _unlisted_query(pairs: dict | None, profile: str | None = None) -> tuple[str, Any] | None:
+    """A harmless query of a target the consumer does not list. Under a profile, only one
+    the profile defines: a pair outside the named profile is a malformed command (400), not
+    an unsupported one, so it would not test the 501 rule."""
     if pairs is None:
         return None
     listed = pairs.get("query") if isinstance(pairs.get("query"), list) else []
-    return next(((n, v) for n, v in UNLISTED_QUERIES if n not in listed), None)
+    usable: Callable[[str], bool] = lambda name: True  # noqa: E731
+    if profile:
+        from fn_openc2.lib.language.profiles import get_profile
+        try:
+            defined = get_profile(profile)
+        except (KeyError, ValueError):
+            return None
+        usable = lambda name: defined.allows("query", name)  # noqa: E731
+    return next(((n, v) for n, v in UNLISTED_QUERIES if n not in listed and usable(n)), None)
 
 
 def _header(headers: Any, name: str) -> str | None:
