@@ -8,12 +8,13 @@ Usage:
 Each consumer is asked on its own, so one unreachable consumer does not hide
 the state of the others, and all of them at once, so the selftest takes about
 one consumer timeout however many are configured (App Host's configuration
-test waits for it); the reason lists every consumer with its reachability
+test waits for it), each tried once (no retries); the reason lists every consumer with its reachability
 and the OpenC2 versions it reports, and the state is "failure" when any
 consumer did not answer with status 200 (the failing ones are named first).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -57,6 +58,9 @@ def run_selftest(opts: Mapping[str, Any], producer_factory: ProducerFactory | No
         return {"state": "failure", "reason": f"app.config is not valid: {err}"}
     if not registry.consumers:
         return {"state": "failure", "reason": "no consumer configured: add a [fn_openc2:<name>] section"}
+    # one try per consumer: retries would stretch a dead consumer's answer to (retries + 1) timeouts
+    registry = dataclasses.replace(registry, consumers={name: dataclasses.replace(consumer, retries=0)
+                                                        for name, consumer in registry.consumers.items()})
     if producer_factory is None:
         from fn_openc2.lib.producer.producer import Producer
         producer_factory = Producer

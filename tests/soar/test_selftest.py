@@ -118,3 +118,16 @@ def test_consumers_are_queried_at_the_same_time() -> None:
     assert result["state"] == "success", result["reason"]
     assert result["reason"].split(" | ")[0].startswith("edge:")          # reported in name order
     assert [line.split(":")[0] for line in result["reason"].split(" | ")] == names
+
+
+def test_each_consumer_is_tried_once() -> None:
+    """No retries in the selftest: a dead consumer costs one timeout, not (retries + 1)."""
+    seen: list[Any] = []
+
+    def factory(registry: Any) -> StubProducer:
+        seen.append(registry)
+        return StubProducer({"fw1": [_ok("fw1", "fw1", ["2.0"])], "edge": [_ok("edge", "fw-a", ["2.0"])]}, registry)
+
+    opts = dict(OPTS, fn_openc2=dict(OPTS["fn_openc2"], retries="3"))
+    assert run_selftest(opts, factory)["state"] == "success"
+    assert {name: c.retries for name, c in seen[0].consumers.items()} == {"fw1": 0, "edge": 0}
