@@ -21,7 +21,7 @@ from tests.soar.harness import INCIDENT_ID, call
 PACKAGE_NAME = "fn_openc2"
 FUNCTION_NAME = "openc2_send_command"
 COLUMNS = {"time", "consumer", "responder", "action", "target", "profile", "args", "command_id", "request_id",
-           "status", "status_text", "results", "signature", "expires", "error"}
+           "status", "status_text", "results", "signature", "expires", "error", "warnings"}
 
 config_data = ""            # written by the fw fixture before circuits_app starts
 resilient_mock = harness.RESILIENT_MOCK

@@ -163,6 +163,8 @@ TABLES = (
         Column("signature", "Signature", "select", 100, "Signature verdict of the response", SIGNATURE_VERDICTS),
         Column("expires", "Expires", width=150, tooltip="When the action ends (start + duration or stop_time)"),
         Column("error", "Error", width=200),
+        Column("warnings", "Warnings", width=200,     # plain text: a consumer's words are never rich text
+               tooltip="What deviated in the answer but could still be read, and answers not counted"),
     )),
     Table("openc2_consumers", "OpenC2 Consumers", 1001, (
         Column("consumer", "Consumer"),

@@ -307,7 +307,7 @@ def test_datatable_columns(export: dict[str, Any]) -> None:
     commands = tables["openc2_commands"]["fields"]
     assert list(sorted(commands, key=lambda c: commands[c]["order"])) == [
         "time", "consumer", "responder", "action", "target", "profile", "args", "command_id", "request_id",
-        "status", "status_text", "results", "signature", "expires", "error"]
+        "status", "status_text", "results", "signature", "expires", "error", "warnings"]
     assert commands["status"]["input_type"] == "number" and commands["time"]["input_type"] == "datetimepicker"
     assert [v["label"] for v in commands["signature"]["values"]] == [
         "verified", "unsigned", "invalid", "not_checked"]

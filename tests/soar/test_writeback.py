@@ -67,7 +67,7 @@ def test_row_cells_follow_the_export_columns():
                    "action": "deny", "target": '{"ipv4_net": "203.0.113.7"}', "profile": "slpf",
                    "args": '{"duration": 60000}', "command_id": "soar-3301-abc", "request_id": "r-3",
                    "status": 200, "status_text": None, "results": '{"slpf": {"rule_number": 4}}',
-                   "signature": "verified", "expires": "2023-11-14T22:14:20Z", "error": None}
+                   "signature": "verified", "expires": "2023-11-14T22:14:20Z", "error": None, "warnings": None}
 
 
 def test_writer_skips_repeats(store, client):
@@ -158,3 +158,17 @@ def test_repeated_batch_write_is_skipped(store, client):
     assert wb.batch_key(outcomes) in note
     assert len(store.rows(INCIDENT, "openc2_commands")) == 3      # refused target: no row
     assert writer.report.skipped_repeats == 1 + 3 and writer.report.errors == []
+
+
+def test_warnings_reach_the_note_and_the_row_escaped() -> None:
+    """Issue 10.3: what was read tolerantly is recorded with the answer (payload, note, row)."""
+    from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
+
+    answer = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r1", status=200,
+                            warnings=["body.openc2.response.results.x: <b>odd</b>", "second"])
+    outcome = CommandOutcome(command={"action": "deny", "target": {"ipv4_net": "192.0.2.1"}}, request_id="r1",
+                             answers=[answer])
+    note = wb.command_note(outcome, ["fw1"])
+    assert "Warnings: body.openc2.response.results.x: &lt;b&gt;odd&lt;/b&gt;; second" in note
+    row = wb.command_row(outcome, answer, time_ms=0, expires_ms=None)
+    assert row["warnings"] == "body.openc2.response.results.x: <b>odd</b>; second"   # a plain-text column

@@ -30,7 +30,7 @@ from fn_openc2.lib.soar.soar_client import IncidentClient, SoarError
 COMMANDS_TABLE = "openc2_commands"
 CONSUMERS_TABLE = "openc2_consumers"
 COMMAND_COLUMNS = ("time", "consumer", "responder", "action", "target", "profile", "args", "command_id",
-                   "request_id", "status", "status_text", "results", "signature", "expires", "error")
+                   "request_id", "status", "status_text", "results", "signature", "expires", "error", "warnings")
 CONSUMER_COLUMNS = ("consumer", "reachable", "versions", "profiles", "pairs", "rate_limit", "queried_at")
 _HEADER_TARGET_MAX = 120
 
@@ -217,6 +217,7 @@ def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int
         "signature": answer.signature,
         "expires": iso_utc(expires_ms) or None,
         "error": answer.error,
+        "warnings": "; ".join(answer.warnings) or None,     # schema nits read tolerantly, answers not counted
     }
 
 
