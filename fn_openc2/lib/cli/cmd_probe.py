@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 
+from fn_openc2.lib.transfer.model import PRODUCER_ID
+
 EXIT_FOUND, EXIT_NONE, EXIT_USAGE = 0, 1, 2
 
 
@@ -39,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--profile", default="slpf",
                         help="profile named when learning the profile encoding (default slpf, or the first "
                              "profile the consumer lists)")
-    parser.add_argument("--producer-id", help="headers.from of the queries (default soar@example.com)")
+    parser.add_argument("--producer-id", help=f"headers.from of the queries (default {PRODUCER_ID})")
     parser.add_argument("--signing-key", help="private key (PEM) to sign the queries with")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait per HTTPS attempt (default 5)")
     parser.add_argument("--collect-seconds", type=float, default=3.0,

@@ -4,12 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fn_openc2.lib.language import FEATURES
 from fn_openc2.lib.producer.cliutil import (
     EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report,
 )
 from fn_openc2.lib.producer.errors import ConfigError
-
-FEATURES = ("versions", "profiles", "pairs", "rate_limit")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

@@ -13,20 +13,21 @@ import json
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from fn_openc2.lib.consumer.dialects import profile_refusal
 from fn_openc2.lib.consumer.handlers import BASE_PAIRS, PAIRS, Context, Outcome, Refused
 from fn_openc2.lib.consumer.replay import Done, ReplayMemory
 from fn_openc2.lib.consumer.state import DeviceState
 from fn_openc2.lib.consumer.validation import InvalidCommand, read_request, render_issues
+from fn_openc2.lib.language.constants import FEATURES
 
 VERSIONS = ("2.0",)
 V1_VERSIONS = ("1.0",)
 V1_TARGET_NAMES = {"slpf": "slpf:rule_number"}     # LS v1.0 names of the v2.0 profile-keyed targets
 MAX_AGE = 300.0                                     # seconds a signed command stays acceptable
 FUTURE_SKEW_MS = 60_000                             # clock skew tolerated for headers.created
-FEATURES = ("versions", "profiles", "pairs", "rate_limit")
 _STATE_CHANGING = frozenset({"allow", "deny", "contain", "delete", "cancel"})
 
 

@@ -13,7 +13,8 @@ import logging
 import socket
 import ssl
 import threading
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -21,8 +22,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from fn_openc2.lib.consumer.actuator import Actuator
-
 from fn_openc2.lib.language import loads as _loads
+from fn_openc2.lib.transfer.model import COMMAND_TOPIC
 
 log = logging.getLogger(__name__)
 RESPONSE_TOPIC = "oc2/rsp"
@@ -31,7 +32,7 @@ CONNECT_TIMEOUT = 10.0
 
 def default_topics(actuator: Actuator) -> list[str]:
     """oc2/cmd/all, oc2/cmd/ap/<profile> for each profile, oc2/cmd/device/<device_id>."""
-    return (["oc2/cmd/all"] + [f"oc2/cmd/ap/{p}" for p in actuator.profiles]
+    return ([COMMAND_TOPIC] + [f"oc2/cmd/ap/{p}" for p in actuator.profiles]
             + [f"oc2/cmd/device/{actuator.device_id}"])
 
 
@@ -127,7 +128,7 @@ class MqttConsumer(_Connection):
         answer = self.actuator.handle(doc)
         return () if answer is None else (answer,)
 
-    def start(self) -> "MqttConsumer":
+    def start(self) -> MqttConsumer:
         super().start()
         return self
 
@@ -150,7 +151,7 @@ class Fleet(_Connection):
 
     @classmethod
     def of(cls, count: int, host: str, port: int, prefix: str = "sim",
-           profiles: Sequence[str] = ("slpf", "er"), **kwargs: Any) -> "Fleet":
+           profiles: Sequence[str] = ("slpf", "er"), **kwargs: Any) -> Fleet:
         """count fresh actuators named <prefix>-<n>@example.com."""
         return cls([Actuator(f"{prefix}-{n}@example.com", profiles=profiles) for n in range(count)],
                    host, port, **kwargs)
@@ -172,6 +173,6 @@ class Fleet(_Connection):
             if answer is not None:
                 yield answer
 
-    def start(self) -> "Fleet":
+    def start(self) -> Fleet:
         super().start()
         return self

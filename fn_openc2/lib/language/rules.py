@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .constants import ACTIONS, CORE_ARGS, CORE_RESULTS, PROFILE_NAMES, TARGETS
+from .constants import ACTIONS, CORE_ARGS, CORE_RESULTS, NSID_MAX_LENGTH, NSID_MIN_LENGTH, PROFILE_NAMES, TARGETS
 from .errors import Issue, PathPart, describe, render_path
 from .profiles.registry import _REGISTRY, CommandRule, Profile, get_profile, registered_profiles
 from .translate import issues_from
@@ -197,7 +197,8 @@ def command_issues(doc: Mapping[str, Any], ctx: Pass | None = None, base: Path =
             out += _query_features_args(args, (*base, "args"))
     profile_name = doc.get("profile")
     named: Profile | None = None
-    if type(profile_name) is str and 1 <= len(profile_name) <= 16:  # else the Nsid shape error says it
+    # else the Nsid shape error says it
+    if type(profile_name) is str and NSID_MIN_LENGTH <= len(profile_name) <= NSID_MAX_LENGTH:
         named = _REGISTRY.get(profile_name)
         if named is None:
             if profile_name in _SPEC_NAMED:
@@ -394,7 +395,7 @@ def _known_target_name(name: str) -> bool:
     if name in _TARGETS or get_profile(name) is not None:
         return True
     nsid, colon, rest = name.partition(":")
-    return bool(colon and 1 <= len(nsid) <= 16 and rest)
+    return bool(colon and NSID_MIN_LENGTH <= len(nsid) <= NSID_MAX_LENGTH and rest)
 
 
 # --- message ---------------------------------------------------------------------

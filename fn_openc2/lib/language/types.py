@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union, get_args
 
 from pydantic import AfterValidator, Field, GetCoreSchemaHandler, StrictFloat, StrictInt, ValidationInfo
 from pydantic_core import CoreSchema, core_schema
 
 from . import semantic
+from .constants import (
+    FEATURES,
+    L4_PROTOCOLS,
+    NSID_MAX_LENGTH,
+    NSID_MIN_LENGTH,
+    RESPONSE_TYPES,
+    ActionName,
+    FeatureName,
+    L4ProtocolName,
+    ResponseTypeName,
+    StatusCodeValue,
+)
 
 
 @dataclass(frozen=True)
@@ -24,25 +36,10 @@ class Expect:
     explain: Callable[[str], object] | None = None
 
 
-Action = Annotated[
-    Literal[
-        "scan", "locate", "query", "deny", "contain", "allow", "start", "stop",
-        "restart", "cancel", "set", "update", "redirect", "create", "delete",
-        "detonate", "restore", "copy", "investigate", "remediate",
-    ],
-    Expect("one of the 20 actions of LS v2.0 section 3.3.1.1"),
-]
-Feature = Annotated[
-    Literal["versions", "profiles", "pairs", "rate_limit"],
-    Expect("one of versions, profiles, pairs, rate_limit"),
-]
-ResponseType = Annotated[
-    Literal["none", "ack", "status", "complete"], Expect("one of none, ack, status, complete")
-]
-L4Protocol = Annotated[
-    Literal["icmp", "tcp", "udp", "ipv6_icmp", "sctp"],
-    Expect("one of icmp, tcp, udp, ipv6_icmp, sctp"),
-]
+Action = Annotated[ActionName, Expect("one of the 20 actions of LS v2.0 section 3.3.1.1")]
+Feature = Annotated[FeatureName, Expect(f"one of {', '.join(FEATURES)}")]
+ResponseType = Annotated[ResponseTypeName, Expect(f"one of {', '.join(RESPONSE_TYPES)}")]
+L4Protocol = Annotated[L4ProtocolName, Expect(f"one of {', '.join(L4_PROTOCOLS)}")]
 
 
 @dataclass(frozen=True)
@@ -55,9 +52,9 @@ class IntegerOnly:
 
 
 StatusCode = Annotated[
-    Literal[102, 200, 400, 401, 403, 404, 500, 501, 503],
+    StatusCodeValue,
     IntegerOnly(),
-    Expect("a status code integer: one of 102, 200, 400, 401, 403, 404, 500, 501, 503"),
+    Expect(f"a status code integer: one of {', '.join(map(str, get_args(StatusCodeValue)))}"),
 ]
 
 _SAFE = 2**53 - 1  # I-JSON (RFC 7493 section 2.2) keeps integers exact in a double
@@ -80,7 +77,11 @@ Number = Annotated[
     Union[StrictInt, StrictFloat], Field(ge=0), AfterValidator(_finite_exact), Expect("a finite number >= 0")
 ]
 
-Nsid = Annotated[str, Field(min_length=1, max_length=16), Expect("a namespace identifier of 1..16 characters")]
+Nsid = Annotated[
+    str,
+    Field(min_length=NSID_MIN_LENGTH, max_length=NSID_MAX_LENGTH),
+    Expect(f"a namespace identifier of {NSID_MIN_LENGTH}..{NSID_MAX_LENGTH} characters"),
+]
 Version = Annotated[
     str, Field(pattern=r"^[0-9]+\.[0-9]+$"), Expect("a version 'Major.Minor' of two integers, e.g. '2.0'")
 ]

@@ -14,8 +14,9 @@ on the same connection with ``query features`` naming a profile.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fn_openc2.lib.language import FEATURES
@@ -24,6 +25,7 @@ from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONSUMER_PREFIX,
 from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.transfer import TransferError
 from fn_openc2.lib.transfer.dialects import DIALECTS, ENVELOPES, OPENC2_STATUS_CODES, PROFILE_ENCODINGS
+from fn_openc2.lib.transfer.model import PRODUCER_ID
 from fn_openc2.lib.transfer.mqtt import MqttSettings
 
 # Paths real consumers listen on besides the presets' (../shared/docs/openc2-interop-facts.md):
@@ -295,7 +297,7 @@ def _https_candidates(url: str) -> Iterator[_Candidate]:
 def _mqtt_candidates(request: ProbeRequest) -> Iterator[_Candidate]:
     default_topic = CONFIG_KEYS_CONSUMER["topic"].default
     topics = list(dict.fromkeys(request.topics or (default_topic, *FIELD_TOPICS)))
-    producer_id = request.producer_id or "soar@example.com"
+    producer_id = request.producer_id or PRODUCER_ID
     standard = tuple(t.replace("<producer_id>", producer_id) for t in MqttSettings.response_topics)
     listens: list[tuple[str, ...] | None] = [None]
     listens += [(t,) for t in dict.fromkeys(request.response_topics) if t not in standard]

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from fn_openc2.lib.producer.config import SIGNING_ALGORITHMS, Registry, load_registry, registry_from_file
 from fn_openc2.lib.producer.outcome import CommandOutcome
 from fn_openc2.lib.transfer.dialects import ENVELOPES, STATUS_PLACES
+from fn_openc2.lib.transfer.model import COMMAND_TOPIC, PRODUCER_ID
 
 DEFAULT_CONFIG = os.path.join("~", ".resilient", "app.config")
 ADHOC = "cli"
@@ -55,12 +56,12 @@ def add_consumer_arguments(parser: argparse.ArgumentParser) -> None:
     adhoc.add_argument("--key", default=None, help="private key (PEM) of --cert")
     adhoc.add_argument("--timeout", default=None, help="seconds to wait for an answer")
     adhoc.add_argument("--profile-encoding", default=None, help="string, object or actuator")
-    adhoc.add_argument("--topic", default=None, help="MQTT command topic (default oc2/cmd/all)")
+    adhoc.add_argument("--topic", default=None, help=f"MQTT command topic (default {COMMAND_TOPIC})")
     adhoc.add_argument("--expected-responders", default=None, help="MQTT: comma list of responders to wait for")
     adhoc.add_argument("--collect-seconds", default=None, help="MQTT: response collection window")
     adhoc.add_argument("--response-verify-key", default=None, help="public key (PEM) to verify signed responses")
     signing = parser.add_argument_group("producer (--url)")
-    signing.add_argument("--producer-id", default=None, help="headers.from (default soar@example.com)")
+    signing.add_argument("--producer-id", default=None, help=f"headers.from (default {PRODUCER_ID})")
     signing.add_argument("--signing-key", default=None, help="private key (PEM) to sign the command with")
     signing.add_argument("--signing-alg", default=None, choices=SIGNING_ALGORITHMS, help="JWS algorithm")
 

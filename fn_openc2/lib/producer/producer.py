@@ -18,7 +18,7 @@ from typing import Any
 
 from jwcrypto.jwk import JWK
 
-from fn_openc2.lib.language import OpenC2ValidationError, parse_command, to_dict
+from fn_openc2.lib.language import FEATURES, OpenC2ValidationError, parse_command, to_dict
 from fn_openc2.lib.language import query_features as build_query_features
 from fn_openc2.lib.producer.answers import answers_for
 from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
@@ -35,7 +35,7 @@ from fn_openc2.lib.transfer import TransferError, adapt_command
 
 log = logging.getLogger(__name__)
 
-ALL_FEATURES = ("versions", "profiles", "pairs", "rate_limit")
+ALL_FEATURES = FEATURES
 Consumers = Sequence[str] | str | None  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 
 

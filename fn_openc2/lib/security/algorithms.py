@@ -5,12 +5,17 @@ accept, a header whose "alg" does not belong to the key (RFC 8725 section 3.1).
 """
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from jwcrypto.jwk import JWK
 
 from .b64 import b64url_decode_lenient
 
-ALGORITHMS: tuple[str, ...] = ("ES256", "RS256", "PS256", "EdDSA")
-DEFAULT_ALGORITHM = "ES256"
+#: The JWS algorithms a command or response may be signed with (written once: the config key
+#: signing_alg, the CLI --alg choices and the verifier all read these).
+Algorithm = Literal["ES256", "RS256", "PS256", "EdDSA"]
+ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
+DEFAULT_ALGORITHM: Algorithm = "ES256"
 MIN_RSA_BITS = 2048
 
 

@@ -25,6 +25,11 @@ class TransferError(Exception):
         self.http_status = http_status   # the HTTP status of an answer that could not be read, if any
 
 
+COMMAND_TOPIC = "oc2/cmd/all"
+"""The MQTT topic every consumer subscribes to (the OpenC2 MQTT transfer's all-consumers topic); default command topic."""
+PRODUCER_ID = "soar@example.com"
+"""Default headers.from of the commands (config key producer_id)."""
+
 MAX_ANSWER_BYTES = 4 << 20
 """Default bound on one answer's decoded size (config key max_answer_bytes)."""
 MAX_ANSWERS = 1000

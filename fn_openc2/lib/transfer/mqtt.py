@@ -23,7 +23,15 @@ from paho.mqtt.properties import Properties
 
 from fn_openc2.lib.language import OpenC2ValidationError, loads
 from fn_openc2.lib.transfer.dialects import dumps
-from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, MAX_ANSWERS, Collected, Reply, TransferError
+from fn_openc2.lib.transfer.model import (
+    COMMAND_TOPIC,
+    MAX_ANSWER_BYTES,
+    MAX_ANSWERS,
+    PRODUCER_ID,
+    Collected,
+    Reply,
+    TransferError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +43,7 @@ class MqttSettings:
     """One consumer (or fleet) reached through an MQTT broker."""
 
     broker: str
-    topic: str = "oc2/cmd/all"
+    topic: str = COMMAND_TOPIC
     response_topics: Sequence[str] = ("oc2/rsp", "oc2/rsp/<producer_id>")
     client_id: str | None = None
     username: str | None = None
@@ -46,7 +54,7 @@ class MqttSettings:
     verify: bool = True
     expected_responders: Sequence[str] = ()
     collect_seconds: float = 10.0
-    producer_id: str = "soar@example.com"
+    producer_id: str = PRODUCER_ID
     keepalive: int = 60
     connect_timeout: float = 5.0
     publish_timeout: float = 10.0

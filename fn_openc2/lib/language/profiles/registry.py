@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..addresses import AddressHook
+from ..constants import NSID_MAX_LENGTH, NSID_MIN_LENGTH
 from ..errors import Issue
 
 #: A cross-field rule: gets the command as JSON, returns the issues it finds.
@@ -48,8 +49,9 @@ _REGISTRY: dict[str, Profile] = {}
 
 def register_profile(profile: Profile, *, replace: bool = False) -> Profile:
     """Make ``profile`` known to the core; a second registration of the same nsid needs ``replace``."""
-    if not 1 <= len(profile.nsid) <= 16:
-        raise ValueError(f"profile nsid {profile.nsid!r} must be 1..16 characters (LS v2.0 section 3.4.2.13)")
+    if not NSID_MIN_LENGTH <= len(profile.nsid) <= NSID_MAX_LENGTH:
+        raise ValueError(f"profile nsid {profile.nsid!r} must be {NSID_MIN_LENGTH}..{NSID_MAX_LENGTH} characters "
+                         "(LS v2.0 section 3.4.2.13)")
     if profile.nsid in _REGISTRY and not replace and _REGISTRY[profile.nsid] is not profile:
         raise ValueError(f"profile {profile.nsid!r} is already registered")
     _REGISTRY[profile.nsid] = profile
