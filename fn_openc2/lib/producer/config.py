@@ -61,7 +61,7 @@ def key(parser: p.Parser, doc: str, default: Any = None, *, secret: bool = False
     derived from it). ``inherited``: the field's default comes from [fn_openc2] (the key has none)."""
     spec = KeySpec(parser, doc, default, secret, transports, sample)
     value = default if inherited is None else inherited
-    return field(default=value, repr=not secret, metadata={_KEY: spec})
+    return field(default=value, repr=not secret, metadata={_KEY: spec})  # pylint: disable=invalid-field-call  # a field factory: only called as a dataclass field default
 
 
 def config_keys(settings: type) -> Mapping[str, KeySpec]:
