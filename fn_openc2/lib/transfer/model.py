@@ -26,7 +26,7 @@ class TransferError(Exception):
 
 
 COMMAND_TOPIC = "oc2/cmd/all"
-"""The MQTT topic every consumer subscribes to (the OpenC2 MQTT transfer's all-consumers topic); default command topic."""
+"""The MQTT topic every consumer subscribes to (the MQTT transfer's all-consumers topic)."""
 PRODUCER_ID = "soar@example.com"
 """Default headers.from of the commands (config key producer_id)."""
 
