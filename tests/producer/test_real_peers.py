@@ -282,3 +282,31 @@ def test_a_refused_feature_is_asked_again_without_it(pki: Pki, peers: Any) -> No
     assert [s.json["body"]["openc2"]["request"]["target"]["features"] for s in server.seen] == [
         ["versions", "profiles", "pairs", "rate_limit"], ["versions", "profiles", "pairs"]]
     assert cached is not None and cached.pairs == {"deny": ("ipv4_net",)}
+
+
+def test_adhoc_url_takes_every_wire_flag(pki: Pki) -> None:
+    """Issue 10.9: any peer can be tried without a config file: --path, --content-type, --accept,
+    --status-in, --envelope on `fn-openc2 send --url`."""
+    def behave(req: Seen) -> Answer:
+        if (req.path, req.headers.get("Content-Type"), req.headers.get("Accept")) != (
+                "/x/oc2", "application/openc2-cmd+json;version=1.0", "application/openc2-rsp+json;version=1.0"):
+            return Answer(404, b"no")
+        if set(req.json) != {"openc2"} or "request_id" not in req.headers:
+            return Answer(400, {"openc2": {"response": {"status": 400, "status_text": "envelope"}}})
+        return Answer(501, {"openc2": {"response": {"status_text": "not here"}}}, {"from": "adhoc-fw"})
+
+    server = _cli_peer(pki, behave)
+    try:
+        done = subprocess.run([*CLI, "send", "--url", server.url, "--ca", pki.ca_cert, "--path", "/x/oc2",
+                               "--content-type", "application/openc2-cmd+json;version=1.0",
+                               "--accept", "application/openc2-rsp+json;version=1.0", "--status-in", "http",
+                               "--envelope", "openc2-only", "-"],
+                              input=json.dumps(DENY), capture_output=True, text=True, timeout=60)
+    finally:
+        server.stop()
+    (answer,) = json.loads(done.stdout)["answers"]
+    assert answer["status"] == 501 and answer["status_text"] == "not here" and answer["responder"] == "adhoc-fw"
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1].startswith("error: cli (adhoc-fw): 501 not here")
+    mqtt_only = subprocess.run([*CLI, "send", "--url", "mqtt://127.0.0.1:1", "--path", "/x", "-"],
+                               input=json.dumps(DENY), capture_output=True, text=True, timeout=60)
+    assert mqtt_only.returncode == 2 and "--path only apply to an https:// or http:// --url" in mqtt_only.stderr
