@@ -91,3 +91,10 @@ def test_fleet_features_merge_to_the_union_with_the_lowest_rate() -> None:
     assert features.supports("contain", "device") and features.supports("deny", "ipv6_net")
     assert merge_results([{"pairs": {"deny": ["ipv4_net"]}}]) == {"pairs": {"deny": ["ipv4_net"]}}
     assert "rate_limit" not in merge_results([{"rate_limit": True}, {"rate_limit": 0}])
+
+
+def test_features_that_are_not_arrays_are_ignored_not_split_into_characters() -> None:
+    from fn_openc2.lib.producer.capabilities import Features
+
+    found = Features.from_results({"versions": "2.0", "profiles": "slpf", "pairs": {"deny": "ipv4_net"}})
+    assert found.versions == () and found.profiles == () and found.pairs == {}

@@ -27,8 +27,7 @@ class Features:
         rate = results.get("rate_limit")
         rate_limit = float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0 \
             else None
-        return cls(versions=tuple(str(v) for v in results.get("versions") or ()),
-                   profiles=tuple(str(p) for p in results.get("profiles") or ()),
+        return cls(versions=_names(results.get("versions")), profiles=_names(results.get("profiles")),
                    pairs=pairs, rate_limit=rate_limit, when=time.time())
 
     def supports(self, action: str, target_name: str, target_value: Any = None) -> bool:
@@ -43,6 +42,12 @@ class Features:
             inner = next(iter(target_value))
             return f"{target_name}:{inner}" in listed
         return False
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """A features list as names; anything but an array (a consumer's "slpf" string) gives none,
+    never its characters."""
+    return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
 
 
 def merge_results(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
