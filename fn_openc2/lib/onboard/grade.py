@@ -286,6 +286,9 @@ class _Grader:
             for ex, reply in replies:
                 headers, _ = raw_response(reply)
                 echoed = headers.get("request_id") if headers else None
+                if echoed is None and reply.transport == "mqtt":     # the envelope is the only place there
+                    wrong.append(f"answer to {ex.command.get('action')} carries no request_id, sent {ex.request_id}")
+                    continue
                 if echoed is None:
                     http_headers = getattr(reply, "http_headers", None)
                     echoed = _header(http_headers, "X-Request-ID") if http_headers else None
