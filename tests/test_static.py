@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-GATED = ("fn_openc2/lib/cli", "fn_openc2/lib/language", "fn_openc2/lib/producer", "fn_openc2/lib/security",
+GATED = ("fn_openc2/lib/cli", "fn_openc2/lib/consumer", "fn_openc2/lib/demo", "fn_openc2/lib/language",
+         "fn_openc2/lib/onboard", "fn_openc2/lib/producer", "fn_openc2/lib/security", "fn_openc2/lib/soar",
          "fn_openc2/lib/transfer")
 
 

@@ -67,7 +67,7 @@ class Actuator:
         return self._verify_key is not None
 
     # ---- entry points -------------------------------------------------
-    def handle(self, message: Any, request_id: str | None = None) -> dict | None:
+    def handle(self, message: Any, request_id: str | None = None) -> dict[str, Any] | None:
         """Envelope in, envelope out; None when no response is wanted.
 
         ``request_id`` is the transport's own id (X-Request-ID) used when the
@@ -129,7 +129,7 @@ class Actuator:
             return 401, f"headers.created is {(created - now) // 1000} s in the future"
         return None
 
-    def respond(self, command: Any, request_id: str | None = None) -> dict | None:
+    def respond(self, command: Any, request_id: str | None = None) -> dict[str, Any] | None:
         """Bare command in, bare response out (HTTPS v1.0 dialect); None: no response.
 
         A bare command has nowhere to carry a signature, so an actuator that
@@ -153,7 +153,7 @@ class Actuator:
             return f"command signature invalid: {exc.reason}"
         return None
 
-    def _respond(self, command: Any, request_id: str | None) -> dict | None:
+    def _respond(self, command: Any, request_id: str | None) -> dict[str, Any] | None:
         habit = profile_refusal(command, self.profile_encoding, self.require_profile)
         if habit is not None:
             return {"status": 400, "status_text": habit}
@@ -167,7 +167,7 @@ class Actuator:
             response["results"] = _as_v1(response["results"])
         return response
 
-    def _respond_to(self, cmd: dict, request_id: str | None) -> dict | None:
+    def _respond_to(self, cmd: dict[str, Any], request_id: str | None) -> dict[str, Any] | None:
         wanted = (cmd.get("args") or {}).get("response_requested", "complete")
         command_id = cmd.get("command_id") or request_id
         with self._lock:
@@ -180,7 +180,7 @@ class Actuator:
             return {"status": 102}
         return _response(outcome, with_results=wanted == "complete")
 
-    def envelope(self, response: dict, request_id: str | None, to: str | None) -> dict:
+    def envelope(self, response: dict[str, Any], request_id: str | None, to: str | None) -> dict[str, Any]:
         """Wrap a response in the LS 3.2 Message, signed when the actuator has a key."""
         headers: dict[str, Any] = {}
         error = isinstance(response.get("status"), int) and response["status"] >= 400
@@ -196,7 +196,7 @@ class Actuator:
             message = sign_message(message, self._key)
         return message
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """The rule table, contained devices and blocked files, for demos and tests."""
         with self._lock:
             now = self._now_ms()
@@ -213,7 +213,7 @@ class Actuator:
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-    def _execute(self, cmd: dict, command_id: str | None) -> Outcome:
+    def _execute(self, cmd: dict[str, Any], command_id: str | None) -> Outcome:
         now = self._now_ms()
         if not self._admit(now):
             return Outcome(503, f"rate limit of {self.rate_limit:g} commands per minute exceeded")
@@ -234,7 +234,7 @@ class Actuator:
             self._seen[command_id] = (fingerprint, outcome)
         return outcome
 
-    def _dispatch(self, cmd: dict, ctx: Context) -> Outcome:
+    def _dispatch(self, cmd: dict[str, Any], ctx: Context) -> Outcome:
         action = cmd["action"]
         (target, value), = cmd["target"].items()
         profile = cmd.get("profile")
@@ -251,13 +251,13 @@ class Actuator:
         where = f" in profile {profile}" if profile else ""
         return Outcome(501, f"{action} {target} not supported{where}")
 
-    def _check_arg_namespaces(self, cmd: dict, profile: str) -> None:
+    def _check_arg_namespaces(self, cmd: dict[str, Any], profile: str) -> None:
         for key, value in (cmd.get("args") or {}).items():
             if isinstance(value, dict) and key != profile:
                 raise Refused(501, f"args.{key}: arguments of profile {key} do not apply to "
                                    f"{cmd['action']} handled by profile {profile}")
 
-    def _query(self, cmd: dict, features: Any) -> Outcome:
+    def _query(self, cmd: dict[str, Any], features: Any) -> Outcome:
         extra = sorted(k for k in (cmd.get("args") or {}) if k != "response_requested")
         if extra:
             return Outcome(400, f"args.{extra[0]}: query features takes only response_requested")
@@ -322,7 +322,7 @@ def _request_of(message: Any) -> Any:
     return openc2["request"]
 
 
-def _as_v1(results: dict) -> dict:
+def _as_v1(results: dict[str, Any]) -> dict[str, Any]:
     """Features results in LS v1.0 terms: its version, its names for profile targets."""
     out = dict(results)
     if "versions" in out:
@@ -332,7 +332,7 @@ def _as_v1(results: dict) -> dict:
     return out
 
 
-def _response(outcome: Outcome, with_results: bool) -> dict:
+def _response(outcome: Outcome, with_results: bool) -> dict[str, Any]:
     response: dict[str, Any] = {"status": outcome.status}
     if outcome.status_text:
         response["status_text"] = outcome.status_text

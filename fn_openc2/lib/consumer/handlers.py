@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from fn_openc2.lib.consumer.state import DeviceState, Entry, effect_window
 
@@ -21,7 +22,7 @@ DEVICE_CONTAINMENT = ("network_isolation", "app_restriction", "disable_nic")
 class Outcome:
     status: int
     status_text: str | None = None
-    results: dict | None = None
+    results: dict[str, Any] | None = None
 
 
 @dataclass
@@ -41,17 +42,17 @@ class Refused(Exception):
         super().__init__(text)
 
 
-Handler = Callable[[DeviceState, dict, Context], Outcome]
+Handler = Callable[[DeviceState, dict[str, Any], Context], Outcome]
 
 
-def _profile_args(command: dict, profile: str) -> dict:
+def _profile_args(command: dict[str, Any], profile: str) -> dict[str, Any]:
     value = (command.get("args") or {}).get(profile) or {}
     if not isinstance(value, dict):
         raise Refused(400, f"args.{profile}: expected an object")
     return value
 
 
-def _window(command: dict, ctx: Context) -> tuple[int, int | None]:
+def _window(command: dict[str, Any], ctx: Context) -> tuple[int, int | None]:
     try:
         return effect_window(command.get("args") or {}, ctx.now_ms)
     except ValueError as exc:
@@ -65,7 +66,7 @@ def _normalise_net(value: Any, path: str) -> str:
         raise Refused(400, f"{path}: {value!r} is not an address range") from None
 
 
-def _rule_target(command: dict) -> dict:
+def _rule_target(command: dict[str, Any]) -> dict[str, Any]:
     (name, value), = command["target"].items()
     if name.endswith("_net"):
         return {name: _normalise_net(value, f"target.{name}")}
@@ -76,7 +77,7 @@ def _rule_target(command: dict) -> dict:
     return {name: conn}
 
 
-def slpf_rule(state: DeviceState, command: dict, ctx: Context) -> Outcome:
+def slpf_rule(state: DeviceState, command: dict[str, Any], ctx: Context) -> Outcome:
     """allow/deny a connection or range: one rule in the packet filter table."""
     action = command["action"]
     extra = _profile_args(command, "slpf")
@@ -101,7 +102,7 @@ def slpf_rule(state: DeviceState, command: dict, ctx: Context) -> Outcome:
     return Outcome(200, None, {"slpf": {"rule_number": number}})
 
 
-def slpf_delete(state: DeviceState, command: dict, ctx: Context) -> Outcome:
+def slpf_delete(state: DeviceState, command: dict[str, Any], ctx: Context) -> Outcome:
     """delete slpf rule_number: remove one rule from the table."""
     value = command["target"]["slpf"]
     number = value.get("rule_number") if isinstance(value, dict) else None
@@ -112,14 +113,14 @@ def slpf_delete(state: DeviceState, command: dict, ctx: Context) -> Outcome:
     return Outcome(200)
 
 
-def _device_key(target: dict) -> str:
+def _device_key(target: dict[str, Any]) -> str:
     for field in ("device_id", "hostname", "idn_hostname"):
         if isinstance(target.get(field), str):
             return f"{field}:{target[field]}"
     raise Refused(400, "target.device: needs device_id or hostname")
 
 
-def er_contain_device(state: DeviceState, command: dict, ctx: Context) -> Outcome:
+def er_contain_device(state: DeviceState, command: dict[str, Any], ctx: Context) -> Outcome:
     """contain device: isolate it, the way given by args.er.device_containment."""
     extra = _profile_args(command, "er")
     mode = extra.get("device_containment", "network_isolation")
@@ -135,20 +136,20 @@ def er_contain_device(state: DeviceState, command: dict, ctx: Context) -> Outcom
     return Outcome(200)
 
 
-def er_allow_device(state: DeviceState, command: dict, ctx: Context) -> Outcome:
+def er_allow_device(state: DeviceState, command: dict[str, Any], ctx: Context) -> Outcome:
     """allow device: lift its containment (200 also when it was not contained)."""
     removed = state.remove("containment", _device_key(command["target"]["device"]))
     return Outcome(200, None if removed else "device was not contained")
 
 
-def _hash_key(target: dict) -> tuple:
+def _hash_key(target: dict[str, Any]) -> tuple[Any, ...]:
     hashes = target.get("hashes")
     if not isinstance(hashes, dict) or not hashes:
         raise Refused(501, "target.file: only files identified by hashes are supported")
     return tuple(sorted((k, str(v).lower()) for k, v in hashes.items()))
 
 
-def er_file_block(state: DeviceState, command: dict, ctx: Context) -> Outcome:
+def er_file_block(state: DeviceState, command: dict[str, Any], ctx: Context) -> Outcome:
     """deny / contain file: block (or quarantine) every file with these hashes."""
     target = command["target"]["file"]
     start, stop = _window(command, ctx)

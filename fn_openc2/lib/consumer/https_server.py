@@ -93,7 +93,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, address: tuple, handler: type, actuator: Actuator, dialect: Dialect,
+    def __init__(self, address: tuple[Any, ...], handler: type, actuator: Actuator, dialect: Dialect,
                  context: ssl.SSLContext | None, family: int, max_connections: int = MAX_CONNECTIONS) -> None:
         self.address_family = family
         self.slots = threading.BoundedSemaphore(max_connections)
@@ -150,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
             with self.server.connections_lock:
                 self.server.connections.discard(self.request)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def do_POST(self) -> None:
@@ -203,13 +203,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_bare(response, request_id)
         self._send_message(self.server.actuator.envelope(response, request_id, None))
 
-    def _send_message(self, message: dict | None, request_id: str | None = None) -> None:
+    def _send_message(self, message: dict[str, Any] | None, request_id: str | None = None) -> None:
         if message is None:
             return self._reply(204, request_id, None)
         headers = message.get("headers") or {}
         request_id = safe_request_id(headers.get("request_id"))
         status = message["body"]["openc2"]["response"].get("status")
-        body: dict = message
+        body: dict[str, Any] = message
         extra: dict[str, str] = {}
         if self.server.dialect.envelope == "openc2-only":      # headers travel as HTTP headers
             body = {"openc2": message["body"]["openc2"]}
@@ -218,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
         code = status if self.server.dialect.status_in_line and isinstance(status, int) else 200
         self._reply(code, request_id, body, extra)
 
-    def _send_bare(self, response: dict | None, request_id: str | None) -> None:
+    def _send_bare(self, response: dict[str, Any] | None, request_id: str | None) -> None:
         if response is None:
             return self._reply(204, request_id, None)
         status = response.get("status")
@@ -227,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
         code = status if self.server.dialect.status_in_line and isinstance(status, int) else 200
         self._reply(code, request_id, response)
 
-    def _reply(self, code: int, request_id: str | None, body: dict | None,
+    def _reply(self, code: int, request_id: str | None, body: dict[str, Any] | None,
                extra: dict[str, str] | None = None) -> None:
         self.server.request_log.record(LoggedRequest(self.command, self.path, request_id, code))
         if 100 <= code < 200:
@@ -288,7 +288,7 @@ class HttpsConsumerServer:
             raise ValueError("tls_cert and tls_key must be given together")
         if client_ca and not tls_cert:
             raise ValueError("client_ca needs tls_cert and tls_key: client certificates need TLS")
-        context = server_tls_context(tls_cert, tls_key, client_ca) if tls_cert else None
+        context = server_tls_context(tls_cert, tls_key, client_ca) if tls_cert and tls_key else None
         if context is None:
             log.warning("reference consumer on %s:%s speaks plain HTTP: for testing only", host, port)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -307,9 +307,9 @@ class HttpsConsumerServer:
     def request_log(self) -> RequestLog:
         return self._server.request_log
 
-    def start(self) -> "HttpsConsumerServer":
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"oc2-consumer-{self.port}",
-                                        daemon=True)
+    def start(self) -> HttpsConsumerServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name=f"oc2-consumer-{self.port}", daemon=True)
         self._thread.start()
         return self
 
@@ -328,7 +328,7 @@ class HttpsConsumerServer:
             except OSError:
                 pass
 
-    def __enter__(self) -> "HttpsConsumerServer":
+    def __enter__(self) -> HttpsConsumerServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

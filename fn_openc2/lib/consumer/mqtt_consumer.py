@@ -37,7 +37,7 @@ def default_topics(actuator: Actuator) -> list[str]:
 
 
 def _response_properties() -> Properties:
-    props = Properties(PacketTypes.PUBLISH)
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # (paho has no annotation here)
     props.PayloadFormatIndicator = 1
     props.ContentType = "application/openc2"
     props.UserProperty = [("msgType", "rsp"), ("encoding", "json")]
@@ -65,11 +65,11 @@ class _Connection:
         self._props = _response_properties()
         self._error: str | None = None
 
-    def dispatch(self, topic: str, doc: Any) -> Iterable[dict]:
+    def dispatch(self, topic: str, doc: Any) -> Iterable[dict[str, Any]]:
         raise NotImplementedError
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # (paho has no annotation here)
         props.SessionExpiryInterval = 300   # clean_start False keeps the session across reconnects
         self.client.connect(self.host, self.port, keepalive=60, clean_start=False, properties=props)
         self.client.loop_start()
@@ -124,11 +124,11 @@ class MqttConsumer(_Connection):
         super().__init__(client_id or f"oc2-consumer-{actuator.device_id}", host, port,
                          topics or default_topics(actuator), tls, username, password, response_topic)
 
-    def dispatch(self, topic: str, doc: Any) -> Iterable[dict]:
+    def dispatch(self, topic: str, doc: Any) -> Iterable[dict[str, Any]]:
         answer = self.actuator.handle(doc)
         return () if answer is None else (answer,)
 
-    def start(self) -> MqttConsumer:
+    def start(self) -> MqttConsumer:  # type: ignore[override]  # returns itself for chaining
         super().start()
         return self
 
@@ -167,12 +167,12 @@ class Fleet(_Connection):
             return [member] if member else []
         return []
 
-    def dispatch(self, topic: str, doc: Any) -> Iterable[dict]:
+    def dispatch(self, topic: str, doc: Any) -> Iterable[dict[str, Any]]:
         for actuator in self.members_for(topic):
             answer = actuator.handle(doc)
             if answer is not None:
                 yield answer
 
-    def start(self) -> Fleet:
+    def start(self) -> Fleet:  # type: ignore[override]  # returns itself for chaining
         super().start()
         return self

@@ -14,7 +14,8 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class ReplayMemory:
         for key in [k for k, at in self._cancelled.items() if at < horizon]:
             del self._cancelled[key]
 
-    def _append(self, record: dict) -> None:
+    def _append(self, record: dict[str, Any]) -> None:
         if not self._path:
             return
         with open(self._path, "a", encoding="utf-8") as handle:

@@ -20,7 +20,7 @@ class WindowError(ValueError):
         super().__init__(message)
 
 
-def effect_window(args: dict, now_ms: int) -> tuple[int, int | None]:
+def effect_window(args: dict[str, Any], now_ms: int) -> tuple[int, int | None]:
     """Resolve (start, stop) per LS 3.3.1.4: any two of the three give the third."""
     start = args.get("start_time")
     stop = args.get("stop_time")
@@ -48,12 +48,12 @@ class Entry:
     command_id: str | None
     start: int
     stop: int | None
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def state(self, now_ms: int) -> str:
         return "pending" if now_ms < self.start else "active"
 
-    def view(self, now_ms: int) -> dict:
+    def view(self, now_ms: int) -> dict[str, Any]:
         out = {"kind": self.kind, "command_id": self.command_id, "start_time": self.start,
                "stop_time": self.stop, "state": self.state(now_ms)}
         out.update(self.detail)

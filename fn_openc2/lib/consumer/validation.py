@@ -26,7 +26,7 @@ def render_issues(issues: list[tuple[str, str]]) -> str:
     return "; ".join(f"{path or '(root)'}: {message}" for path, message in issues)
 
 
-def read_request(doc: Any) -> tuple[dict, list[str]]:
+def read_request(doc: Any) -> tuple[dict[str, Any], list[str]]:
     """Validate and normalise one command; returns (command dict, warnings)."""
     if not isinstance(doc, dict):
         raise InvalidCommand([("", f"a command must be a JSON object, got {type(doc).__name__}")])

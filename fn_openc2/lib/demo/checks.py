@@ -19,12 +19,12 @@ class StepRecord:
     """What one function call produced."""
 
     step: scenario.Step
-    payload: dict | None = None            # the function's result payload
+    payload: dict[str, Any] | None = None            # the function's result payload
     error: str | None = None               # FunctionFailed / timeout text
     elapsed_s: float = 0.0
     notes: list[str] = field(default_factory=list)          # HTML of notes written during the step
-    rows: list[dict] = field(default_factory=list)          # openc2_commands rows written during the step
-    consumer_rows: list[dict] = field(default_factory=list)  # openc2_consumers rows written during the step
+    rows: list[dict[str, Any]] = field(default_factory=list)          # openc2_commands rows written during the step
+    consumer_rows: list[dict[str, Any]] = field(default_factory=list)  # openc2_consumers rows written during the step
     skipped: str | None = None
 
 
@@ -35,7 +35,7 @@ class Check:
     detail: str = ""
 
 
-def _status(row: dict) -> int | None:
+def _status(row: dict[str, Any]) -> int | None:
     try:
         return int(str(row.get("status")).strip())
     except (TypeError, ValueError):
@@ -98,7 +98,7 @@ def _check_query(rec: StepRecord) -> Check:
 
 def _check_refused(rec: StepRecord) -> Check:
     step, exp = rec.step, rec.step.expect
-    sent = [r for r in rec.rows if _status(r) is not None and _status(r) < 300]
+    sent = [r for r in rec.rows if (status := _status(r)) is not None and status < 300]
     if sent:
         return Check(step.title, False, "a consumer applied it; it should have been refused")
     noted = "\n".join(html_to_text(n) for n in rec.notes).lower()

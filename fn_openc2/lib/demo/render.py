@@ -8,7 +8,8 @@ import html
 import json
 import re
 from html.parser import HTMLParser
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.panel import Panel
@@ -86,7 +87,7 @@ def notes_panels(notes: Sequence[tuple[str, str]]) -> list[Panel]:
             for title, body in notes]
 
 
-def commands_table(rows: Iterable[dict]) -> Table:
+def commands_table(rows: Iterable[dict[str, Any]]) -> Table:
     table = Table(title="Data table openc2_commands", title_justify="left", show_lines=False)
     for name in ("consumer", "responder", "action", "target", "status", "status text", "signature", "expires"):
         table.add_column(name, overflow="fold")
@@ -100,7 +101,7 @@ def commands_table(rows: Iterable[dict]) -> Table:
     return table
 
 
-def consumers_table(rows: Iterable[dict]) -> Table:
+def consumers_table(rows: Iterable[dict[str, Any]]) -> Table:
     table = Table(title="Data table openc2_consumers", title_justify="left")
     for name in ("consumer", "reachable", "versions", "profiles", "pairs", "rate limit"):
         table.add_column(name, overflow="fold")
@@ -110,7 +111,7 @@ def consumers_table(rows: Iterable[dict]) -> Table:
     return table
 
 
-def rules_table(snapshot: dict) -> Table:
+def rules_table(snapshot: dict[str, Any]) -> Table:
     """The firewall's rule table as the device itself holds it."""
     table = Table(title=f"Firewall {snapshot.get('device_id')}: rule table", title_justify="left")
     for name in ("rule", "action", "target", "direction", "state", "until", "command_id"):
@@ -124,7 +125,7 @@ def rules_table(snapshot: dict) -> Table:
     return table
 
 
-def fleet_table(snapshots: Sequence[dict]) -> Table:
+def fleet_table(snapshots: Sequence[dict[str, Any]]) -> Table:
     table = Table(title="Edge fleet: what each agent enforces", title_justify="left")
     for name in ("agent", "contained devices", "blocked files"):
         table.add_column(name, overflow="fold")

@@ -100,8 +100,8 @@ def _play_all(app: Any, stack: Stack, console: Console) -> list[StepRecord]:
     player = _Player(app)
     steps = _steps(stack)
     records: list[StepRecord] = []
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("running the incident's actions", total=len(steps) + 1)
         for step in steps:
             progress.update(task, description=step.title)

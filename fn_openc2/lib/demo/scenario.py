@@ -6,6 +6,8 @@ orchestration in ``run.py`` and the checks in ``checks.py`` only interpret it.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 
 INCIDENT_ID = 2301
@@ -68,13 +70,13 @@ class Step:
 
     title: str
     function: str
-    inputs: dict
+    inputs: dict[str, Any]
     expect: Expect
     artifact: Artifact | None = None
     consumer: str | None = None
     needs_mqtt: bool = False
     cancels: int | None = None            # artifact id whose earlier deny this step cancels
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 def _by_id(art_id: int) -> Artifact:

@@ -13,7 +13,8 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -57,7 +58,7 @@ class Stack:
     mqtt_skipped: str | None = None         # why the MQTT part is not running
 
     # ---------------------------------------------------------------- start / stop
-    def start(self, *, mqtt: bool = True, say: Callable[[str], None] = lambda _m: None) -> "Stack":
+    def start(self, *, mqtt: bool = True, say: Callable[[str], None] = lambda _m: None) -> Stack:
         """Bring everything up; on any error stop what already runs and re-raise."""
         try:
             self._start(mqtt, say)
@@ -101,12 +102,13 @@ class Stack:
     def stop(self) -> None:
         """Stop whatever runs, in reverse order; never raises; removes the temp dir."""
         for name in ("fleet", "broker", "fw_server"):
-            thing, _ = getattr(self, name), setattr(self, name, None)
+            thing = getattr(self, name)
+            setattr(self, name, None)
             if thing is None:
                 continue
             try:
                 thing.stop()
-            except Exception:  # noqa: BLE001 - cleanup must carry on with the rest
+            except Exception:
                 pass
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)

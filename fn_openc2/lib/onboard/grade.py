@@ -17,7 +17,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from fn_openc2.lib.language import FEATURES, loads
 from fn_openc2.lib.onboard.link import Exchange, Link, printable, raw_response
@@ -172,12 +173,12 @@ class _Grader:
         self.report.checks.append(check)
         return check
 
-    def send(self, link: Link, command: dict) -> Exchange:
+    def send(self, link: Link, command: dict[str, Any]) -> Exchange:
         exchange = link.exchange(command)
         self.exchanges.append(exchange)
         return exchange
 
-    def query(self, link: Link, features: list[str], args: dict | None = None) -> Exchange:
+    def query(self, link: Link, features: list[str], args: dict[str, Any] | None = None) -> Exchange:
         command: dict[str, Any] = {"action": "query", "target": {"features": features}}
         if args is not None:
             command["args"] = args
@@ -209,7 +210,7 @@ class _Grader:
         return self.report
 
     # --- query features (LS 4.1) --------------------------------------------------------------------
-    def features_checks(self, heartbeat: Exchange, features: Exchange, results: dict) -> None:
+    def features_checks(self, heartbeat: Exchange, features: Exchange, results: dict[str, Any]) -> None:
         self.check(f"{LS} §4.1", "MUST", "query features with no features is answered 200",
                    lambda: (_verdict(_status(heartbeat) == 200), said(heartbeat)))
         ok = _status(features) == 200
@@ -256,8 +257,8 @@ class _Grader:
         self.check(f"{LS} §4.1", "SHOULD", "... and is answered 400 (500 allowed)",
                    lambda: (_verdict(status in (400, 500)), said(with_args)))
 
-    def refusal_checks(self, pairs: dict | None, unlisted: tuple[str, Any] | None, unlisted_ex: Exchange | None,
-                       malformed: Exchange) -> None:
+    def refusal_checks(self, pairs: dict[str, Any] | None, unlisted: tuple[str, Any] | None,
+                       unlisted_ex: Exchange | None, malformed: Exchange) -> None:
         def pair() -> tuple[str, str]:
             if pairs is None:
                 return NA, "the consumer listed no pairs to compare against"
@@ -333,7 +334,7 @@ class _Grader:
 
         def ijson() -> tuple[str, str]:
             bad, looked = [], 0
-            for ex, reply in replies:
+            for _ex, reply in replies:
                 if not reply.raw.strip():
                     continue
                 looked += 1
@@ -387,10 +388,10 @@ class _Grader:
 
         def from_created() -> tuple[str, str]:
             envelopes = [raw_response(reply)[0] for _, reply in replies]
-            envelopes = [h for h in envelopes if h is not None]
-            if not envelopes:
+            present = [h for h in envelopes if h is not None]
+            if not present:
                 return NA, "the dialect's answers carry no message headers"
-            lacking = [k for k in ("from", "created") if not all(k in h for h in envelopes)]
+            lacking = [k for k in ("from", "created") if not all(k in h for h in present)]
             return (FAIL, f"missing {' and '.join(lacking)}") if lacking else (PASS, "from and created present")
         self.check(self.https_clause("from"), "MAY", "answers carry headers.from and headers.created", from_created)
 
@@ -428,7 +429,7 @@ class _Grader:
         self.check(f"{LS} §3.3.4", "SHOULD", "answers are signed (JWS detached) and verify", judge)
 
     # --- state-changing (only with allow_changes and the admin's target) ---------------------------------
-    def change_checks(self, link: Link, pairs: dict | None) -> None:
+    def change_checks(self, link: Link, pairs: dict[str, Any] | None) -> None:
         assert self.target is not None
         name, value = self.target
         if pairs is None or name not in (pairs.get("deny") or []):
@@ -456,7 +457,7 @@ class _Grader:
         self.check(f"{LS} §3.3.1.4", "SHOULD", "response_requested none gets no response on success", silent)
         self.undo(link, pairs, name, value, [complete, ack, none])
 
-    def undo(self, link: Link, pairs: dict, name: str, value: Any, exchanges: Iterable[Exchange]) -> None:
+    def undo(self, link: Link, pairs: dict[str, Any], name: str, value: Any, exchanges: Iterable[Exchange]) -> None:
         """Take back what the deny commands did: ``cancel`` each (LS: command_id is the
         request_id) when the consumer lists it, else SLPF ``delete`` of the rules it reported."""
         can_cancel = "command" in (pairs.get("cancel") or [])
@@ -505,7 +506,7 @@ def _failure_status(exchange: Exchange) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _results(exchange: Exchange) -> dict:
+def _results(exchange: Exchange) -> dict[str, Any]:
     for answer in exchange.answers:
         if answer.status == 200 and isinstance(answer.results, dict):
             return answer.results
@@ -520,24 +521,27 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _versions(results: dict) -> tuple[str, str]:
+def _versions(results: dict[str, Any]) -> tuple[str, str]:
     bad = [v for v in results["versions"] if not isinstance(v, str) or not VERSION_FORM.match(v)]
     return (FAIL, f"not Major.Minor: {printable(bad, 120)}") if bad else (PASS, ", ".join(results["versions"]))
 
 
-def _unlisted_query(pairs: dict | None, profile: str | None = None) -> tuple[str, Any] | None:
+def _unlisted_query(pairs: dict[str, Any] | None, profile: str | None = None) -> tuple[str, Any] | None:
     """A harmless query of a target the consumer does not list. Under a profile, only one
     the profile defines: a pair outside the named profile is a malformed command (400), not
     an unsupported one, so it would not test the 501 rule."""
     if pairs is None:
         return None
-    listed = pairs.get("query") if isinstance(pairs.get("query"), list) else []
+    query = pairs.get("query")
+    listed = query if isinstance(query, list) else []
     usable: Callable[[str], bool] = lambda name: True  # noqa: E731
     if profile:
         from fn_openc2.lib.language.profiles import get_profile
         try:
             defined = get_profile(profile)
         except (KeyError, ValueError):
+            return None
+        if defined is None:
             return None
         usable = lambda name: defined.allows("query", name)  # noqa: E731
     return next(((n, v) for n, v in UNLISTED_QUERIES if n not in listed and usable(n)), None)

@@ -41,9 +41,9 @@ def printable(text: Any, limit: int = MAX_SHOWN) -> str:
 class Exchange:
     """One command and what came back for it."""
 
-    command: dict
+    command: dict[str, Any]
     request_id: str
-    sent: dict | None = None                       # the envelope as put on the wire
+    sent: dict[str, Any] | None = None                       # the envelope as put on the wire
     answers: list[ConsumerAnswer] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
     failure: TransferError | None = None           # nothing readable came back
@@ -57,7 +57,7 @@ class Exchange:
         return [a.status for a in self.answers if a.status is not None]
 
 
-def raw_response(reply: Reply) -> tuple[dict | None, dict | None]:
+def raw_response(reply: Reply) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(headers, response) exactly as the consumer sent them, before the
     transfer layer filled anything in (None where absent or unreadable)."""
     if not reply.raw.strip():
@@ -107,7 +107,7 @@ class Link:
     MQTT connection, reused by every exchange on this link)."""
 
     def __init__(self, registry: Registry, name: str, *, response_topics: tuple[str, ...] | None = None,
-                 reuse: "Link | None" = None) -> None:
+                 reuse: Link | None = None) -> None:
         """``reuse``: an open HTTPS link to the same consumer whose connection this one
         shares (another dialect, same address and credentials)."""
         self.registry = registry
@@ -126,7 +126,7 @@ class Link:
                                          reuse=reuse._https if reuse is not None else None)
             self.profile_encoding = self._https.profile_encoding
 
-    def envelope(self, command: dict, request_id: str, profile_encoding: str | None = None) -> dict:
+    def envelope(self, command: dict[str, Any], request_id: str, profile_encoding: str | None = None) -> dict[str, Any]:
         content = adapt_command(command, profile_encoding or self.profile_encoding)
         consumer = self.consumer
         recipients = list(consumer.expected_responders) if consumer.transport == "mqtt" \
@@ -138,7 +138,8 @@ class Link:
                                    self.registry.producer.signing_kid)
         return message
 
-    def exchange(self, command: dict, *, profile_encoding: str | None = None, topic: str | None = None) -> Exchange:
+    def exchange(self, command: dict[str, Any], *, profile_encoding: str | None = None,
+                 topic: str | None = None) -> Exchange:
         """Send ``command`` as it is (valid or not) and read every answer; ``topic``
         publishes this one on another MQTT command topic of the same connection."""
         request_id = new_request_id()
@@ -175,7 +176,7 @@ class Link:
             if transport is not None:
                 transport.close()
 
-    def __enter__(self) -> "Link":
+    def __enter__(self) -> Link:
         return self
 
     def __exit__(self, *exc: object) -> None:

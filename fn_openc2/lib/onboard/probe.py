@@ -106,7 +106,7 @@ class ProbeResult:
     attempts: list[Attempt] = field(default_factory=list)
     section: dict[str, str] | None = None            # keys to paste (values of secret keys left out)
     secret_keys: list[str] = field(default_factory=list)
-    features: dict[str, dict] = field(default_factory=dict)   # responder -> results
+    features: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])   # responder -> results
     remarks: list[str] = field(default_factory=list)
 
     @property
@@ -142,7 +142,7 @@ class ProbeResult:
                 "features": self.features, "remarks": list(self.remarks)}
 
 
-def describe_features(results: dict) -> list[str]:
+def describe_features(results: dict[str, Any]) -> list[str]:
     """Features as lines a person reads (every value from the peer made printable and bounded)."""
     lines = []
     for key in ("versions", "profiles"):
@@ -322,7 +322,7 @@ def _http_status(exchange: Exchange) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _features_found(exchange: Exchange) -> dict[str, dict]:
+def _features_found(exchange: Exchange) -> dict[str, dict[str, Any]]:
     found = {}
     for answer in exchange.answers:
         if answer.ok and answer.status == 200 and isinstance(answer.results, dict) and answer.results:
@@ -351,7 +351,7 @@ class _Prober:
 
     def attempt(self, link: Link, candidate: _Candidate, keys: dict[str, str], *,
                 profile: str | None = None, encoding: str | None = None,
-                features: tuple[str, ...] | None = None, args: dict | None = None) -> Exchange:
+                features: tuple[str, ...] | None = None, args: dict[str, Any] | None = None) -> Exchange:
         asked = self.features if features is None else features
         command: dict[str, Any] = {"action": "query", "target": {"features": list(asked)}}
         tried = candidate.tried
@@ -489,13 +489,14 @@ class _Prober:
                 return "next"
             encoding = encodings.pop(0)
 
-    def finish(self, link: Link, candidate: _Candidate, keys: dict[str, str], found: dict[str, dict],
+    def finish(self, link: Link, candidate: _Candidate, keys: dict[str, str], found: dict[str, dict[str, Any]],
                required_encoding: str | None) -> None:
         profiles = [str(p) for results in found.values() for p in (results.get("profiles") or [])
                     if isinstance(p, str)]
         profile = self.request.profile if self.request.profile in profiles or not profiles \
             else profiles[0]
         wire_keys = dict(keys)
+        encoding: str | None
         if required_encoding is not None:
             # the consumer refuses query features without a profile: the section names one
             # (query features carries profiles[0] in profile_encoding)

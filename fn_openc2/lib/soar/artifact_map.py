@@ -122,7 +122,7 @@ SUPPORTED_TYPES: tuple[str, ...] = tuple(CONVERTERS) + FILE_ARTIFACT_TYPES
 
 
 # pylint: disable-next=unused-argument  (file_name: kept for callers; a hash needs no name)
-def attachment_target(content: bytes, file_name: str | None = None) -> Target:  # noqa: ARG001
+def attachment_target(content: bytes, file_name: str | None = None) -> Target:
     """A ``file`` target identifying the content by its hashes alone.
 
     ``file`` (LS v2.0 section 3.4.1.6), not ``artifact``: it is the target the

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from html import escape
 from logging import Logger
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from fn_openc2.lib.onboard.grade import FAIL, PASS, GradeReport, grade
 from fn_openc2.lib.soar import inputs as i
@@ -54,7 +55,7 @@ def _summary(report: GradeReport) -> dict[str, Any]:
 
 
 def check_consumer(opts: Mapping[str, Any], inputs: Mapping[str, Any], rest_client: RestClient | None,
-                   log: Logger) -> dict:
+                   log: Logger) -> dict[str, Any]:
     """openc2_check_consumer: grade the one consumer named in openc2_consumers; note the table."""
     writer: wb.Writer | None = None
     try:

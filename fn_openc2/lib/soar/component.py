@@ -5,12 +5,13 @@ point; the shape (validate, status lines, one FunctionResult whose success
 says whether every targeted consumer answered OK) lives here once."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from resilient_circuits import FunctionResult
 from resilient_lib import validate_fields
 
-Entry = Callable[..., dict]
+Entry = Callable[..., dict[str, Any]]
 
 
 def run_function(component: Any, fn_inputs: Any, fn_name: str, inputs: tuple[str, ...],

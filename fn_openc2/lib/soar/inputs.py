@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from fn_openc2.lib.language import FEATURES
@@ -105,7 +105,7 @@ def epoch_ms(field: str, value: Any) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-def json_object(field: str, value: Any) -> dict | None:
+def json_object(field: str, value: Any) -> dict[str, Any] | None:
     """A JSON object input; a syntax error names its line and column."""
     word = text(value)
     if not word:
@@ -141,4 +141,4 @@ def iso_utc(ms: int | None) -> str:
     """Epoch ms as 'YYYY-MM-DDTHH:MM:SSZ' for text cells; '' for None."""
     if ms is None:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,7 +18,8 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from fn_openc2.lib.language import OpenC2ValidationError, build_command, read_command, to_dict
 from fn_openc2.lib.soar import inputs as i
@@ -40,7 +41,7 @@ class PlanError(ValueError):
 class Planned:
     """One command to send and what the incident record needs to know about it."""
 
-    command: dict
+    command: dict[str, Any]
     source: str                     # "IP Address 203.0.113.7", "target JSON", "attachment 21", "command JSON"
     expires_ms: int | None
 
@@ -122,8 +123,8 @@ def all_artifacts_wanted(raw: Mapping[str, Any]) -> bool:
     return True
 
 
-def _artifact_targets(kind: str, artifacts: list[Mapping[str, Any]],
-                      incident_id: int | None) -> list[tuple[dict, str]]:
+def _artifact_targets(kind: str, artifacts: Sequence[Mapping[str, Any]],
+                      incident_id: int | None) -> list[tuple[dict[str, Any], str]]:
     """Every artifact of ``kind`` (case-insensitive) in the incident, or PlanError naming each bad one."""
     wanted = kind.casefold()
     chosen = [a for a in artifacts if artifact_type_name(a).strip().casefold() == wanted]
@@ -146,8 +147,8 @@ def _artifact_targets(kind: str, artifacts: list[Mapping[str, Any]],
 
 
 def _targets(raw: Mapping[str, Any], attachment: tuple[str | None, bytes] | None,
-             artifacts: list[Mapping[str, Any]] | None = None,
-             incident_id: int | None = None) -> list[tuple[dict, str]]:
+             artifacts: Sequence[Mapping[str, Any]] | None = None,
+             incident_id: int | None = None) -> list[tuple[dict[str, Any], str]]:
     """(target, source) pairs, from the first of: incident artifacts, target JSON, attachment, artifact values."""
     if artifacts is not None:
         return _artifact_targets(i.text(raw.get("openc2_artifact_type")), artifacts, incident_id)
@@ -177,7 +178,7 @@ def _targets(raw: Mapping[str, Any], attachment: tuple[str | None, bytes] | None
     return targets
 
 
-def _unique(targets: list[tuple[dict, str]], duplicates: list[str]) -> list[tuple[dict, str]]:
+def _unique(targets: list[tuple[dict[str, Any], str]], duplicates: list[str]) -> list[tuple[dict[str, Any], str]]:
     """One command per distinct target: a second deny of the same address would only add a second rule."""
     seen: dict[str, str] = {}
     out = []
@@ -193,7 +194,7 @@ def _unique(targets: list[tuple[dict, str]], duplicates: list[str]) -> list[tupl
 
 def plan_send(raw: Mapping[str, Any], incident_id: int | None,
               attachment: tuple[str | None, bytes] | None = None,
-              artifacts: list[Mapping[str, Any]] | None = None) -> SendPlan:
+              artifacts: Sequence[Mapping[str, Any]] | None = None) -> SendPlan:
     """The commands for openc2_send_command; raises InputError or PlanError.
 
     ``artifacts`` (the incident's artifacts, as REST lists them) is given

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import time
 from logging import Logger
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from fn_openc2.lib.language import OpenC2ValidationError, build_command
 from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Registry
@@ -139,7 +140,7 @@ def _record(outcomes: list[CommandOutcome], writer: wb.Writer | None, comment: s
     if len(outcomes) > 1:
         writer.note(wb.batch_note(outcomes, sources or [""] * len(outcomes), comment, duplicates or ()),
                     wb.batch_key(outcomes))
-    for outcome, expires_ms in zip(outcomes, expires):
+    for outcome, expires_ms in zip(outcomes, expires, strict=False):
         if len(outcomes) == 1:
             consumers = list(dict.fromkeys(a.consumer for a in outcome.answers))
             writer.note(wb.command_note(outcome, consumers, comment),
@@ -152,13 +153,13 @@ def _record(outcomes: list[CommandOutcome], writer: wb.Writer | None, comment: s
 def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[int | None],
              writer: wb.Writer | None, duplicates: list[str] | None = None) -> dict[str, Any]:
     commands = []
-    for outcome, source, expires_ms in zip(outcomes, sources, expires):
+    for outcome, source, expires_ms in zip(outcomes, sources, expires, strict=False):
         entry = outcome.to_dict()
         entry["answers"] = [_answer_dict(a) for a in outcome.answers]
         entry["source"] = source
         entry["expires"] = i.iso_utc(expires_ms) or None
         commands.append(entry)
-    result = {"commands": commands, "summary": _summary(outcomes), "error": None,
+    result: dict[str, Any] = {"commands": commands, "summary": _summary(outcomes), "error": None,
               "writeback": writer.report.to_dict() if writer else wb.WriteReport(enabled=False).to_dict()}
     if duplicates is not None:
         result["duplicates"] = duplicates
@@ -167,7 +168,8 @@ def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[i
 
 # ---------------------------------------------------------------- functions
 
-def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None, log: Logger) -> dict:
+def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None,
+                 log: Logger) -> dict[str, Any]:
     """openc2_send_command: build one command per target, send them as one batch, record, return every answer.
 
     With ``openc2_all_artifacts`` the targets are every artifact of
@@ -206,7 +208,8 @@ def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
     return result
 
 
-def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None, log: Logger) -> dict:
+def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None,
+                   log: Logger) -> dict[str, Any]:
     """openc2_query_features: ask one, several or all consumers; refresh openc2_consumers."""
     writer: wb.Writer | None = None
     try:
@@ -230,7 +233,8 @@ def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
     return result
 
 
-def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None, log: Logger) -> dict:
+def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None,
+                   log: Logger) -> dict[str, Any]:
     """openc2_cancel_command: 'cancel' {"command": id} to the consumer(s) that ran it."""
     writer: wb.Writer | None = None
     try:

@@ -37,7 +37,7 @@ FIXED_CHOICES = ("default", "auto")
 EXPORT = Path(__file__).resolve().parents[2] / "util" / "data" / "export.res"
 
 
-class OpenC2Tab(Tab):
+class OpenC2Tab(Tab):  # type: ignore[misc]  # resilient_lib has no type information
     """The incident tab holding both tables (an analyst looks there, not in a notes list)."""
 
     SECTION = SECTION
@@ -101,7 +101,7 @@ def update_consumer_choices(rest_client: Any, opts: Mapping[str, Any], log: logg
                 continue
             rest_client.put(uri, payload=dict(field, values=values))
             outcome[type_name] = "updated"
-        except Exception as err:  # noqa: BLE001  # pylint: disable=broad-exception-caught  (start-up goes on; logged)
+        except Exception as err:  # pylint: disable=broad-exception-caught  (start-up goes on; logged)
             outcome[type_name] = "failed"
             log.warning("fn_openc2: could not set the consumer choices of %s (GET/PUT %s): %s",
                         type_name, uri, err)
@@ -117,10 +117,10 @@ def configure_ui(opts: Mapping[str, Any], rest_client: Callable[[], Any], log: l
         return "locked"
     try:
         create_tab(OpenC2Tab, opts, update_existing=True)   # logs its own failure and carries on
-    except Exception as err:  # noqa: BLE001  # pylint: disable=broad-exception-caught  (tab is optional)
+    except Exception as err:  # pylint: disable=broad-exception-caught  (tab is optional)
         log.warning("fn_openc2: could not create the OpenC2 incident tab: %s", err)
     try:
         update_consumer_choices(rest_client(), opts, log)
-    except Exception as err:  # noqa: BLE001  # pylint: disable=broad-exception-caught  (choices optional)
+    except Exception as err:  # pylint: disable=broad-exception-caught  (choices optional)
         log.warning("fn_openc2: could not set the consumer choices: %s", err)
     return "configured"

@@ -149,8 +149,8 @@ def hex_digest(text: str, length: int) -> str:
 
 def port(text: str) -> tuple[int, str | None]:
     """'443' or '443/tcp' -> (443, 'tcp')."""
-    number, _, protocol = text.partition("/")
-    protocol = protocol.strip().lower() or None
+    number, _, protocol_text = text.partition("/")
+    protocol = protocol_text.strip().lower() or None
     if not number.strip().isdigit():
         raise ValueError(f"{text!r} is not a port number (optionally followed by /tcp, /udp or /sctp)")
     value = int(number)

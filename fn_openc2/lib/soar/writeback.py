@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 from logging import Logger
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from fn_openc2.lib.language import STATUS_TEXT
 from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
@@ -44,7 +45,7 @@ def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def target_text(command: dict) -> str:
+def target_text(command: dict[str, Any]) -> str:
     """'ipv4_net 203.0.113.7' for the header line; JSON for structured targets, shortened."""
     target = command.get("target") or {}
     if not isinstance(target, dict) or not target:
@@ -55,7 +56,7 @@ def target_text(command: dict) -> str:
     return line if len(line) <= _HEADER_TARGET_MAX else line[:_HEADER_TARGET_MAX - 1] + "…"
 
 
-def note_header(command: dict, request_id: str) -> str:
+def note_header(command: dict[str, Any], request_id: str) -> str:
     """The first line of a command note; also the key for detecting repeats."""
     return f"OpenC2 {command.get('action', '?')} {target_text(command)} — request {request_id}"
 
@@ -147,7 +148,7 @@ def _batch_lines(outcome: CommandOutcome, source: str) -> list[tuple[str, ...]]:
         return [(target, "—", "refused", "", "", outcome.request_id, outcome.refused)]
     if not outcome.answers:
         return [(target, "—", "failed", "", "", outcome.request_id, "no consumer answered")]
-    lines = []
+    lines: list[tuple[str, ...]] = []
     for a in outcome.answers:
         who = a.consumer if not a.responder or a.responder == a.consumer else f"{a.consumer} ({a.responder})"
         if a.status is not None:
@@ -176,7 +177,8 @@ def batch_note(outcomes: list[CommandOutcome], sources: list[str], comment: str 
         lines.append(f"<p>Duplicates skipped ({len(skipped)}):</p><ul>{''.join(skipped)}</ul>")
     head = "".join(f"<th>{escape(c)}</th>" for c in _BATCH_COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>"
-                   for outcome, source in zip(outcomes, sources) for line in _batch_lines(outcome, source))
+                   for outcome, source in zip(outcomes, sources, strict=False)
+                   for line in _batch_lines(outcome, source))
     lines.append(f"<table border=\"1\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     return "".join(lines)
 
@@ -196,7 +198,8 @@ def rejected_note(what: str, reason: str, issues: Iterable[str] = (), inputs: di
 
 # ---------------------------------------------------------------- rows
 
-def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int, expires_ms: int | None) -> dict:
+def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int,
+                expires_ms: int | None) -> dict[str, Any]:
     """The openc2_commands cells for one consumer answer (columns as in export.res)."""
     command = outcome.command
     target = command.get("target")
@@ -221,7 +224,7 @@ def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int
     }
 
 
-def consumer_row(answer: ConsumerAnswer, *, queried_at_ms: int) -> dict:
+def consumer_row(answer: ConsumerAnswer, *, queried_at_ms: int) -> dict[str, Any]:
     """The openc2_consumers cells for one answer to ``query features``."""
     results = answer.results or {}
     reachable = answer.ok and answer.status == 200
@@ -263,7 +266,7 @@ class WriteReport:
                 "skipped_repeats": self.skipped_repeats, "errors": self.errors}
 
 
-def _answer_key(cells: dict) -> tuple[str, str, str]:
+def _answer_key(cells: dict[str, Any]) -> tuple[str, str, str]:
     """One answer: an MQTT command's responders share its request_id, so the responder counts too."""
     return str(cells.get("request_id")), str(cells.get("consumer")), str(cells.get("responder"))
 
@@ -298,7 +301,7 @@ class Writer:
         except SoarError as err:
             self._failed(err)
 
-    def command_rows(self, rows: Iterable[dict]) -> None:
+    def command_rows(self, rows: Iterable[dict[str, Any]]) -> None:
         if not self.write_rows:
             return
         try:
@@ -315,7 +318,7 @@ class Writer:
         except SoarError as err:
             self._failed(err)
 
-    def consumer_rows(self, rows: Iterable[dict]) -> None:
+    def consumer_rows(self, rows: Iterable[dict[str, Any]]) -> None:
         """Replace each consumer's row (first match updated, further duplicates deleted)."""
         if not self.write_rows:
             return
