@@ -15,6 +15,7 @@ from fn_openc2.lib.cli.main import main
 from fn_openc2.lib.consumer import Actuator
 from fn_openc2.lib.consumer.dialects import DIALECTS as REHEARSED
 from fn_openc2.lib.onboard.probe import ProbeRequest, dialect_keys, probe
+from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER
 from fn_openc2.lib.transfer.dialects import DIALECTS
 from tests.transfer.oc2server import Answer, Oc2Peer, Seen
 
@@ -232,3 +233,28 @@ def test_probe_finds_the_framework_consumer_and_send_reaches_it(pki: Any, tmp_pa
         assert sent["action"] == "deny" and sent["profile"] == {"slpf": {}}
     finally:
         peer.stop()
+
+
+def test_probe_listens_on_response_topic_candidates_and_says_when_the_app_cannot(
+        mosquitto: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from fn_openc2.lib.consumer import MqttConsumer
+
+    consumer = MqttConsumer(Actuator("fw-rsp@example.com", profiles=("slpf",)), mosquitto.host, mosquitto.port,
+                            topics=["oc2/cmd"], client_id="onboard-probe-rsp", response_topic="acme/answers").start()
+    try:
+        code = main(["probe", f"mqtt://{mosquitto.host}:{mosquitto.port}", "--topic", "oc2/cmd",
+                     "--response-topic", "acme/answers", "--collect-seconds", "1", "--json"])
+        doc = json.loads(capsys.readouterr().out)
+    finally:
+        consumer.stop()
+    tried = [a["tried"] for a in doc["attempts"]]
+    assert tried[0] == "publish on oc2/cmd, answers awaited on oc2/rsp, oc2/rsp/soar@example.com"
+    assert doc["attempts"][0]["error"].startswith("no answer within 1s")
+    assert any(t.startswith("publish on oc2/cmd, answers awaited on acme/answers") for t in tried)
+    features = doc["features"]["fw-rsp@example.com"]
+    assert features["versions"] == ["2.0"] and features["profiles"] == ["slpf"]
+    if "response_topics" in CONFIG_KEYS_CONSUMER:      # once the app can listen there, the section says so
+        assert code == 0 and "response_topics = acme/answers" in doc["section"]
+    else:                                               # until then: found, explained, and not pasteable
+        assert code == 1 and doc["section"] is None
+        assert any("answers on acme/answers" in r and "cannot use this consumer yet" in r for r in doc["remarks"])
