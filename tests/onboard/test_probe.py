@@ -221,6 +221,7 @@ def test_probe_finds_the_framework_consumer_and_send_reaches_it(pki: Any, tmp_pa
             assert line in section, section
         assert "consumer said: 400 Missing profile" in out
         assert "Feature 'rate_limit' not yet implemented" in out
+        assert "note: the consumer refused feature(s) rate_limit" in out
         deny = dict(DENY, profile="slpf")
         config = tmp_path / "app.config"
         config.write_text("[fn_openc2]\n\n" + section, encoding="utf-8")

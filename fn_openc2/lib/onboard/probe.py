@@ -482,6 +482,10 @@ class _Prober:
                 if answer is not None and answer.status in (400, 500, 501) else ()
             if refused and len(refused) < len(features):
                 features = tuple(f for f in features if f not in refused)
+                remark = (f"the consumer refused feature(s) {', '.join(refused)}; the app's query features asks "
+                          "again without them")
+                if remark not in self.result.remarks:
+                    self.result.remarks.append(remark)
                 continue
             if encodings is None and _mentions(exchange, "profile", "actuator"):
                 encodings = list(PROFILE_ENCODINGS)
