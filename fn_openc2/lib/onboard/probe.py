@@ -37,7 +37,6 @@ FIELD_TOPICS = ("oc2/cmd",)
 DEAD_PATH = frozenset({404, 405})
 FATAL = frozenset({"tls", "connect", "timeout"})
 WIRE_KEYS = ("path", "content_type", "accept", "envelope", "status_in", "profile_encoding")
-PROBE_ONLY = ("timeout", "retries", "collect_seconds")
 
 
 class ProbeInputError(ValueError):
@@ -132,6 +131,8 @@ class ProbeResult:
         out += [f"note: {remark}" for remark in self.remarks]
         if self.found:
             out += ["", "paste into app.config:", "", self.section_text().rstrip("\n")]
+        elif self.features:
+            out.append("the consumer answered, but not in a way this app can be configured for: see the notes")
         else:
             out.append("no dialect worked: see each attempt above")
         return "\n".join(out) + "\n"
