@@ -17,7 +17,7 @@ from fn_openc2.lib.security import (
     sign_message,
 )
 
-from .cmd_validate import InputError, display_name, read_input
+from .cmd_validate import InputFileError, display_name, read_input
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         key = load_private_key(args.key, password=password)
         data = read_input(args.message)
-    except (KeyLoadError, InputError) as exc:
+    except (KeyLoadError, InputFileError) as exc:
         print(f"fn-openc2 sign: {exc}", file=sys.stderr)
         return 2
     message = decode_object(data, display_name(args.message), "sign")

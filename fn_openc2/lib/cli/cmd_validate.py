@@ -12,27 +12,29 @@ import argparse
 import sys
 from typing import Any
 
+from fn_openc2.lib.errors import OpenC2Error
+
 KINDS = ("command", "response", "message")
 STDIN = "-"
 
 
-class InputError(Exception):
-    """A file could not be read (a usage error: exit 2)."""
+class InputFileError(OpenC2Error):
+    """A file could not be read (a usage error: exit 2). Not soar.inputs.InputError (a function input)."""
 
 
 def read_input(name: str) -> bytes:
-    """The bytes of FILE, or of stdin for "-"; InputError names the file."""
+    """The bytes of FILE, or of stdin for "-"; InputFileError names the file."""
     if name == STDIN:
         return sys.stdin.buffer.read()
     try:
         with open(name, "rb") as handle:
             return handle.read()
     except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
+        raise InputFileError(f"{name}: file not found") from None
     except IsADirectoryError:
-        raise InputError(f"{name}: is a directory") from None
+        raise InputFileError(f"{name}: is a directory") from None
     except OSError as exc:
-        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+        raise InputFileError(f"{name}: cannot read ({exc.strerror})") from None
 
 
 def display_name(name: str) -> str:
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         shown = display_name(name)
         try:
             data = read_input(name)
-        except InputError as exc:
+        except InputFileError as exc:
             print(f"fn-openc2 validate: {exc}", file=sys.stderr)
             unreadable = True
             continue

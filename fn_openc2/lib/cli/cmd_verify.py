@@ -8,7 +8,7 @@ import sys
 from fn_openc2.lib.security import KeyLoadError, SignatureError, load_public_key, verify_message
 
 from .cmd_sign import decode_object
-from .cmd_validate import InputError, display_name, read_input
+from .cmd_validate import InputFileError, display_name, read_input
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         key = load_public_key(args.key)
         data = read_input(args.message)
-    except (KeyLoadError, InputError) as exc:
+    except (KeyLoadError, InputFileError) as exc:
         print(f"fn-openc2 verify: {exc}", file=sys.stderr)
         return 2
     message = decode_object(data, shown, "verify")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable
 
+from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.consumer.state import DeviceState, Entry, effect_window
 
 NET_TARGETS = ("ipv4_net", "ipv6_net", "ipv4_connection", "ipv6_connection")
@@ -34,7 +35,7 @@ class Context:
     profile: str                  # the profile the command was dispatched to ("" for base)
 
 
-class Refused(Exception):
+class Refused(OpenC2Error):
     """A handler's error answer; raised to keep handlers linear."""
 
     def __init__(self, status: int, text: str) -> None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from typing import Any
+from fn_openc2.lib.errors import Issue, OpenC2Error
 
 
-class WindowError(ValueError):
+class WindowError(OpenC2Error, ValueError):
     """Bad start_time / stop_time / duration combination; path names the argument."""
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path
-        super().__init__(message)
+        super().__init__(message, issues=[Issue(path, message)])
 
 
 def effect_window(args: dict[str, Any], now_ms: int) -> tuple[int, int | None]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.language import OpenC2ValidationError, read_command, to_dict
 
 
-class InvalidCommand(ValueError):
+class InvalidCommand(OpenC2Error, ValueError):
     """The command cannot be processed; issues are (path, message) pairs."""
 
     def __init__(self, issues: list[tuple[str, str]]) -> None:

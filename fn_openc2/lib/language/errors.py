@@ -8,22 +8,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
+
+from fn_openc2.lib.errors import Issue as Issue  # re-exported: the language layer's name for it
+from fn_openc2.lib.errors import OpenC2Error
 
 PathPart = str | int  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 
 
-class Issue(NamedTuple):
-    """One violation: where it is (JSON path, "" for the root) and what is wrong."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path or '(root)'}: {self.message}"
-
-
-class OpenC2ValidationError(ValueError):
+class OpenC2ValidationError(OpenC2Error, ValueError):
     """A document is not valid OpenC2; ``issues`` lists every violation found."""
 
     def __init__(self, what: str, issues: Sequence[Issue]):

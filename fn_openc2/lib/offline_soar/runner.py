@@ -36,6 +36,7 @@ from circuits import BaseComponent, Manager, handler
 
 from .mock import MOCK_PATH
 from .store import DEFAULT_ORG, SoarStore, get_store
+from fn_openc2.lib.errors import OpenC2Error
 
 LOG = logging.getLogger(__name__)
 
@@ -56,11 +57,11 @@ _RESILIENT_DEFAULTS = {
 }
 
 
-class CircuitsAppError(RuntimeError):
+class CircuitsAppError(OpenC2Error, RuntimeError):
     """The app did not start, or a function could not be run."""
 
 
-class FunctionFailed(RuntimeError):
+class FunctionFailed(OpenC2Error, RuntimeError):
     """The function component raised; ``message`` is what resilient-circuits reported."""
 
     def __init__(self, function: str, message: str) -> None:

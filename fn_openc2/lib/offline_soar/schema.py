@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+from fn_openc2.lib.errors import OpenC2Error
 
 EXPORT_PATH = Path(__file__).resolve().parents[2] / "util" / "data" / "export.res"
 """The app's own customization export (what ``resilient-circuits customize`` imports)."""
@@ -23,7 +24,7 @@ EXTRA_FIELD_ID_BASE = 900000
 """Field ids for columns of tables declared only in a test or seed file (not in the export)."""
 
 
-class SchemaError(ValueError):
+class SchemaError(OpenC2Error, ValueError):
     """A request names a table or column the server does not have, or a value its column refuses.
 
     ``status`` is the HTTP status the offline SOAR answers with.

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from .schema import SchemaError, Table, declared_table, export_tables
+from fn_openc2.lib.errors import OpenC2Error
 
 DEFAULT_ORG = "Offline Org"
 SEED_ENV = "FN_OPENC2_OFFLINE_SOAR_SEED"
 """Environment variable naming a JSON seed file loaded into every new store."""
 
 
-class SoarStoreError(LookupError):
+class SoarStoreError(OpenC2Error, LookupError):
     """A lookup of an object the offline SOAR does not hold (a REST 404)."""
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable, Iterable
 
+from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.language import FEATURES, loads
 from fn_openc2.lib.onboard.link import Exchange, Link, printable, raw_response
 from fn_openc2.lib.producer.config import Registry
@@ -49,7 +50,7 @@ UNLISTED_QUERIES: tuple[tuple[str, Any], ...] = (
 )
 
 
-class GradeInputError(ValueError):
+class GradeInputError(OpenC2Error, ValueError):
     """Bad consumer name, target or flags: nothing was sent (exit 2)."""
 
 

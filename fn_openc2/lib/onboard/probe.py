@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.language import FEATURES
 from fn_openc2.lib.onboard.link import Exchange, Link, printable, raw_response
 from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONSUMER_PREFIX, SECTION, load_registry
@@ -39,7 +40,7 @@ FATAL = frozenset({"tls", "connect", "timeout"})
 WIRE_KEYS = ("path", "content_type", "accept", "envelope", "status_in", "profile_encoding")
 
 
-class ProbeInputError(ValueError):
+class ProbeInputError(OpenC2Error, ValueError):
     """Bad URL, flags or TLS material: nothing was sent (exit 2)."""
 
 

@@ -3,16 +3,18 @@ the send-and-collect loop (see docs/internals.md for the contract)."""
 from __future__ import annotations
 
 from fn_openc2.lib.producer.appconfig import read_app_config
-from fn_openc2.lib.producer.config import (CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, ConsumerSettings, KeySpec,
-                                           ProducerSettings, Registry, load_registry, registry_from_file)
+from fn_openc2.lib.producer.config import (CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, AppSettings, ConsumerSettings,
+                                           KeySpec, ProducerSettings, Registry, load_registry, load_settings,
+                                           registry_from_file, settings_from_file)
 from fn_openc2.lib.producer.errors import ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import PolicyGuard
 from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.producer.ratelimit import RateLimits, TokenBucket
 
-__all__ = ["CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CommandOutcome", "ConfigError", "ConsumerAnswer",
+__all__ = ["AppSettings", "CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CommandOutcome", "ConfigError", "ConsumerAnswer",
            "ConsumerSettings", "KeySpec", "PolicyGuard", "Producer", "ProducerSettings", "RateLimits", "Registry",  # pylint: disable=undefined-all-variable  # "Producer": provided by the module __getattr__ (loaded on first use)
-           "RoutingError", "TokenBucket", "load_registry", "read_app_config", "registry_from_file"]
+           "RoutingError", "TokenBucket", "load_registry", "load_settings", "read_app_config", "registry_from_file",
+           "settings_from_file"]
 
 
 def __getattr__(name: str) -> object:

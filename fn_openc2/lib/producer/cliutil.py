@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any, TextIO
 
+from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.producer.config import SIGNING_ALGORITHMS, Registry, load_registry, registry_from_file
 from fn_openc2.lib.producer.outcome import CommandOutcome
 from fn_openc2.lib.transfer.dialects import ENVELOPES, STATUS_PLACES
@@ -30,7 +31,7 @@ EXIT_CODES = """exit codes:
   2  bad input or configuration: nothing was sent"""
 
 
-class UsageError(Exception):
+class UsageError(OpenC2Error):
     """Bad flags or input: exit 2 with this message."""
 
 

@@ -1,4 +1,4 @@
-"""The consumer registry, loaded from app.config sections.
+"""The app's settings (``AppSettings``: the producer and its consumers), loaded from app.config sections.
 
 ``[fn_openc2]`` holds producer-wide settings and defaults; each
 ``[fn_openc2:<name>]`` section describes one consumer. The accepted keys live
@@ -220,7 +220,9 @@ class ConsumerSettings:
 
 
 @dataclass(frozen=True)
-class Registry:
+class AppSettings:
+    """What app.config says: the producer's settings and every configured consumer by name."""
+
     producer: ProducerSettings
     consumers: dict[str, ConsumerSettings]
 
@@ -370,8 +372,8 @@ def _refuse_credentials_in_clear(section: str, transport: str, values: Mapping[s
                                              "clear: use mqtts://")
 
 
-def load_registry(sections: Mapping[str, Mapping[str, Any]]) -> Registry:
-    """Build the registry from app.config sections ({section: {key: str}})."""
+def load_settings(sections: Mapping[str, Mapping[str, Any]]) -> AppSettings:
+    """The app's settings from app.config sections ({section: {key: str}})."""
     producer = _load_producer(sections)
     integrations = sections.get(INTEGRATIONS) or {}
     consumers: dict[str, ConsumerSettings] = {}
@@ -395,14 +397,20 @@ def load_registry(sections: Mapping[str, Mapping[str, Any]]) -> Registry:
         if name not in consumers:
             known = ", ".join(sorted(consumers)) or "none configured"
             raise ConfigError(SECTION, "default_consumers", f"names unknown consumer {name!r} (known: {known})")
-    return Registry(producer=producer, consumers=consumers)
+    return AppSettings(producer=producer, consumers=consumers)
 
 
-def registry_from_file(path: str) -> Registry:
+def settings_from_file(path: str) -> AppSettings:
     """Read an app.config file as the app does (``appconfig.read_app_config``) and load it (for the CLI)."""
     from fn_openc2.lib.producer.appconfig import read_app_config
 
     sections = read_app_config(path)
     if SECTION not in sections and not any(s.startswith(CONSUMER_PREFIX) for s in sections):
         raise ConfigError(SECTION, None, f"no [fn_openc2] or [fn_openc2:<name>] section in {path}")
-    return load_registry(sections)
+    return load_settings(sections)
+
+
+#: Former names, kept for the many call sites and scripts ("registry" also names the profile registry).
+Registry = AppSettings
+load_registry = load_settings
+registry_from_file = settings_from_file

@@ -18,10 +18,13 @@ def printable(text: Any, limit: int = 300) -> str:
 class ConsumerAnswer:
     """One consumer's (or one MQTT responder's) answer to one command.
 
-    ``ok`` means the exchange worked: the awaited answer arrived, its status
-    could be read and its signature was not invalid (nor missing when the
-    consumer has a ``response_verify_key``). The OpenC2 ``status`` may
-    still say the consumer refused or failed the command. What deviates from
+    Success has one meaning per question: ``delivered`` -- the exchange
+    worked: the awaited answer arrived, its status could be read and its
+    signature was not invalid (nor missing when the consumer has a
+    ``response_verify_key``); ``succeeded`` -- delivered, and the consumer
+    said 1xx/2xx; ``signature_verdict`` -- verified | unsigned | invalid |
+    not_checked. (``ok`` and ``signature`` are the same values under the names
+    the function payload has always carried.) What deviates from
     the schema but could still be read is in ``warnings``; ``correlated`` is
     False for an MQTT answer without our request_id that was attributed by
     its sender; ``earlier`` holds answers this one replaced (a features
@@ -47,13 +50,24 @@ class ConsumerAnswer:
     earlier: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def ok(self) -> bool:
+    def delivered(self) -> bool:
+        """The exchange worked (whatever the consumer's status says)."""
         return self.error is None
+
+    @property
+    def ok(self) -> bool:
+        """``delivered``, under the payload's name for it."""
+        return self.delivered
 
     @property
     def succeeded(self) -> bool:
         """The exchange worked and the consumer said 1xx/2xx (or nothing, when nothing was asked)."""
-        return self.ok and (self.status is None or self.status < 300)
+        return self.delivered and (self.status is None or self.status < 300)
+
+    @property
+    def signature_verdict(self) -> str:
+        """verified | unsigned | invalid | not_checked (the ``signature`` field: a verdict, not a JWS)."""
+        return self.signature
 
     def who(self) -> str:
         shown = printable(self.consumer, 80)
@@ -110,8 +124,19 @@ class CommandOutcome:
     answers: list[ConsumerAnswer] = field(default_factory=list)
 
     @property
+    def delivered(self) -> bool:
+        """Sent, and every answer delivered."""
+        return self.refused is None and all(answer.delivered for answer in self.answers)
+
+    @property
     def ok(self) -> bool:
-        return self.refused is None and all(answer.ok for answer in self.answers)
+        """``delivered``, under the payload's name for it."""
+        return self.delivered
+
+    @property
+    def succeeded(self) -> bool:
+        """Sent, and every answer succeeded (delivered and 1xx/2xx)."""
+        return self.refused is None and all(answer.succeeded for answer in self.answers)
 
     def to_dict(self) -> dict[str, Any]:
         return {"command": self.command, "request_id": self.request_id, "refused": self.refused,

@@ -5,8 +5,10 @@ never contain key material or passwords.
 """
 from __future__ import annotations
 
+from fn_openc2.lib.errors import Issue, OpenC2Error
 
-class SignatureError(Exception):
+
+class SignatureError(OpenC2Error):
     """A message signature could not be made or did not verify; ``reason`` says why."""
 
     def __init__(self, reason: str) -> None:
@@ -14,11 +16,11 @@ class SignatureError(Exception):
         self.reason = reason
 
 
-class KeyLoadError(ValueError):
+class KeyLoadError(OpenC2Error, ValueError):
     """A key could not be loaded or is not usable for OpenC2 message signatures."""
 
 
-class CanonicalizationError(ValueError):
+class CanonicalizationError(OpenC2Error, ValueError):
     """The document has no RFC 8785 canonical form (e.g. a number outside I-JSON range).
 
     ``path`` is the JSON path of the offending value ("" for the root).
@@ -29,3 +31,4 @@ class CanonicalizationError(ValueError):
         super().__init__(f"{where}: {message}")
         self.path = path
         self.message = message
+        self.issues = [Issue(path, message)]

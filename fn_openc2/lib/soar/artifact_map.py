@@ -23,12 +23,13 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.soar import values
 
 Target = dict[str, Any]
 
 
-class ArtifactError(ValueError):
+class ArtifactError(OpenC2Error, ValueError):
     """An artifact that cannot become an OpenC2 target; the message says why."""
 
     def __init__(self, artifact_type: str, message: str) -> None:

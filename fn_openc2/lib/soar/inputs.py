@@ -12,6 +12,7 @@ import re
 from datetime import datetime, UTC
 from typing import Any
 
+from fn_openc2.lib.errors import Issue, OpenC2Error
 from fn_openc2.lib.language import FEATURES
 
 DURATION_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -19,11 +20,11 @@ _DURATION_PART = re.compile(r"(\d+)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _DURATION_WHOLE = re.compile(r"^(?:\s*\d+\s*(?:ms|s|m|h|d|w)\s*)+$", re.IGNORECASE)
 
 
-class InputError(ValueError):
+class InputError(OpenC2Error, ValueError):
     """A function input that cannot be used; ``field`` is the input's name."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field}: {message}", issues=[Issue(field, message)])
         self.field = field
         self.message = message
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Mapping, Sequence
 
+from fn_openc2.lib.errors import Issue, OpenC2Error
 from fn_openc2.lib.language import OpenC2ValidationError, build_command, read_command, to_dict
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar.artifact_map import ArtifactError, artifact_to_target, attachment_target, split_values
@@ -28,13 +29,14 @@ from fn_openc2.lib.soar.artifact_map import ArtifactError, artifact_to_target, a
 RESPONSE_REQUESTED = ("complete", "ack", "status", "none")
 
 
-class PlanError(ValueError):
-    """The inputs cannot become commands; ``issues`` lists each problem for the note."""
+class PlanError(OpenC2Error, ValueError):
+    """The inputs cannot become commands; ``lines`` says each problem for the note (``issues``: the same)."""
 
     def __init__(self, message: str, issues: list[str] | None = None) -> None:
         super().__init__(message if not issues else f"{message}: {'; '.join(issues)}")
         self.reason = message
-        self.issues = issues or []
+        self.lines = issues or []
+        self.issues = [Issue("", line) for line in self.lines] or [Issue("", message)]
 
 
 @dataclass

@@ -82,7 +82,7 @@ def _error_dict(err: Exception) -> dict[str, Any]:
     if isinstance(err, i.InputError):
         return {"kind": "input", "field": err.field, "message": str(err), "issues": []}
     if isinstance(err, PlanError):
-        return {"kind": "input", "message": err.reason, "issues": err.issues}
+        return {"kind": "input", "message": err.reason, "issues": err.lines}
     return {"kind": "soar", "message": str(err), "issues": []}
 
 

@@ -7,6 +7,7 @@ have to say which incident, table or row was refused and why.
 from __future__ import annotations
 
 from typing import Any, Protocol
+from fn_openc2.lib.errors import OpenC2Error
 
 
 class RestClient(Protocol):
@@ -23,7 +24,7 @@ server answers cells, fields and artifact types by numeric id (IBM's apps do the
 same: fn_datatable_utils/util/helper.py, fn_servicenow's and fn_jira's table helpers)."""
 
 
-class SoarError(RuntimeError):
+class SoarError(OpenC2Error, RuntimeError):
     """A SOAR REST call failed; the message names the call and the incident."""
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from fn_openc2.lib.errors import OpenC2Error
 
 if TYPE_CHECKING:
     from fn_openc2.lib.transfer.devpki import Pki
@@ -22,7 +23,7 @@ _CANDIDATES = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 _START_TIMEOUT = 10.0
 
 
-class BrokerError(RuntimeError):
+class BrokerError(OpenC2Error, RuntimeError):
     """Mosquitto is missing or did not come up."""
 
 

@@ -5,10 +5,12 @@ from typing import Any
 
 from dataclasses import dataclass, field
 
+from fn_openc2.lib.errors import OpenC2Error
+
 KINDS = ("tls", "connect", "timeout", "reset", "http", "decode", "config", "size")
 
 
-class TransferError(Exception):
+class TransferError(OpenC2Error):
     """A message could not be moved or its answer not read.
 
     `kind` says what failed (one of KINDS); `detail` names the consumer and
