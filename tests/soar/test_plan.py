@@ -53,13 +53,13 @@ def test_every_bad_value_is_listed():
     with pytest.raises(PlanError) as err:
         plan_send({"openc2_action": "deny", "openc2_artifact_type": "IP Address",
                    "openc2_artifact_value": "203.0.113.7\n300.1.1.1\nexample.com"}, 7)
-    assert [x.split(":")[0] for x in err.value.issues] == ["value 2 (300.1.1.1)", "value 3 (example.com)"]
+    assert [x.split(":")[0] for x in err.value.lines] == ["value 2 (300.1.1.1)", "value 3 (example.com)"]
 
 
 def test_language_errors_carry_json_paths():
     with pytest.raises(PlanError) as err:
         plan_send({"openc2_action": "deny", "openc2_target_json": '{"ipv4_connection": {"dst_port": "80"}}'}, 7)
-    assert any("target.ipv4_connection.dst_port" in issue for issue in err.value.issues)
+    assert any("target.ipv4_connection.dst_port" in issue for issue in err.value.lines)
 
 
 def test_expert_json_keeps_its_command_id_or_gets_one():
@@ -112,7 +112,7 @@ def test_all_artifacts_one_bad_artifact_refuses_all():
         plan_send(raw, 7, artifacts=ARTIFACTS + [{"id": 9, "type": "IP Address", "value": "1.2.3"},
                                                  {"id": 10, "type": "IP Address", "value": None}])
     assert err.value.reason.startswith("2 of 5 artifacts of type 'IP Address' cannot become an OpenC2 target")
-    assert [x.split(":")[0] for x in err.value.issues] == ["artifact 9 (1.2.3)", "artifact 10 (None)"]
+    assert [x.split(":")[0] for x in err.value.lines] == ["artifact 9 (1.2.3)", "artifact 10 (None)"]
 
 
 @pytest.mark.parametrize("extra, field", [

@@ -11,7 +11,8 @@ from fn_openc2.lib.producer.guard import PolicyGuard
 from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.producer.ratelimit import RateLimits, TokenBucket
 
-__all__ = ["AppSettings", "CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CommandOutcome", "ConfigError", "ConsumerAnswer",
+__all__ = ["AppSettings",
+           "CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CommandOutcome", "ConfigError", "ConsumerAnswer",
            "ConsumerSettings", "KeySpec", "PolicyGuard", "Producer", "ProducerSettings", "RateLimits", "Registry",  # pylint: disable=undefined-all-variable  # "Producer": provided by the module __getattr__ (loaded on first use)
            "RoutingError", "TokenBucket", "load_registry", "load_settings", "read_app_config", "registry_from_file",
            "settings_from_file"]
