@@ -49,7 +49,7 @@ class Entry:
     command_id: str | None
     start: int
     stop: int | None
-    detail: dict[str, Any] = field(default_factory=dict[str, Any])
+    detail: dict[str, Any] = field(default_factory=dict)
 
     def state(self, now_ms: int) -> str:
         return "pending" if now_ms < self.start else "active"

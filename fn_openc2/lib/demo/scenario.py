@@ -76,7 +76,7 @@ class Step:
     consumer: str | None = None
     needs_mqtt: bool = False
     cancels: int | None = None            # artifact id whose earlier deny this step cancels
-    extra: dict[str, Any] = field(default_factory=dict[str, Any])
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _by_id(art_id: int) -> Artifact:

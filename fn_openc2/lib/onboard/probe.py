@@ -106,7 +106,7 @@ class ProbeResult:
     attempts: list[Attempt] = field(default_factory=list)
     section: dict[str, str] | None = None            # keys to paste (values of secret keys left out)
     secret_keys: list[str] = field(default_factory=list)
-    features: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])   # responder -> results
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)   # responder -> results
     remarks: list[str] = field(default_factory=list)
 
     @property
