@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fn_openc2.lib.errors import OpenC2Error
+from fn_openc2.lib.errors import Issue, OpenC2Error
 from fn_openc2.lib.language import OpenC2ValidationError, read_command, to_dict
 
 
@@ -18,7 +18,7 @@ class InvalidCommand(OpenC2Error, ValueError):
     """The command cannot be processed; issues are (path, message) pairs."""
 
     def __init__(self, issues: list[tuple[str, str]]) -> None:
-        self.issues = issues
+        self.issues = [Issue(path, message) for path, message in issues]
         super().__init__(render_issues(issues))
 
 
