@@ -62,6 +62,8 @@ into the incident as a note and as data-table rows.""",
     entry_points={
         "resilient.circuits.components": [
             # When setup.py is executed, loop through the .py files in the components directory and create the entry points.
+            # A new component is only found after a reinstall; ./dev.sh reinstalls when setup.py is newer than its stamp
+            # (components: cancel_command, query_features, remove_block, send_command).
             "{}FunctionComponent = fn_openc2.components.{}:FunctionComponent".format(snake_to_camel(get_module_name(filename)), get_module_name(filename)) for filename in glob.glob("./fn_openc2/components/[a-zA-Z]*.py")
         ],
         "resilient.circuits.configsection": ["gen_config = fn_openc2.util.config:config_section_data"],

@@ -21,7 +21,7 @@ from tests.soar.harness import INCIDENT_ID, call
 PACKAGE_NAME = "fn_openc2"
 FUNCTION_NAME = "openc2_send_command"
 COLUMNS = {"time", "consumer", "responder", "action", "target", "profile", "args", "command_id", "request_id",
-           "status", "status_text", "results", "signature", "expires", "error", "warnings"}
+           "status", "status_text", "results", "signature", "expires", "error", "warnings", "state", "rule_number"}
 
 config_data = ""            # written by the fw fixture before circuits_app starts
 resilient_mock = harness.RESILIENT_MOCK
@@ -78,8 +78,8 @@ class TestSendCommand:
         assert re.fullmatch(rf"soar-{INCIDENT_ID}-[0-9a-f]{{12}}", command["command_id"])
         (answer,) = cmd["answers"]
         assert answer["status"] == 200 and answer["signature"] == "verified" and answer["succeeded"] is True
-        assert content["summary"] == {"commands": 1, "sent": 1, "refused": 0, "answers": 1, "answers_ok": 1,
-                                      "success": True, "failures": []}
+        assert content["summary"] == {"commands": 1, "sent": 1, "refused": 0, "skipped": 0, "answers": 1,
+                                      "answers_ok": 1, "outcome_unknown": 0, "success": True, "failures": []}
         assert fw.request_count == before + 1
 
         # the consumer now enforces the rule, created by this command
@@ -113,10 +113,10 @@ class TestSendCommand:
         assert row["request_id"] == answer["request_id"] == cmd["request_id"]
         assert row["status"] == 200
         assert row["status_text"] is None
-        assert row["results"] == json.dumps({"slpf": {"rule_number": rule_number}})
+        assert row["results"] == html.escape(json.dumps({"slpf": {"rule_number": rule_number}}))
+        assert row["rule_number"] == rule_number and row["state"] == "active"
         assert row["signature"] == "verified"
-        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["time"] / 1000 + 3600))
-        assert row["expires"] == expires or abs(_epoch(row["expires"]) - _epoch(expires)) <= 1
+        assert abs(row["expires"] - (row["time"] + 3_600_000)) <= 1000      # datetimepicker: epoch ms
         assert row["error"] is None
         assert soar.unhandled_requests() == []
 
@@ -165,7 +165,7 @@ class TestSendCommand:
                                                     "openc2_consumers": "default"})
         assert result["success"] is True, result["reason"]
         (row,) = soar.rows(INCIDENT_ID, "openc2_commands")
-        assert row["expires"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(doc["args"]["stop_time"] / 1000))
+        assert row["expires"] == doc["args"]["stop_time"]
         assert json.loads(row["target"]) == doc["target"]
 
 
@@ -332,8 +332,9 @@ class TestBatch:
             assert row["command_id"] == cmd["command"]["command_id"]
             assert row["request_id"] == answer["request_id"]
             assert row["status"] == 200 and row["signature"] == "verified" and row["error"] is None
-            assert row["results"] == json.dumps({"slpf": {"rule_number": rule["rule_number"]}})
-            assert row["expires"]
+            assert row["results"] == html.escape(json.dumps({"slpf": {"rule_number": rule["rule_number"]}}))
+            assert row["rule_number"] == rule["rule_number"] and row["state"] == "active"
+            assert row["expires"] > row["time"]
         assert soar.unhandled_requests() == []
 
     def test_a_malformed_artifact_refuses_the_whole_batch(self, circuits_app, fw):
@@ -399,7 +400,3 @@ class TestBatch:
         assert sorted((r["target"], r["consumer"]) for r in rows) == [
             ('{"ipv4_net": "203.0.113.60"}', "down"), ('{"ipv4_net": "203.0.113.60"}', "fw1"),
             ('{"ipv4_net": "203.0.113.61"}', "down"), ('{"ipv4_net": "203.0.113.61"}', "fw1")]
-
-
-def _epoch(text: str) -> float:
-    return time.mktime(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))

@@ -73,7 +73,8 @@ INPUTS: dict[str, Input] = {i.name: i for i in (
     Input("openc2_consumers", "text",
           "Consumer names from app.config, comma-separated; 'default' for default_consumers, "
           "'auto' for those whose features fit", placeholder="default"),
-    Input("openc2_duration", "text", "How long the action stays in effect, e.g. 30m, 1h, 2d", placeholder="1h"),
+    Input("openc2_duration", "text", "How long the action stays in effect, e.g. 30m, 1h, 2d; "
+          "empty = permanent (until removed)", placeholder="empty = permanent"),
     Input("openc2_start_time", "datetimepicker", "When the action starts (args.start_time)"),
     Input("openc2_stop_time", "datetimepicker", "When the action ends (args.stop_time)"),
     Input("openc2_response_requested", "select",
@@ -89,6 +90,9 @@ INPUTS: dict[str, Input] = {i.name: i for i in (
     Input("openc2_all_artifacts", "boolean",
           "Take every artifact of openc2_artifact_type in the incident instead of openc2_artifact_value "
           "(duplicates sent once; one malformed artifact refuses the whole batch)"),
+    Input("openc2_force", "boolean",
+          "Send even to a consumer whose openc2_commands row shows the same action, target and profile "
+          "still in effect (sending, active or outcome unknown); default no: such targets are not sent again"),
     Input("openc2_features", "text",
           "Features to query, comma-separated: versions, profiles, pairs, rate_limit (all when empty)",
           placeholder="versions, profiles, pairs, rate_limit"),
@@ -112,7 +116,7 @@ FUNCTIONS = (
              ("openc2_action", "openc2_artifact_type", "openc2_artifact_value", "openc2_target_json",
               "openc2_profile", "openc2_consumers", "openc2_duration", "openc2_start_time", "openc2_stop_time",
               "openc2_response_requested", "openc2_comment", "openc2_profile_args", "openc2_command_json",
-              "incident_id", "openc2_attachment_id", "openc2_write_back", "openc2_all_artifacts")),
+              "incident_id", "openc2_attachment_id", "openc2_write_back", "openc2_all_artifacts", "openc2_force")),
     Function("openc2_query_features", "OpenC2: Query Features",
              "Send 'query features' to consumers and record what each supports (versions, profiles, "
              "action/target pairs, rate limit) in the openc2_consumers table.",
@@ -125,6 +129,11 @@ FUNCTIONS = (
              "and transfer specifications (read-only commands only) and write the table, each check naming "
              "its clause, as an incident note.",
              ("incident_id", "openc2_consumers")),
+    Function("openc2_remove_block", "OpenC2: Remove Block",
+             "Lift what an OpenC2 Commands row put in place: 'delete slpf:rule_number' (or pf) with the rule number "
+             "the consumer answered, else 'cancel' when the consumer advertises it, else say why not; the row's "
+             "state becomes 'removed'.",
+             ("incident_id", "openc2_command_id", "openc2_consumers")),
 )
 
 
@@ -149,6 +158,8 @@ class Table:
 TABLES = (
     Table("openc2_commands", "OpenC2 Commands", 1000, (
         Column("time", "Time", "datetimepicker", 150),
+        Column("state", "State", width=80, tooltip="sending, active, done, removed, expired, failed, or unknown "
+                                                   "(outcome unknown: may have been carried out)"),
         Column("consumer", "Consumer"),
         Column("responder", "Responder", tooltip="headers.from of the response"),
         Column("action", "Action", width=80),
@@ -160,8 +171,11 @@ TABLES = (
         Column("status", "Status", "number", 70),
         Column("status_text", "Status Text", width=150),
         Column("results", "Results", "textarea", 220),
+        Column("rule_number", "Rule Number", "number", 80, "The rule number the consumer answered (slpf/pf); "
+                                                           "Remove block deletes it"),
         Column("signature", "Signature", "select", 100, "Signature verdict of the response", SIGNATURE_VERDICTS),
-        Column("expires", "Expires", width=150, tooltip="When the action ends (start + duration or stop_time)"),
+        Column("expires", "Expires", "datetimepicker", 150,
+               "When the action ends (start + duration or stop_time); empty = permanent"),
         Column("error", "Error", width=200),
         Column("warnings", "Warnings", width=200,     # plain text: a consumer's words are never rich text
                tooltip="What deviated in the answer but could still be read, and answers not counted"),
@@ -171,9 +185,9 @@ TABLES = (
         Column("reachable", "Reachable", width=80),
         Column("versions", "Versions"),
         Column("profiles", "Profiles"),
-        Column("pairs", "Action/Target Pairs", "textarea", 260),
+        Column("pairs", "Action/Target Pairs", "textarea", 260, "One action per line: its targets"),
         Column("rate_limit", "Rate Limit", width=90),
-        Column("queried_at", "Queried At", width=150),
+        Column("queried_at", "Queried At", "datetimepicker", 150),
     )),
 )
 
@@ -193,8 +207,8 @@ class FormField:
 FORM_CONSUMERS = FormField("openc2_consumers", "Consumers", "select",
                            "A consumer from app.config; empty or 'default' for default_consumers, 'auto' for those "
                            "whose features fit the command", ("default", "auto"))
-FORM_DURATION = FormField("openc2_duration", "Duration", "text", "e.g. 30m, 1h, 2d; empty: until cancelled",
-                          placeholder="1h")
+FORM_DURATION = FormField("openc2_duration", "Duration", "text",
+                          "e.g. 30m, 1h, 2d; empty = permanent (until removed)", placeholder="empty = permanent")
 FORM_PROFILE = FormField("openc2_profile", "Profile", "select", "Actuator profile (empty: none)", PROFILES)
 FORM_COMMENT = FormField("openc2_comment", "Comment", "text", "Recorded with the command")
 FORM_FEATURES = FormField("openc2_features", "Features", "text",
@@ -323,6 +337,18 @@ PLAYBOOKS = (
               "openc2_consumers": "row.consumer"},
              conditions=(("openc2_commands.command_id", "has_a_value", None),
                          ("openc2_commands.action", "not_equals", "cancel"))),
+    Playbook("pb_openc2_remove_block", "OpenC2: Remove block",
+             "Lift the block of this row: delete the rule number the consumer answered with, else cancel the "
+             "command when the consumer advertises cancel, else a note says why it cannot. The row's state "
+             "becomes 'removed'.",
+             "openc2_commands", "openc2_remove_block", (),
+             {"incident_id": "incident.id", "openc2_command_id": "row.command_id",
+              "openc2_consumers": "row.consumer"},
+             conditions=(("openc2_commands.command_id", "has_a_value", None),
+                         ("openc2_commands.state", "not_equals", "removed"),
+                         ("openc2_commands.state", "not_equals", "failed"),
+                         ("openc2_commands.action", "not_equals", "cancel"),
+                         ("openc2_commands.action", "not_equals", "delete"))),
 )
 
 # --------------------------------------------------------------------------- builders

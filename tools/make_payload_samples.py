@@ -121,8 +121,12 @@ def _runs(app: CircuitsApp) -> dict[str, list[dict]]:
     check = [app.run_function("openc2_check_consumer", {"incident_id": INCIDENT, "openc2_consumers": "fw1"}),
              app.run_function("openc2_check_consumer", {"incident_id": INCIDENT, "openc2_consumers": "down"}),
              app.run_function("openc2_check_consumer", {"incident_id": INCIDENT, "openc2_consumers": "fw1, down"})]
+    block = app.run_function("openc2_send_command", dict(deny, openc2_artifact_value="203.0.113.44"))
+    block_id = block["content"]["commands"][0]["command"]["command_id"]
+    remove = [app.run_function("openc2_remove_block", {"incident_id": INCIDENT, "openc2_command_id": block_id,
+                                                       "openc2_consumers": "fw1"})]
     return {"openc2_send_command": send, "openc2_query_features": query, "openc2_cancel_command": cancel,
-            "openc2_check_consumer": check}
+            "openc2_check_consumer": check, "openc2_remove_block": remove}
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from fn_openc2.lib.soar.runner import send_command
 
 PACKAGE_NAME = "fn_openc2"
 FN_NAME = "openc2_send_command"
-INPUTS = ('openc2_action', 'openc2_artifact_type', 'openc2_artifact_value', 'openc2_target_json', 'openc2_profile', 'openc2_consumers', 'openc2_duration', 'openc2_start_time', 'openc2_stop_time', 'openc2_response_requested', 'openc2_comment', 'openc2_profile_args', 'openc2_command_json', 'incident_id', 'openc2_attachment_id', 'openc2_write_back', 'openc2_all_artifacts')
+INPUTS = ('openc2_action', 'openc2_artifact_type', 'openc2_artifact_value', 'openc2_target_json', 'openc2_profile', 'openc2_consumers', 'openc2_duration', 'openc2_start_time', 'openc2_stop_time', 'openc2_response_requested', 'openc2_comment', 'openc2_profile_args', 'openc2_command_json', 'incident_id', 'openc2_attachment_id', 'openc2_write_back', 'openc2_all_artifacts', 'openc2_force')
 REQUIRED = ('incident_id',)
 
 

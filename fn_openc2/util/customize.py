@@ -33,6 +33,7 @@ def codegen_reload_data() -> dict:
             u"openc2_cancel_command",
             u"openc2_check_consumer",
             u"openc2_query_features",
+            u"openc2_remove_block",
             u"openc2_send_command"
         ],
         "workflows": [],
@@ -55,7 +56,8 @@ def codegen_reload_data() -> dict:
             u"pb_openc2_deny_all_artifacts",
             u"pb_openc2_deny_artifact",
             u"pb_openc2_deny_attachment",
-            u"pb_openc2_query_features"
+            u"pb_openc2_query_features",
+            u"pb_openc2_remove_block"
         ]
     }
 
@@ -73,6 +75,7 @@ def customization_data(client=None):  # noqa: ARG001 (signature fixed by resilie
     - Functions:
         - openc2_cancel_command
         - openc2_query_features
+        - openc2_remove_block
         - openc2_send_command
     - Playbooks:
         - pb_openc2_allow_artifact
@@ -83,6 +86,7 @@ def customization_data(client=None):  # noqa: ARG001 (signature fixed by resilie
         - pb_openc2_deny_artifact
         - pb_openc2_deny_attachment
         - pb_openc2_query_features
+        - pb_openc2_remove_block
     - Data Tables:
         - openc2_commands
         - openc2_consumers

@@ -133,15 +133,15 @@ def test_tables_come_from_the_export_at_run_time(tmp_path, monkeypatch, client, 
     copy = tmp_path / "export.res"
     shutil.copy(schema.EXPORT_PATH, copy)
     monkeypatch.setattr(schema, "EXPORT_PATH", copy)
-    refused(lambda: post_row(client, {"state": "active"}), 400, "no column 'state'")
+    refused(lambda: post_row(client, {"ticket": "active"}), 400, "no column 'ticket'")
 
     doc = json.loads(copy.read_text(encoding="utf-8"))
     table = next(t for t in doc["types"] if t["type_name"] == "openc2_commands")
-    table["fields"]["state"] = dict(table["fields"]["consumer"], name="state", id=777001,
-                                    export_key="openc2_commands/state", input_type="select",
+    table["fields"]["ticket"] = dict(table["fields"]["consumer"], name="ticket", id=777001,
+                                    export_key="openc2_commands/ticket", input_type="select",
                                     values=[{"label": "active", "value": 9001, "enabled": True}])
     copy.write_text(json.dumps(doc), encoding="utf-8")
-    assert export_tables()["openc2_commands"].columns["state"].id == 777001
-    post_row(client, {"state": "active"})
-    assert probe_store.rows(INCIDENT_ID, "openc2_commands") == [{"state": "active"}]
-    refused(lambda: post_row(client, {"state": "gone"}), 400, "is not one of ['active']")
+    assert export_tables()["openc2_commands"].columns["ticket"].id == 777001
+    post_row(client, {"ticket": "active"})
+    assert probe_store.rows(INCIDENT_ID, "openc2_commands") == [{"ticket": "active"}]
+    refused(lambda: post_row(client, {"ticket": "gone"}), 400, "is not one of ['active']")

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KEPT = ("setup.py", "MANIFEST.in", "Dockerfile", "apikey_permissions.txt", "README.md", "fn_openc2",
         "payload_samples", "data", "icons", "doc", "tox.ini", "tests/test_funct_openc2_send_command.py",
         "tests/test_funct_openc2_query_features.py", "tests/test_funct_openc2_cancel_command.py",
-        "tests/test_funct_openc2_check_consumer.py")
+        "tests/test_funct_openc2_check_consumer.py",
+        "tests/test_funct_openc2_remove_block.py")
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:

@@ -57,7 +57,7 @@ def test_top_level_shape(export: dict[str, Any]) -> None:
     assert {m["programmatic_name"] for m in export["message_destinations"]} == {"fn_openc2"}
     assert {f["name"] for f in export["functions"]} == {
         "openc2_send_command", "openc2_query_features", "openc2_cancel_command",
-        "openc2_check_consumer"}
+        "openc2_check_consumer", "openc2_remove_block"}
     assert {t["type_name"] for t in export["types"]} == {"openc2_commands", "openc2_consumers"}
     assert any(f["export_key"] == "incident/internal_customizations_field" for f in export["fields"])
 
@@ -306,9 +306,12 @@ def test_datatable_columns(export: dict[str, Any]) -> None:
     tables = {t["type_name"]: t for t in export["types"]}
     commands = tables["openc2_commands"]["fields"]
     assert list(sorted(commands, key=lambda c: commands[c]["order"])) == [
-        "time", "consumer", "responder", "action", "target", "profile", "args", "command_id", "request_id",
-        "status", "status_text", "results", "signature", "expires", "error", "warnings"]
+        "time", "state", "consumer", "responder", "action", "target", "profile", "args", "command_id", "request_id",
+        "status", "status_text", "results", "rule_number", "signature", "expires", "error", "warnings"]
     assert commands["status"]["input_type"] == "number" and commands["time"]["input_type"] == "datetimepicker"
+    assert commands["expires"]["input_type"] == "datetimepicker" == \
+        tables["openc2_consumers"]["fields"]["queried_at"]["input_type"]
+    assert commands["rule_number"]["input_type"] == "number"
     assert [v["label"] for v in commands["signature"]["values"]] == [
         "verified", "unsigned", "invalid", "not_checked"]
     assert set(tables["openc2_consumers"]["fields"]) == {

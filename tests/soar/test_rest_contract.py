@@ -8,10 +8,12 @@ import logging
 import pytest
 import resilient
 
+from fn_openc2.lib.offline_soar.faults import faults_for
 from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
-from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer import ConsumerAnswer
 from fn_openc2.lib.soar import soar_client
 from fn_openc2.lib.soar import writeback as wb
+from fn_openc2.lib.soar.journal import Journal
 from fn_openc2.lib.soar.soar_client import IncidentClient
 
 INCIDENT = 3401
@@ -36,19 +38,21 @@ def client(store):
 
 
 def write_twice(client, store) -> tuple[int, int, int]:
-    """A replayed send and a repeated query features: (command rows, consumer rows, skipped repeats)."""
+    """A row write whose reply is lost after the server saved it, and a repeated query features:
+    (command rows, consumer rows, writes the retry found had landed)."""
+    faults_for().add("POST", r"/incidents/\d+/table_data/openc2_commands/row_data", kind="reset", when="after",
+                     times=1)
     answer = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r-1", status=200, signature="verified")
-    outcome = CommandOutcome(COMMAND, "r-1", answers=[answer])
     features = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r-2", status=200,
                               results={"versions": ["2.0"]})
-    skipped = 0
+    journal = Journal(IncidentClient(client, INCIDENT), LOG, sleep=lambda s: None)
+    assert journal.before_send(COMMAND, "fw1", "r-1") is True     # its reply lost: the retry looks first
+    journal.after_answers(COMMAND, "fw1", "r-1", [answer])
     for n in range(2):
-        writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
-        writer.command_rows([wb.command_row(outcome, answer, time_ms=1_700_000_000_000 + n, expires_ms=None)])
-        writer.consumer_rows([wb.consumer_row(features, queried_at_ms=1_700_000_000_000 + n)])
-        assert writer.report.errors == []
-        skipped += writer.report.skipped_repeats
-    return (len(store.rows(INCIDENT, wb.COMMANDS_TABLE)), len(store.rows(INCIDENT, wb.CONSUMERS_TABLE)), skipped)
+        journal.consumer_rows([wb.consumer_row(features, queried_at_ms=1_700_000_000_000 + n)])
+    assert journal.report.unwritten == []
+    return (len(store.rows(INCIDENT, wb.COMMANDS_TABLE)), len(store.rows(INCIDENT, wb.CONSUMERS_TABLE)),
+            journal.report.landed_after_error)
 
 
 def test_rows_are_read_back_by_name_so_repeats_are_recognised(client, store):
@@ -72,7 +76,7 @@ def test_dropping_handle_format_names_breaks_the_app(monkeypatch, client, store)
     artifact types come back as numbers."""
     monkeypatch.setattr(soar_client, "NAMES", "")
     commands, consumers, skipped = write_twice(client, store)
-    assert (commands, consumers, skipped) == (2, 2, 0)       # duplicate rows: the bug of issue 11.1
+    assert (commands, consumers, skipped) == (2, 2, 0)       # duplicate rows: the bug of issue 11.1 (and 15.3)
     ((_, cells), *_) = IncidentClient(client, INCIDENT).rows(wb.COMMANDS_TABLE)
     assert "consumer" not in cells and all(key.isdigit() for key in cells)
     assert all(isinstance(a["type"], int) for a in IncidentClient(client, INCIDENT).artifacts())

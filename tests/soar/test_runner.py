@@ -103,8 +103,10 @@ def test_missing_incident_sends_nothing_and_says_why(store, client, reference_co
     assert result["commands"] == [] and result["summary"]["sent"] == 0
     assert result["error"]["kind"] == "soar"
     assert "reading the incident (incident 999999" in result["error"]["message"]
-    (note_failure,) = result["writeback"]["errors"]           # the note about it could not be written either
-    assert note_failure.startswith("writing a note (incident 999999")
+    # the note about it could not be written either, and the payload says so
+    assert any(e.startswith("writing a note (incident 999999") for e in result["writeback"]["errors"])
+    assert result["writeback"]["complete"] is False
+    assert result["writeback"]["unwritten"][0].startswith("note 'OpenC2 ")
 
 
 def test_unknown_incident_with_write_back_off_still_sends(store, client, reference_consumer):

@@ -11,6 +11,7 @@ import resilient
 from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
 from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.soar import writeback as wb
+from fn_openc2.lib.soar.journal import Journal
 from fn_openc2.lib.soar.soar_client import IncidentClient
 
 INCIDENT = 3301
@@ -63,53 +64,64 @@ def test_row_cells_follow_the_export_columns():
     row = wb.command_row(CommandOutcome(COMMAND, "r-3", answers=[answer]), answer,
                          time_ms=1_700_000_000_000, expires_ms=1_700_000_060_000)
     assert tuple(row) == wb.COMMAND_COLUMNS
-    assert row == {"time": 1_700_000_000_000, "consumer": "fw1", "responder": "fw1@example.com",
+    assert row == {"time": 1_700_000_000_000, "state": "active", "consumer": "fw1", "responder": "fw1@example.com",
                    "action": "deny", "target": '{"ipv4_net": "203.0.113.7"}', "profile": "slpf",
                    "args": '{"duration": 60000}', "command_id": "soar-3301-abc", "request_id": "r-3",
-                   "status": 200, "status_text": None, "results": '{"slpf": {"rule_number": 4}}',
-                   "signature": "verified", "expires": "2023-11-14T22:14:20Z", "error": None, "warnings": None}
+                   "status": 200, "status_text": None, "results": "{&quot;slpf&quot;: {&quot;rule_number&quot;: 4}}",
+                   "rule_number": 4, "signature": "verified", "expires": 1_700_000_060_000, "error": None,
+                   "warnings": None}
 
 
-def test_writer_skips_repeats(store, client):
+def _journal(client, incident=INCIDENT, **kw) -> Journal:
+    return Journal(IncidentClient(client, incident, timeout=5), LOG, sleep=lambda s: None, **kw)
+
+
+def test_journal_rows_sending_then_answered_and_notes_once(store, client):
     answer = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r-4", status=200)
     outcome = CommandOutcome(COMMAND, "r-4", answers=[answer])
-    for _ in range(2):                      # a replayed function call writes once
-        writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
-        writer.note(wb.command_note(outcome, ["fw1"]), wb.note_header(COMMAND, "r-4"))
-        writer.command_rows([wb.command_row(outcome, answer, time_ms=1, expires_ms=None)])
+    journal = _journal(client)
+    assert journal.before_send(COMMAND, "fw1", "r-4") is True
+    (row,) = store.rows(INCIDENT, "openc2_commands")
+    assert row["state"] == "sending" and row["command_id"] == "soar-3301-abc" and row["request_id"] == "r-4"
+    journal.after_answers(COMMAND, "fw1", "r-4", [answer])
+    (row,) = store.rows(INCIDENT, "openc2_commands")
+    assert row["state"] == "active" and row["status"] == 200 and row["responder"] == "fw1"
+    for _ in range(2):                      # a replayed note write lands once
+        journal = _journal(client)
+        journal.note(wb.command_note(outcome, ["fw1"]), wb.note_header(COMMAND, "r-4"))
     assert len(store.notes(INCIDENT)) == 1
-    assert [r["request_id"] for r in store.rows(INCIDENT, "openc2_commands")] == ["r-4"]
-    assert writer.report.skipped_repeats == 2 and writer.report.errors == []
+    assert journal.report.skipped_repeats == 1 and journal.report.errors == []
 
 
 def test_consumer_rows_replace_duplicates(store, client):
     store.add_row(INCIDENT, "openc2_consumers", {"consumer": "fw1", "reachable": "no"})
     store.add_row(INCIDENT, "openc2_consumers", {"consumer": "fw1", "reachable": "no"})
-    writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
+    journal = _journal(client)
     answer = ConsumerAnswer(consumer="fw1", responder="fw1", request_id="r-5", status=200,
-                            results={"versions": ["2.0"], "rate_limit": 30})
-    writer.consumer_rows([wb.consumer_row(answer, queried_at_ms=0)])
+                            results={"versions": ["2.0"], "rate_limit": 30, "pairs": {"deny": ["ipv4_net", "<b>"]}})
+    journal.consumer_rows([wb.consumer_row(answer, queried_at_ms=0)])
     (row,) = store.rows(INCIDENT, "openc2_consumers")
     assert row["reachable"] == "yes" and row["versions"] == "2.0" and row["rate_limit"] == "30/min"
-    assert row["queried_at"] == "1970-01-01T00:00:00Z"
+    assert row["queried_at"] == 0 and row["pairs"] == "deny: ipv4_net, &lt;b&gt;"
 
 
 def test_write_failure_is_reported_not_raised(store, client):
-    writer = wb.Writer(IncidentClient(client, 999_999), LOG)      # no such incident
-    writer.note("<p>x</p>")
-    assert writer.report.notes == []
-    (error,) = writer.report.errors
-    assert error.startswith("writing a note (incident 999999, POST /incidents/999999/comments) failed")
+    journal = _journal(client, 999_999)      # no such incident: 404, not retried
+    journal.note("<p>x</p>", "x")
+    assert journal.report.notes == [] and journal.report.retries == 0
+    assert journal.report.errors[-1].startswith("writing a note (incident 999999, POST /incidents/999999/comments) "
+                                                "failed")
+    assert journal.report.unwritten[0].startswith("note 'x': writing a note")
 
 
 def test_mqtt_responders_sharing_a_request_id_each_get_a_row(store, client):
     answers = [ConsumerAnswer(consumer="edge", responder=f"agent-{n}", request_id="r-6", status=200,
                               transport="mqtt") for n in (1, 2, 3)]
-    outcome = CommandOutcome(COMMAND, "r-6", answers=answers)
-    writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
-    writer.command_rows([wb.command_row(outcome, a, time_ms=1, expires_ms=None) for a in answers])
+    journal = _journal(client)
+    journal.before_send(COMMAND, "edge", "r-6")
+    journal.after_answers(COMMAND, "edge", "r-6", answers)
     assert [r["responder"] for r in store.rows(INCIDENT, "openc2_commands")] == ["agent-1", "agent-2", "agent-3"]
-    assert writer.report.skipped_repeats == 0
+    assert journal.report.rows == 3 and journal.report.rows_updated == 1    # the sending row took the first
     assert wb.consumer_label(answers[1]) == "edge (agent-2)"
 
 
@@ -152,12 +164,11 @@ def test_repeated_batch_write_is_skipped(store, client):
     from fn_openc2.lib.soar.runner import _record
     outcomes = _batch()
     for _ in range(2):                      # the same batch (same request ids) recorded twice
-        writer = wb.Writer(IncidentClient(client, INCIDENT), LOG)
-        _record(outcomes, writer, "", 1, [None] * 3, sources=["", "", ""])
+        journal = _journal(client)
+        _record(outcomes, journal, "", sources=["", "", ""])
     (note,) = store.notes(INCIDENT)
     assert wb.batch_key(outcomes) in note
-    assert len(store.rows(INCIDENT, "openc2_commands")) == 3      # refused target: no row
-    assert writer.report.skipped_repeats == 1 + 3 and writer.report.errors == []
+    assert journal.report.skipped_repeats == 1 and journal.report.errors == []
 
 
 def test_warnings_reach_the_note_and_the_row_escaped() -> None:

@@ -102,6 +102,7 @@ import requests
 import requests_mock
 from resilient.resilient_rest_mock import resilient_endpoint
 
+from . import faults
 from .schema import Column, SchemaError, Table, check_value, output_value
 from .store import DEFAULT_ORG, SoarStore, SoarStoreError, get_store
 from .ui import UiEndpoints
@@ -139,7 +140,7 @@ class OfflineSoar(UiEndpoints):
         self.email = email or "offline@example.com"
         self.soar = get_store(org_name)
         self.adapter = requests_mock.Adapter()
-        self.adapter.add_matcher(self._dispatch)
+        self.adapter.add_matcher(faults.wrap(self._dispatch, org_name))   # test faults, call counts
         self._routes = self._collect_routes()
 
     # ------------------------------------------------------------ store access for tests / demo
@@ -153,6 +154,7 @@ class OfflineSoar(UiEndpoints):
         """Empty the org's store and return it."""
         store = get_store(org)
         store.reset()
+        faults.faults_for(org).reset()
         return store
 
     @classmethod

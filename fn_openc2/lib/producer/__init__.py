@@ -8,10 +8,10 @@ from fn_openc2.lib.producer.config import (CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRO
                                            registry_from_file, settings_from_file)
 from fn_openc2.lib.producer.errors import ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import PolicyGuard
-from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer.outcome import OUTCOME_UNKNOWN, CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.producer.ratelimit import RateLimits, TokenBucket
 
-__all__ = ["AppSettings",
+__all__ = ["AppSettings", "OUTCOME_UNKNOWN",
            "CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CommandOutcome", "ConfigError", "ConsumerAnswer",
            "ConsumerSettings", "KeySpec", "PolicyGuard", "Producer", "ProducerSettings", "RateLimits", "Registry",  # pylint: disable=undefined-all-variable  # "Producer": provided by the module __getattr__ (loaded on first use)
            "RoutingError", "TokenBucket", "load_registry", "load_settings", "read_app_config", "registry_from_file",

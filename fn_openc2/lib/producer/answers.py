@@ -208,15 +208,18 @@ def answers_for(consumer: ConsumerSettings, request_id: str, delivery: Delivery,
     unmatched = _unmatched_line(delivery.unmatched)
     if unmatched:
         silence = f"{silence}; {unmatched}"
+    # an MQTT command was published: a silent responder may still have carried it out
+    unknown = consumer.transport == "mqtt"
     for missing in delivery.missing:
         answers.append(ConsumerAnswer(consumer=consumer.name, responder=missing, request_id=request_id,
                                       error=silence, elapsed_ms=elapsed_ms, attempts=1,
-                                      transport=consumer.transport))
+                                      transport=consumer.transport, outcome_unknown=unknown))
     if not answers:
         none_wanted = response_requested == "none"
         answers.append(ConsumerAnswer(consumer=consumer.name, responder=None, request_id=request_id,
                                       error=None if none_wanted and not unmatched else silence,
-                                      elapsed_ms=elapsed_ms, attempts=1, transport=consumer.transport))
+                                      elapsed_ms=elapsed_ms, attempts=1, transport=consumer.transport,
+                                      outcome_unknown=unknown and not none_wanted))
     extra = list(delivery.notices) + ([unmatched] if unmatched else [])
     if extra:
         for answer in answers:

@@ -112,6 +112,11 @@ class ProducerSettings:
     write_table: bool = key(p.parse_bool, "write one openc2_commands data-table row per consumer answer", True)
     ui_lock: bool = key(p.parse_bool, "leave the SOAR UI alone at start-up: no OpenC2 incident tab, no consumer "
                                       "choices in the menu forms (resilient-lib's switch)", False)
+    soar_timeout: float = key(p.parse_seconds, "timeout in seconds of every SOAR REST call the app makes", 30.0)
+    writeback_budget: float = key(p.parse_seconds, "seconds one function may spend retrying failed SOAR writes "
+                                  "(with backoff); what is still unwritten then is reported", 120.0)
+    rows_per_command: int = key(p.parse_positive_int, "openc2_commands rows per (command, consumer), one per "
+                                "responder; beyond it one summary row", 50)
 
 
 _INHERIT = ProducerSettings()  # the defaults a consumer takes from [fn_openc2] when neither section sets them

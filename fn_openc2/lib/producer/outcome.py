@@ -13,6 +13,8 @@ def printable(text: Any, limit: int = 300) -> str:
     value = "".join(ch if ch.isprintable() else " " for ch in str(text))
     return value if len(value) <= limit else value[:limit - 1] + "…"
 
+OUTCOME_UNKNOWN = "outcome unknown: may have been carried out"
+
 
 @dataclass
 class ConsumerAnswer:
@@ -48,6 +50,10 @@ class ConsumerAnswer:
     warnings: list[str] = field(default_factory=list)
     correlated: bool = True
     earlier: list[dict[str, Any]] = field(default_factory=list)
+    # the command went out but its fate is unknown (MQTT publish not acknowledged or no answer,
+    # HTTPS read timeout after sending): it may have been carried out, so it is not "failed";
+    # ``error`` still says what happened, readers put OUTCOME_UNKNOWN in front of it
+    outcome_unknown: bool = False
 
     @property
     def delivered(self) -> bool:

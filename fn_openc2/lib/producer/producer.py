@@ -14,7 +14,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from jwcrypto.jwk import JWK
 
@@ -37,6 +37,18 @@ log = logging.getLogger(__name__)
 
 ALL_FEATURES = FEATURES
 Consumers = Sequence[str] | str | None  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
+
+
+class SendHooks(Protocol):
+    """Called around each (command, consumer) exchange, in the sending thread, so the
+    caller can journal it: ``before_send`` runs before the message goes out (False:
+    do not send it; that consumer then has no answer), ``after_answers`` as soon as
+    that consumer's answers are in. Both must not raise."""
+
+    def before_send(self, command: dict[str, Any], consumer: str, request_id: str) -> bool: ...
+
+    def after_answers(self, command: dict[str, Any], consumer: str, request_id: str,
+                      answers: list[ConsumerAnswer]) -> None: ...
 
 
 def _load_signing_key(registry: Registry) -> JWK | None:
@@ -110,8 +122,9 @@ class _Bulk:
     whatever the number of commands."""
 
     def __init__(self, producer: Producer, commands: Iterable[Any], consumers: Consumers,
-                 concurrency: int, sink: OutcomeSink | None = None) -> None:
+                 concurrency: int, sink: OutcomeSink | None = None, hooks: SendHooks | None = None) -> None:
         self.producer = producer
+        self.hooks = hooks
         self.commands = iter(commands)
         self.consumers = consumers
         self.concurrency = concurrency
@@ -290,7 +303,8 @@ class _Lane:
                     grown = True
                     bulk.start_worker(self, first=False)
                 doc, request_id, answers, position = job
-                answers[position] = send_one(doc, self.name, request_id)
+                answers[position] = send_one(doc, self.name, request_id) if bulk.hooks is None \
+                    else send_one(doc, self.name, request_id, bulk.hooks)
                 bulk.emit()
         except BaseException as exc:  # a bug or a failing iterable; _send_one turns exchange failures into answers
             bulk.fail(exc)
@@ -319,14 +333,15 @@ class Producer:
 
     # --- public ---------------------------------------------------------------
 
-    def send(self, command: Any, consumers: Consumers = None) -> CommandOutcome:
+    def send(self, command: Any, consumers: Consumers = None, *, hooks: SendHooks | None = None) -> CommandOutcome:
         """Send one command (Command model, dict or JSON) to the routed consumers."""
         prepared = self._prepare(command, consumers)
         if isinstance(prepared, CommandOutcome):
             return prepared
         doc, names = prepared
         ids = [new_request_id() for _ in names]
-        futures = [self._executor.submit(self._send_one, doc, name, rid) for name, rid in zip(names, ids, strict=True)]
+        futures = [self._executor.submit(self._send_one, doc, name, rid, hooks)
+                   for name, rid in zip(names, ids, strict=True)]
         answers = [answer for future in futures for answer in future.result()]
         return CommandOutcome(command=doc, request_id=ids[0], answers=answers)
 
@@ -382,7 +397,8 @@ class Producer:
         return out
 
     def send_many(self, commands: Iterable[Any], consumers: Consumers = None,
-                  concurrency: int = 8, *, on_outcome: OutcomeSink | None = None) -> list[CommandOutcome]:
+                  concurrency: int = 8, *, on_outcome: OutcomeSink | None = None,
+                  hooks: SendHooks | None = None) -> list[CommandOutcome]:
         """Bulk send; at most ``concurrency`` messages in flight per consumer, and
         never more than the producer's ``max_concurrency`` in flight in all.
 
@@ -396,7 +412,7 @@ class Producer:
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         concurrency = min(concurrency, self.registry.producer.max_concurrency)
-        return _Bulk(self, commands, consumers, concurrency, on_outcome).run()
+        return _Bulk(self, commands, consumers, concurrency, on_outcome, hooks).run()
 
     def close(self) -> None:
         """Close every transport (HTTPS sessions, MQTT connections)."""
@@ -468,16 +484,29 @@ class Producer:
                                    self.registry.producer.signing_kid)
         return message
 
-    def _send_one(self, doc: dict[str, Any], name: str, request_id: str) -> list[ConsumerAnswer]:
+    def _send_one(self, doc: dict[str, Any], name: str, request_id: str,
+                  hooks: SendHooks | None = None) -> list[ConsumerAnswer]:
+        """One consumer's exchange between the caller's hooks (see SendHooks)."""
+        if hooks is None:
+            return self._exchange(doc, name, request_id)
+        if not hooks.before_send(doc, name, request_id):
+            return []
+        answers = self._exchange(doc, name, request_id)
+        hooks.after_answers(doc, name, request_id, answers)
+        return answers
+
+    def _exchange(self, doc: dict[str, Any], name: str, request_id: str) -> list[ConsumerAnswer]:
         """One consumer's exchange; never raises (failures become the answer's error)."""
         consumer = self.registry.consumers[name]
         wanted = _response_requested(doc)
         started = time.perf_counter()
 
-        def failed(error: str, attempts: int = 1, http_status: int | None = None) -> list[ConsumerAnswer]:
+        def failed(error: str, attempts: int = 1, http_status: int | None = None,
+                   maybe_done: bool = False) -> list[ConsumerAnswer]:
             return [ConsumerAnswer(consumer=name, responder=None, request_id=request_id, error=error,
                                    elapsed_ms=(time.perf_counter() - started) * 1000.0, attempts=attempts,
-                                   transport=consumer.transport, http_status=http_status)]
+                                   transport=consumer.transport, http_status=http_status,
+                                   outcome_unknown=maybe_done)]
 
         try:
             transport = self._transport(name)
@@ -494,7 +523,7 @@ class Producer:
                 delivery = transport.deliver(message, await_response=wanted != "none",
                                              pace=lambda: limits.wait(name))
         except TransferError as exc:
-            return failed(str(exc), exc.attempts, exc.http_status)
+            return failed(str(exc), exc.attempts, exc.http_status, exc.maybe_delivered)
         except Exception as exc:
             log.exception("consumer %s: unexpected failure while sending", name)
             return failed(f"unexpected {type(exc).__name__} while sending to consumer {name}: {exc}")

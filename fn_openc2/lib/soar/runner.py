@@ -1,40 +1,48 @@
-"""The logic behind the three SOAR functions, as plain Python.
+"""The logic behind the SOAR functions, as plain Python.
 
 Each entry point takes the app.config sections (``opts``), the function
 inputs as a dict, a SOAR REST client and a logger, and returns the payload
 playbooks read under ``content`` (shape: payload_samples/*/output_json_schema.json):
 
-    {"commands": [{command, request_id, refused, ok, source, expires, answers: [...]}],
-     "summary": {commands, sent, refused, answers, answers_ok, success, failures: [...]},
+    {"commands": [{command, request_id, refused, skipped, ok, source, expires, answers: [{..., state}]}],
+     "summary": {commands, sent, refused, skipped, answers, answers_ok, outcome_unknown, success,
+                 failures: [...]},
      "error": null | {kind, field | section/key, message, issues},
-     "writeback": {enabled, notes, rows, rows_updated, skipped_repeats, errors}}
+     "writeback": {enabled, complete, notes, rows, rows_updated, skipped_repeats, retries,
+                   landed_after_error, errors, unwritten}}
     (+ "consumers": [...] for query features, "duplicates": [...] for send command)
 
-A send of several commands is one batch: ``Producer.send_many``, one summary
-note for the batch, still one openc2_commands row per consumer answer.
+SOAR is the journal (``journal.Journal``): each command's row is written
+before the command goes out and updated as its answers arrive; a target whose
+command is still in effect in the incident is not sent again (unless
+``openc2_force``). A send of several commands is one batch
+(``Producer.send_many``) with one summary note.
 
 Bad input or configuration never reaches a consumer: the payload carries the
 error, and (write-back on, incident known) a note says what was wrong.
 ``summary.success`` is true only when every targeted consumer answered with
-a 1xx/2xx status (or was sent a command that asked for no response).
+a 1xx/2xx status (or was sent a command that asked for no response) and the
+write-back is complete; answers whose outcome is unknown (may have been
+carried out) are counted apart and listed in ``failures`` with that wording.
 """
 from __future__ import annotations
 
 import time
 from logging import Logger
-from typing import Any
-from collections.abc import Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
-from fn_openc2.lib.language import OpenC2ValidationError, build_command
+from fn_openc2.lib.language import OpenC2ValidationError, build_command, to_dict
 from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Registry
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar import writeback as wb
+from fn_openc2.lib.soar.journal import Journal, disabled_report
 from fn_openc2.lib.soar.plan import PlanError, SendPlan, all_artifacts_wanted, new_command_id, plan_send
 from fn_openc2.lib.soar.producers import producer_for
 from fn_openc2.lib.soar.soar_client import IncidentClient, RestClient, SoarError
 
 Inputs = Mapping[str, Any]
+T = TypeVar("T")
 _EXPECTED = (i.InputError, PlanError, ConfigError, SoarError)
 
 
@@ -44,35 +52,61 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _answer_dict(answer: ConsumerAnswer) -> dict[str, Any]:
+def _answer_dict(command: dict, answer: ConsumerAnswer) -> dict[str, Any]:
     out = answer.to_dict()
     out.pop("message", None)             # the raw envelope stays out of the payload
+    out["error"] = wb.error_text(answer)
     out["succeeded"] = wb.answer_succeeded(answer)
+    out["state"] = wb.answer_state(command, answer)
     return out
 
 
-def _failure_lines(outcome: CommandOutcome) -> list[str]:
+def _who(a: ConsumerAnswer) -> str:
+    return f"{a.consumer}{f' ({a.responder})' if a.responder and a.responder != a.consumer else ''}"
+
+
+def _failure_lines(outcome: CommandOutcome, skipped: bool = False) -> tuple[list[str], list[str]]:
+    """(failed lines, outcome-unknown lines) of one command."""
     if outcome.refused:
-        return [f"{wb.target_text(outcome.command)}: refused: {outcome.refused}"]
+        return [f"{wb.target_text(outcome.command)}: refused: {outcome.refused}"], []
     if not outcome.answers:
-        return [f"{wb.target_text(outcome.command)}: no consumer answered"]
-    lines = []
+        return ([] if skipped else [f"{wb.target_text(outcome.command)}: no consumer answered"]), []
+    failed, unknown = [], []
     for a in outcome.answers:
-        if not wb.answer_succeeded(a):
+        state = wb.answer_state(outcome.command, a)
+        if state == "unknown":
+            unknown.append(f"{wb.target_text(outcome.command)} to {_who(a)}: {wb.error_text(a)}")
+        elif state == "failed":
             why = a.error or f"status {a.status} {a.status_text or ''}".strip()
-            lines.append(f"{a.consumer}{f' ({a.responder})' if a.responder and a.responder != a.consumer else ''}: "
-                         f"{why}")
-    return lines
+            failed.append(f"{_who(a)}: {why}")
+    return failed, unknown
 
 
-def _summary(outcomes: list[CommandOutcome], error: str | None = None) -> dict[str, Any]:
-    answers = [a for o in outcomes for a in o.answers]
-    failures = [line for o in outcomes for line in _failure_lines(o)]
+def _summary(outcomes: list[CommandOutcome], error: str | None = None, journal: Journal | None = None) -> dict:
+    skipped = journal.skipped if journal is not None else {}
+    unsent = journal.unsent if journal is not None else {}
+    answers = [(o.command, a) for o in outcomes for a in o.answers]
+    failures: list[str] = []
+    unknown: list[str] = []
+    n_skipped = 0
+    for o in outcomes:
+        command_id = str(o.command.get("command_id"))
+        was_skipped = bool(skipped.get(command_id) or unsent.get(command_id))
+        n_skipped += bool(skipped.get(command_id)) and not o.answers and not unsent.get(command_id)
+        failed, maybe = _failure_lines(o, was_skipped)
+        failures.extend(unsent.get(command_id, []))
+        failures.extend(failed)
+        unknown.extend(maybe)
     if error:
         failures.insert(0, error)
-    return {"commands": len(outcomes), "sent": sum(1 for o in outcomes if not o.refused),
-            "refused": sum(1 for o in outcomes if o.refused), "answers": len(answers),
-            "answers_ok": sum(wb.answer_succeeded(a) for a in answers),
+    failures.extend(unknown)
+    missing = journal.failure_line() if journal is not None else None
+    if missing:
+        failures.append(missing)
+    return {"commands": len(outcomes), "sent": sum(1 for o in outcomes if not o.refused and o.answers),
+            "refused": sum(1 for o in outcomes if o.refused), "skipped": n_skipped, "answers": len(answers),
+            "answers_ok": sum(wb.answer_succeeded(a) for _, a in answers),
+            "outcome_unknown": sum(wb.answer_state(c, a) == "unknown" for c, a in answers),
             "success": not failures and bool(outcomes), "failures": failures}
 
 
@@ -86,34 +120,53 @@ def _error_dict(err: Exception) -> dict[str, Any]:
     return {"kind": "soar", "message": str(err), "issues": []}
 
 
-def _writer(rest_client: RestClient | None, incident_id: int | None, enabled: bool, log: Logger) -> wb.Writer | None:
+def _journal(rest_client: RestClient | None, incident_id: int | None, enabled: bool, log: Logger,
+             force: bool = False) -> Journal | None:
     """Made before app.config is read, so that a config error still gets its note."""
     if not enabled or incident_id is None or rest_client is None:
         return None
-    return wb.Writer(IncidentClient(rest_client, incident_id), log)
+    return Journal(IncidentClient(rest_client, incident_id), log, force=force)
 
 
-def _open(opts: Mapping[str, Any], writer: wb.Writer | None) -> tuple[Registry, Producer]:
-    """Load the registry and its producer, apply its write_note/write_table switches to the writer,
-    and, with write-back on, stop before anything is sent when the incident cannot be read
+def _read(journal: Journal | None, what: str, call: Callable[[], T]) -> T:
+    """A read the function cannot do without: retried within the journal's budget, else SoarError."""
+    if journal is None:
+        return call()
+    before = len(journal.report.errors)
+    ok, value = journal._attempt(what, call)
+    if not ok:
+        errors = journal.report.errors[before:]
+        raise SoarError(errors[-1] if errors else f"{what}: SOAR write-back time budget spent")
+    return value  # type: ignore[return-value]
+
+
+def _open(opts: Mapping[str, Any], journal: Journal | None) -> tuple[Registry, Producer]:
+    """Load the registry and its producer, apply its SOAR settings to the journal, and, with
+    write-back on, stop before anything is sent when the incident cannot be read
     (SoarError): a block nobody can find in the incident is worse than no block."""
     registry, producer = producer_for(opts)
-    if writer is not None:
-        writer.write_notes = registry.producer.write_note
-        writer.write_rows = registry.producer.write_table
-        writer.client.check()
+    if journal is not None:
+        settings = registry.producer
+        journal.write_notes = settings.write_note
+        journal.write_rows = settings.write_table
+        journal.client.timeout = settings.soar_timeout
+        journal.budget = settings.writeback_budget
+        journal.rows_per_command = settings.rows_per_command
+        _read(journal, "reading the incident", journal.client.check)
     return registry, producer
 
 
-def _failed(what: str, err: Exception, inputs: Inputs, writer: wb.Writer | None, log: Logger) -> dict[str, Any]:
+def _failed(what: str, err: Exception, inputs: Inputs, journal: Journal | None, log: Logger) -> dict[str, Any]:
     """The payload (and note) for input or configuration that stopped everything."""
     error = _error_dict(err)
     log.warning("fn_openc2 %s: nothing sent: %s", what, err)
-    if writer is not None:
+    if journal is not None:
         reason = error["message"] if not error["issues"] else f"{error['message']}:"
-        writer.note(wb.rejected_note(what, reason, error["issues"], dict(inputs)))
-    return {"commands": [], "summary": _summary([], str(err)), "error": error,
-            "writeback": writer.report.to_dict() if writer else wb.WriteReport(enabled=False).to_dict()}
+        html = wb.rejected_note(what, reason, error["issues"], dict(inputs))
+        journal.note(html, f"OpenC2 {what} — input rejected")
+        journal.finish()
+    return {"commands": [], "summary": _summary([], str(err), journal), "error": error,
+            "writeback": journal.report.to_dict() if journal else disabled_report()}
 
 
 def _consumers(registry: Registry, value: Any, field: str = "openc2_consumers") -> list[str] | str | None:
@@ -131,36 +184,40 @@ def _consumers(registry: Registry, value: Any, field: str = "openc2_consumers") 
     return names
 
 
-def _record(outcomes: list[CommandOutcome], writer: wb.Writer | None, comment: str, time_ms: int,
-            expires: list[int | None], rows: bool = True, sources: list[str] | None = None,
-            duplicates: list[str] | None = None) -> None:
-    """One note per command, or one summary note for a batch; one row per consumer answer either way."""
-    if writer is None:
+def _record(outcomes: list[CommandOutcome], journal: Journal | None, comment: str,
+            sources: list[str] | None = None, duplicates: list[str] | None = None) -> None:
+    """One note per command, or one summary note for a batch (rows were written as it ran)."""
+    if journal is None:
         return
     if len(outcomes) > 1:
-        writer.note(wb.batch_note(outcomes, sources or [""] * len(outcomes), comment, duplicates or ()),
-                    wb.batch_key(outcomes))
-    for outcome, expires_ms in zip(outcomes, expires, strict=False):
-        if len(outcomes) == 1:
-            consumers = list(dict.fromkeys(a.consumer for a in outcome.answers))
-            writer.note(wb.command_note(outcome, consumers, comment),
-                        wb.note_header(outcome.command, outcome.request_id))
-        if rows:
-            writer.command_rows(wb.command_row(outcome, a, time_ms=time_ms, expires_ms=expires_ms)
-                                for a in outcome.answers)
+        held = {k: journal.skipped.get(k, []) + journal.unsent.get(k, []) for k in {*journal.skipped, *journal.unsent}}
+        journal.note(wb.batch_note(outcomes, sources or [""] * len(outcomes), comment, duplicates or (), held),
+                     wb.batch_key(outcomes), wb.batch_header(outcomes, held))
+    elif outcomes:
+        outcome = outcomes[0]
+        consumers = list(dict.fromkeys(a.consumer for a in outcome.answers))
+        command_id = str(outcome.command.get("command_id"))
+        journal.note(wb.command_note(outcome, consumers, comment,
+                                     journal.skipped.get(command_id, []) + journal.unsent.get(command_id, [])),
+                     wb.note_header(outcome.command, outcome.request_id))
+    journal.finish()
 
 
 def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[int | None],
-             writer: wb.Writer | None, duplicates: list[str] | None = None) -> dict[str, Any]:
+             journal: Journal | None, duplicates: list[str] | None = None) -> dict[str, Any]:
     commands = []
-    for outcome, source, expires_ms in zip(outcomes, sources, expires, strict=False):
+    skipped = journal.skipped if journal is not None else {}
+    unsent = journal.unsent if journal is not None else {}
+    for outcome, source, expires_ms in zip(outcomes, sources, expires):
         entry = outcome.to_dict()
-        entry["answers"] = [_answer_dict(a) for a in outcome.answers]
+        entry["answers"] = [_answer_dict(outcome.command, a) for a in outcome.answers]
+        entry["skipped"] = skipped.get(str(outcome.command.get("command_id")), [])
+        entry["unsent"] = unsent.get(str(outcome.command.get("command_id")), [])
         entry["source"] = source
         entry["expires"] = i.iso_utc(expires_ms) or None
         commands.append(entry)
-    result: dict[str, Any] = {"commands": commands, "summary": _summary(outcomes), "error": None,
-              "writeback": writer.report.to_dict() if writer else wb.WriteReport(enabled=False).to_dict()}
+    result = {"commands": commands, "summary": _summary(outcomes, journal=journal), "error": None,
+              "writeback": journal.report.to_dict() if journal else disabled_report()}
     if duplicates is not None:
         result["duplicates"] = duplicates
     return result
@@ -168,41 +225,52 @@ def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[i
 
 # ---------------------------------------------------------------- functions
 
-def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None,
-                 log: Logger) -> dict[str, Any]:
-    """openc2_send_command: build one command per target, send them as one batch, record, return every answer.
+def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None, log: Logger) -> dict:
+    """openc2_send_command: build one command per target, send them as one batch, journal each, return every answer.
 
     With ``openc2_all_artifacts`` the targets are every artifact of
     ``openc2_artifact_type`` in the incident (read through REST), de-duplicated.
     """
-    writer: wb.Writer | None = None
+    journal: Journal | None = None
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
-        writer = _writer(rest_client, incident_id, i.flag("openc2_write_back", inputs.get("openc2_write_back"),
-                                                          True), log)
-        registry, producer = _open(opts, writer)
+        force = i.flag("openc2_force", inputs.get("openc2_force"), False)
+        journal = _journal(rest_client, incident_id, i.flag("openc2_write_back", inputs.get("openc2_write_back"),
+                                                            True), log, force)
+        registry, producer = _open(opts, journal)
         consumers = _consumers(registry, inputs.get("openc2_consumers"))
         attachment = None
         attachment_id = i.integer("openc2_attachment_id", inputs.get("openc2_attachment_id"))
         if attachment_id is not None:
             if incident_id is None or rest_client is None:
                 raise i.InputError("openc2_attachment_id", "needs incident_id to fetch the attachment")
-            attachment = IncidentClient(rest_client, incident_id).attachment(attachment_id)
+            client = IncidentClient(rest_client, incident_id, registry.producer.soar_timeout)
+            attachment = _read(journal, "reading the attachment", lambda: client.attachment(attachment_id))
         artifacts = None
         if all_artifacts_wanted(inputs):
             if incident_id is None or rest_client is None:
                 raise i.InputError("openc2_all_artifacts", "needs incident_id to read the incident's artifacts")
-            artifacts = IncidentClient(rest_client, incident_id).artifacts()
+            client = IncidentClient(rest_client, incident_id, registry.producer.soar_timeout)
+            artifacts = _read(journal, "listing artifacts", client.artifacts)
         plan: SendPlan = plan_send(inputs, incident_id, attachment, artifacts)
+        if journal is not None and not force:
+            unread = journal.load_in_effect()
+            if unread is not None:
+                raise SoarError(f"cannot read openc2_commands to see which commands are already in effect "
+                                f"({unread}); nothing was sent, to send nothing twice (set openc2_force to send "
+                                "anyway)")
     except _EXPECTED as err:
-        return _failed(i.text(inputs.get("openc2_action")) or "send command", err, inputs, writer, log)
-    started = _now_ms()
-    # send_many: bounded concurrency per consumer, pooled connections, each consumer's rate_limit
-    outcomes = producer.send_many([p.command for p in plan.commands], consumers)
+        return _failed(i.text(inputs.get("openc2_action")) or "send command", err, inputs, journal, log)
     expires = [p.expires_ms for p in plan.commands]
     sources = [p.source for p in plan.commands]
-    _record(outcomes, writer, plan.comment, started, expires, sources=sources, duplicates=plan.duplicates)
-    result = _payload(outcomes, sources, expires, writer, plan.duplicates)
+    if journal is not None:
+        journal.time_ms = _now_ms()
+        journal.expires = {str(p.command.get("command_id")): p.expires_ms for p in plan.commands}
+    # send_many: bounded concurrency per consumer, pooled connections, each consumer's rate_limit;
+    # the journal writes each command's row before it goes out and updates it with the answers
+    outcomes = producer.send_many([p.command for p in plan.commands], consumers, hooks=journal)
+    _record(outcomes, journal, plan.comment, sources, plan.duplicates)
+    result = _payload(outcomes, sources, expires, journal, plan.duplicates)
     log.info("fn_openc2 send: %d command(s), %d duplicate(s) skipped, success=%s", len(outcomes),
              len(plan.duplicates), result["summary"]["success"])
     return result
@@ -211,23 +279,23 @@ def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
 def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None,
                    log: Logger) -> dict[str, Any]:
     """openc2_query_features: ask one, several or all consumers; refresh openc2_consumers."""
-    writer: wb.Writer | None = None
+    journal: Journal | None = None
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
-        writer = _writer(rest_client, incident_id, True, log)
-        registry, producer = _open(opts, writer)
+        journal = _journal(rest_client, incident_id, True, log)
+        registry, producer = _open(opts, journal)
         features = i.features("openc2_features", inputs.get("openc2_features"))
         names = i.name_list(inputs.get("openc2_consumers"))
         consumers = sorted(registry.consumers) if names in ([], ["all"]) else _consumers(registry, names)
     except _EXPECTED as err:
-        return _failed("query features", err, inputs, writer, log)
+        return _failed("query features", err, inputs, journal, log)
     started = _now_ms()
+    # a query is no action taken: it stays out of openc2_commands (whose rows offer "Remove block")
     outcome = producer.query_features(consumers, features)
-    # a query is no action taken: it stays out of openc2_commands (whose rows offer "cancel")
-    _record([outcome], writer, "", started, [None], rows=False)
-    if writer is not None:
-        writer.consumer_rows(wb.consumer_row(a, queried_at_ms=started) for a in outcome.answers)
-    result = _payload([outcome], ["query features"], [None], writer)
+    if journal is not None:
+        journal.consumer_rows(wb.consumer_row(a, queried_at_ms=started) for a in outcome.answers)
+    _record([outcome], journal, "")
+    result = _payload([outcome], ["query features"], [None], journal)
     result["consumers"] = [dict(wb.consumer_row(a, queried_at_ms=started), responder=a.responder, status=a.status,
                                 error=a.error, results=a.results) for a in outcome.answers]
     return result
@@ -236,33 +304,108 @@ def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
 def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None,
                    log: Logger) -> dict[str, Any]:
     """openc2_cancel_command: 'cancel' {"command": id} to the consumer(s) that ran it."""
-    writer: wb.Writer | None = None
+    journal: Journal | None = None
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
-        writer = _writer(rest_client, incident_id, True, log)
-        registry, producer = _open(opts, writer)
+        journal = _journal(rest_client, incident_id, True, log)
+        registry, producer = _open(opts, journal)
         command_id = i.text(inputs.get("openc2_command_id"))
         if not command_id:
             raise i.InputError("openc2_command_id", "required: the command_id of the command to cancel")
         consumers = _consumers(registry, inputs.get("openc2_consumers"))
-        if consumers is None and incident_id is not None and rest_client is not None:
-            consumers = _consumers_that_ran(IncidentClient(rest_client, incident_id), registry, command_id)
-        try:
-            command = build_command("cancel", {"command": command_id}, command_id=new_command_id(incident_id))
-        except OpenC2ValidationError as err:
-            raise PlanError("the cancel command is not valid OpenC2",
-                            [f"{x.path}: {x.message}" for x in err.issues]) from None
+        rows: list[tuple[int, dict]] = []
+        if journal is not None:
+            rows = [(rid, c) for rid, c in _read(journal, "reading openc2_commands",
+                                                 lambda: journal.client.rows(wb.COMMANDS_TABLE))
+                    if str(c.get("command_id")) == command_id]
+        if consumers is None and rows:
+            known = [n for n in dict.fromkeys(str(c.get("consumer")) for _, c in rows) if n in registry.consumers]
+            consumers = known or None
+        command = _build("cancel", {"command": command_id}, incident_id)
     except _EXPECTED as err:
-        return _failed("cancel", err, inputs, writer, log)
-    started = _now_ms()
-    outcome = producer.send(command, consumers)
-    _record([outcome], writer, f"cancels command {command_id}", started, [None])
-    return _payload([outcome], [f"command {command_id}"], [None], writer)
+        return _failed("cancel", err, inputs, journal, log)
+    return _lift(producer, command, consumers, rows, journal, f"cancels command {command_id}",
+                 f"command {command_id}")
 
 
-def _consumers_that_ran(client: IncidentClient, registry: Registry, command_id: str) -> list[str] | None:
-    """The consumer column of the openc2_commands rows for that command (None: use the defaults)."""
-    names = [str(c.get("consumer")) for _, c in client.rows(wb.COMMANDS_TABLE)
-             if str(c.get("command_id")) == command_id and c.get("consumer")]
-    known = [n for n in dict.fromkeys(names) if n in registry.consumers]
-    return known or None
+def remove_block(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None, log: Logger) -> dict:
+    """openc2_remove_block: lift what a row's command put in place.
+
+    ``delete <profile>:rule_number`` when the row holds the rule number the
+    consumer answered with (the SLPF/PF way); else ``cancel`` the command
+    when the consumer advertises ``cancel command``; else nothing is sent and
+    the note says why. Rows of the command become 'removed' when it worked."""
+    journal: Journal | None = None
+    try:
+        incident_id = i.integer("incident_id", inputs.get("incident_id"))
+        journal = _journal(rest_client, incident_id, True, log)
+        if journal is None:
+            raise i.InputError("incident_id", "required: the block is found in the incident's openc2_commands rows")
+        registry, producer = _open(opts, journal)
+        command_id = i.text(inputs.get("openc2_command_id"))
+        if not command_id:
+            raise i.InputError("openc2_command_id", "required: the command_id of the row whose block to remove")
+        wanted = i.name_list(inputs.get("openc2_consumers"))
+        rows = [(rid, c) for rid, c in _read(journal, "reading openc2_commands",
+                                             lambda: journal.client.rows(wb.COMMANDS_TABLE))
+                if str(c.get("command_id")) == command_id and (not wanted or str(c.get("consumer")) in wanted)]
+        if not rows:
+            raise i.InputError("openc2_command_id", f"no openc2_commands row of incident {incident_id} holds "
+                                                    f"command_id {command_id!r}"
+                                                    f"{f' for consumer {wanted[0]}' if wanted else ''}")
+        consumer = str(rows[0][1].get("consumer"))
+        if consumer not in registry.consumers:
+            raise i.InputError("openc2_consumers", f"the row's consumer {consumer!r} is not in app.config")
+        rows = [(rid, c) for rid, c in rows if str(c.get("consumer")) == consumer]
+        states = {wb.effective_state(c) for _, c in rows}
+        if states <= {"removed"}:
+            raise PlanError(f"Command {command_id} on {consumer} is already removed; nothing was sent")
+        command = _removal(producer, rows, consumer, command_id, incident_id)
+    except _EXPECTED as err:
+        return _failed("remove block", err, inputs, journal, log)
+    how = "deletes rule" if command["action"] == "delete" else "cancels command"
+    return _lift(producer, command, [consumer], rows, journal, f"removes the block of command {command_id} "
+                 f"({how})", f"command {command_id}")
+
+
+def _build(action: str, target: dict, incident_id: int | None, profile: str | None = None) -> dict:
+    try:
+        model = build_command(action, target, profile=profile, command_id=new_command_id(incident_id))
+    except OpenC2ValidationError as err:
+        raise PlanError(f"the {action} command is not valid OpenC2",
+                        [f"{x.path}: {x.message}" for x in err.issues]) from None
+    return to_dict(model)
+
+
+def _removal(producer: Producer, rows: list[tuple[int, dict]], consumer: str, command_id: str,
+             incident_id: int | None) -> dict:
+    """The command that lifts the block: delete rule_number, else cancel, else PlanError saying why."""
+    for _, cells in rows:
+        number = cells.get("rule_number")
+        if isinstance(number, (int, float)) and not isinstance(number, bool) and number >= 0:
+            nsid = cells.get("profile") if cells.get("profile") in ("slpf", "pf") else "slpf"
+            return _build("delete", {nsid: {"rule_number": int(number)}}, incident_id, nsid)
+    features = producer.capabilities.get(consumer)
+    if features is None:           # never asked: ask now, once
+        producer.query_features([consumer], ("pairs",))
+        features = producer.capabilities.get(consumer)
+    if features is not None and features.supports("cancel", "command"):
+        return _build("cancel", {"command": command_id}, incident_id)
+    pairs = "; ".join(f"{a}: {', '.join(t)}" for a, t in (features.pairs.items() if features else ())) or \
+        "none known (query features did not answer)"
+    raise PlanError(f"Cannot remove the block of command {command_id} on {consumer}: its row holds no rule "
+                    f"number (the consumer's answer had no slpf/pf rule_number), and {consumer} does not "
+                    f"advertise 'cancel command' (its pairs: {pairs}). Nothing was sent; remove it on the "
+                    "device itself")
+
+
+def _lift(producer: Producer, command: dict, consumers: list[str] | str | None, rows: list[tuple[int, dict]],
+          journal: Journal | None, comment: str, source: str) -> dict:
+    """Send a cancel/delete; rows of the lifted command become 'removed' where it worked."""
+    outcome = producer.send(command, consumers, hooks=journal)
+    if journal is not None:
+        done = {a.consumer for a in outcome.answers if wb.answer_succeeded(a)}
+        journal.set_state([(rid, c) for rid, c in rows if str(c.get("consumer")) in done
+                           and wb.effective_state(c) != "removed"], "removed")
+    _record([outcome], journal, comment)
+    return _payload([outcome], [source], [None], journal)

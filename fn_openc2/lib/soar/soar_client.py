@@ -25,23 +25,42 @@ same: fn_datatable_utils/util/helper.py, fn_servicenow's and fn_jira's table hel
 
 
 class SoarError(OpenC2Error, RuntimeError):
-    """A SOAR REST call failed; the message names the call and the incident."""
+    """A SOAR REST call failed; the message names the call and the incident.
+
+    ``transient``: worth retrying (no HTTP answer at all, 5xx, 408, 429);
+    a 4xx such as 404 (no such incident) or 400 (bad value) will not get better."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.transient = status is None or status >= 500 or status in (408, 429)
+
+
+# HTTP errors come back at once (resilient's own retry loop would wait request_retry_delay
+# between up to request_max_retries tries, and never retries a read timeout): the write-back
+# retries within its own time budget instead. 401 is left alone: resilient treats it as fatal.
+NO_RESILIENT_RETRY = [code for code in range(300, 600) if code != 401]
 
 
 class IncidentClient:
     """REST calls scoped to one incident."""
 
-    def __init__(self, rest_client: RestClient, incident_id: int) -> None:
+    def __init__(self, rest_client: RestClient, incident_id: int, timeout: float = 30.0) -> None:
         self.rest = rest_client
         self.incident_id = incident_id
         self.base = f"/incidents/{incident_id}"
+        self.timeout = timeout     # every call has one (app.config soar_timeout)
 
     def _call(self, what: str, method: str, uri: str, *args: Any) -> Any:
         try:
-            return getattr(self.rest, method)(self.base + uri, *args)
-        except Exception as err:  # resilient raises BasicHTTPException and friends
+            return getattr(self.rest, method)(self.base + uri, *args, timeout=self.timeout,
+                                              skip_retry=NO_RESILIENT_RETRY)
+        except Exception as err:  # resilient raises BasicHTTPException and friends; requests its own
+            response = getattr(err, "response", None)
+            status = getattr(response, "status_code", None)
             raise SoarError(f"{what} (incident {self.incident_id}, {method.upper()} {self.base + uri}) "
-                            f"failed: {err}") from None
+                            f"failed: {err or type(err).__name__}",
+                            status if isinstance(status, int) else None) from None
 
     def check(self) -> None:
         """The incident exists and can be read: fail before acting on it rather than lose the record."""

@@ -1,39 +1,55 @@
-"""What fn_openc2 leaves in the incident: one HTML note per command (one
-summary note per batch, when a call sends several), one openc2_commands row
-per consumer answer, openc2_consumers rows after ``query features``.
+"""What fn_openc2 leaves in the incident: HTML notes, openc2_commands rows
+(one per consumer answer, each with a ``state``), openc2_consumers rows after
+``query features``. How they are written (journal order, retries,
+idempotency) is ``journal.py``.
 
 Every value that came from outside (artifact text, consumer answers, error
-messages) passes through ``html.escape``: a consumer's status_text is not
-trusted markup. Each note opens with a header line
-``OpenC2 <action> <target> — request <id>`` so a repeated write of the same
-command is recognised and skipped; rows are keyed on (request_id, consumer,
-responder) the same way. A batch note's header ends in ``batch <key>``, a
-digest of the batch's request ids, which serves the same purpose.
-A failed write never loses the function's payload: it is logged and listed
-in the result's ``writeback.errors``.
+messages) is escaped wherever SOAR renders HTML: in notes and in the
+rich-text columns (``RICH_TEXT_COLUMNS``); a consumer's status_text is not
+trusted markup. Plain text cells are shown as text by SOAR and are only
+bounded in size. Each note opens with a header line
+``OpenC2 <action> <target> — request <id>`` (a batch: ``... — batch <key>``,
+a digest of its request ids) so a repeated write is recognised and skipped.
+
+Row states (column ``state``, ``STATES``):
+    sending   written before the command went out; no answer recorded (yet).
+              Still there after a run: the app stopped (or SOAR failed) mid-run.
+    active    the consumer carried out a lasting action (deny, allow, contain,
+              redirect) and it has not expired or been removed
+    done      the consumer carried out an action that does not last (query, delete, cancel, ...)
+    removed   lifted by "Remove block" (delete rule_number or cancel)
+    expired   an active row whose ``expires`` has passed (set when next read)
+    failed    not carried out: the consumer refused or failed, or the message never left
+    unknown   outcome unknown: sent, but no acknowledgement or answer arrived
+              (MQTT publish not acknowledged or no answer; HTTPS read timeout
+              after sending): it may have been carried out
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+import time
 from html import escape
-from logging import Logger
-from typing import Any
-from collections.abc import Iterable
+from typing import Any, Iterable, Mapping
 
 from fn_openc2.lib.language import STATUS_TEXT
-from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer import OUTCOME_UNKNOWN, CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.soar.inputs import iso_utc
-from fn_openc2.lib.soar.soar_client import IncidentClient, SoarError
 
 COMMANDS_TABLE = "openc2_commands"
 CONSUMERS_TABLE = "openc2_consumers"
-COMMAND_COLUMNS = ("time", "consumer", "responder", "action", "target", "profile", "args", "command_id",
-                   "request_id", "status", "status_text", "results", "signature", "expires", "error", "warnings")
+COMMAND_COLUMNS = ("time", "state", "consumer", "responder", "action", "target", "profile", "args", "command_id",
+                   "request_id", "status", "status_text", "results", "rule_number", "signature", "expires", "error",
+                   "warnings")
 CONSUMER_COLUMNS = ("consumer", "reachable", "versions", "profiles", "pairs", "rate_limit", "queried_at")
+RICH_TEXT_COLUMNS = {COMMANDS_TABLE: ("results",), CONSUMERS_TABLE: ("pairs",)}
+STATES = ("sending", "active", "done", "removed", "expired", "failed", "unknown")
+IN_EFFECT = ("sending", "active", "unknown")     # a new command of the same kind would double these
+LASTING_ACTIONS = ("deny", "allow", "contain", "redirect")
 _HEADER_TARGET_MAX = 120
+TEXT_MAX = 2000          # consumer text in a plain cell (status_text, error, responder)
+RICH_MAX = 8000          # a consumer's results in the rich-text cell
 
 
 def compact(value: Any) -> str:
@@ -45,7 +61,14 @@ def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def target_text(command: dict[str, Any]) -> str:
+def clip(text: str | None, limit: int = TEXT_MAX) -> str | None:
+    """Bound text from outside before it lands in a cell."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit - 24] + f"… ({len(text)} characters)"
+
+
+def target_text(command: dict) -> str:
     """'ipv4_net 203.0.113.7' for the header line; JSON for structured targets, shortened."""
     target = command.get("target") or {}
     if not isinstance(target, dict) or not target:
@@ -66,13 +89,40 @@ def answer_succeeded(answer: ConsumerAnswer) -> bool:
     return answer.ok and (answer.status is None or answer.status < 300)
 
 
+def error_text(answer: ConsumerAnswer) -> str | None:
+    """The answer's error as the analyst reads it: an unknown outcome says so first."""
+    if answer.outcome_unknown and answer.error:
+        return f"{OUTCOME_UNKNOWN}: {answer.error}"
+    return answer.error
+
+
+def answer_state(command: Mapping[str, Any], answer: ConsumerAnswer) -> str:
+    """The row state an answer leaves (see the module docstring)."""
+    if answer.outcome_unknown:
+        return "unknown"
+    if not answer_succeeded(answer):
+        return "failed"
+    return "active" if command.get("action") in LASTING_ACTIONS else "done"
+
+
+def rule_number(answer: ConsumerAnswer) -> int | None:
+    """The rule number a firewall profile answered with (results.slpf / results.pf), if any."""
+    for nsid in ("slpf", "pf"):
+        part = (answer.results or {}).get(nsid)
+        number = part.get("rule_number") if isinstance(part, dict) else None
+        if isinstance(number, int) and not isinstance(number, bool) and number >= 0:
+            return number
+    return None
+
+
 # ---------------------------------------------------------------- notes
 
-def _answer_html(answer: ConsumerAnswer) -> str:
+def _answer_html(command: Mapping[str, Any], answer: ConsumerAnswer) -> str:
     who = escape(answer.consumer)
     if answer.responder and answer.responder != answer.consumer:
         who += f" (responder {escape(answer.responder)})"
-    verdict = "OK" if answer_succeeded(answer) else "FAILED"
+    state = answer_state(command, answer)
+    verdict = {"failed": "FAILED", "unknown": "OUTCOME UNKNOWN (may have been carried out)"}.get(state, "OK")
     parts = [f"<b>{who}</b>: {verdict}"]
     if answer.status is not None:
         name = answer.status_text or STATUS_TEXT.get(answer.status, "")
@@ -86,7 +136,7 @@ def _answer_html(answer: ConsumerAnswer) -> str:
     parts.append(f"request id {escape(answer.request_id)}")
     html = "; ".join(parts)
     if answer.error:
-        html += f"<br>Error: {escape(answer.error)}"
+        html += f"<br>Error: {escape(error_text(answer) or '')}"
     if answer.warnings:                 # schema deviations read tolerantly, answers not counted (issue 10.3, 12.5)
         html += "<br>Warnings: " + escape("; ".join(answer.warnings))
     if answer.results:
@@ -94,31 +144,56 @@ def _answer_html(answer: ConsumerAnswer) -> str:
     return f"<li>{html}</li>"
 
 
-def command_note(outcome: CommandOutcome, consumers: Iterable[str], comment: str = "") -> str:
-    """HTML note for one command: what was sent to whom and what each consumer said."""
+NOTE_ANSWERS_MAX = 50    # answers listed in one command note; the rest are counted (fleets)
+
+
+def command_note(outcome: CommandOutcome, consumers: Iterable[str], comment: str = "",
+                 skipped: Iterable[str] = ()) -> str:
+    """HTML note for one command: what was sent to whom and what each consumer said.
+
+    A fleet's note lists only the answers that were not OK, up to NOTE_ANSWERS_MAX."""
     header = note_header(outcome.command, outcome.request_id)
     lines = [f"<p><b>{escape(header)}</b></p>"]
     if comment:
         lines.append(f"<p>Comment: {escape(comment)}</p>")
+    skipped = list(skipped)
+    for reason in skipped:
+        lines.append(f"<p><b>Not sent:</b> {escape(reason)}</p>")
     if outcome.refused:
         lines.append(f"<p><b>Refused, nothing was sent:</b> {escape(outcome.refused)}</p>")
-    else:
+    elif outcome.answers or not skipped:
         names = ", ".join(escape(c) for c in consumers) or "(none)"
-        ok = sum(answer_succeeded(a) for a in outcome.answers)
-        lines.append(f"<p>Sent to {names}: {ok} of {len(outcome.answers)} answers OK.</p>")
+        states = [answer_state(outcome.command, a) for a in outcome.answers]
+        ok = sum(s in ("active", "done") for s in states)
+        unknown = states.count("unknown")
+        line = f"<p>Sent to {names}: {ok} of {len(outcome.answers)} answers OK"
+        if unknown:
+            line += f", {unknown} outcome unknown (may have been carried out)"
+        lines.append(line + ".</p>")
     lines.append(f"<p>Command:</p><pre>{escape(pretty(outcome.command))}</pre>")
-    if outcome.answers:
-        lines.append("<ul>" + "".join(_answer_html(a) for a in outcome.answers) + "</ul>")
+    shown = outcome.answers
+    if len(shown) > NOTE_ANSWERS_MAX:
+        not_ok = [a for a in shown if not answer_succeeded(a)]
+        lines.append(f"<p>{len(shown)} responders answered; {len(shown) - len(not_ok)} OK. Answers that were "
+                     f"not OK{f' (first {NOTE_ANSWERS_MAX} of {len(not_ok)})' if len(not_ok) > NOTE_ANSWERS_MAX else ''}"
+                     ":</p>")
+        shown = not_ok[:NOTE_ANSWERS_MAX]
+    if shown:
+        lines.append("<ul>" + "".join(_answer_html(outcome.command, a) for a in shown) + "</ul>")
     return "".join(lines)
 
 
-def outcome_state(outcome: CommandOutcome) -> str:
-    """'refused' (nothing sent), 'failed' (sent, some consumer did not succeed) or 'sent' (all succeeded)."""
+def outcome_state(outcome: CommandOutcome, skipped: bool = False) -> str:
+    """'refused' (nothing sent), 'skipped' (already in effect), 'unknown' (an answer's outcome is
+    unknown, none failed), 'failed' (sent, some consumer did not succeed) or 'sent' (all succeeded)."""
     if outcome.refused:
         return "refused"
-    if not outcome.answers or not all(answer_succeeded(a) for a in outcome.answers):
+    if not outcome.answers:
+        return "skipped" if skipped else "failed"
+    states = [answer_state(outcome.command, a) for a in outcome.answers]
+    if "failed" in states:
         return "failed"
-    return "sent"
+    return "unknown" if "unknown" in states else "sent"
 
 
 def batch_key(outcomes: Iterable[CommandOutcome]) -> str:
@@ -127,18 +202,23 @@ def batch_key(outcomes: Iterable[CommandOutcome]) -> str:
     return f"batch {hashlib.sha256(ids.encode()).hexdigest()[:16]}"
 
 
-def batch_header(outcomes: list[CommandOutcome]) -> str:
-    states = [outcome_state(o) for o in outcomes]
+def batch_header(outcomes: list[CommandOutcome], skipped: Mapping[str, list[str]] | None = None) -> str:
+    skipped = skipped or {}
+    states = [outcome_state(o, bool(skipped.get(str(o.command.get("command_id"))))) for o in outcomes]
     actions = sorted({str(o.command.get("action", "?")) for o in outcomes})
-    return (f"OpenC2 {'/'.join(actions)} — batch of {len(outcomes)} targets — {states.count('sent')} sent, "
-            f"{states.count('refused')} refused, {states.count('failed')} failed — {batch_key(outcomes)}")
+    counts = f"{states.count('sent')} sent, {states.count('refused')} refused, {states.count('failed')} failed"
+    if states.count("unknown"):
+        counts += f", {states.count('unknown')} outcome unknown"
+    if states.count("skipped"):
+        counts += f", {states.count('skipped')} not sent"
+    return f"OpenC2 {'/'.join(actions)} — batch of {len(outcomes)} targets — {counts} — {batch_key(outcomes)}"
 
 
 _ARTIFACT_ID = re.compile(r"\(artifact [^()]*\)$")
 _BATCH_COLUMNS = ("Target", "Consumer", "Status", "Status text", "Signature", "Request ID", "Error / refusal")
 
 
-def _batch_lines(outcome: CommandOutcome, source: str) -> list[tuple[str, ...]]:
+def _batch_lines(outcome: CommandOutcome, source: str, skipped: list[str]) -> list[tuple[str, ...]]:
     """The table lines of one target: one per consumer answer, or one saying why there is none."""
     target = target_text(outcome.command)
     artifact = _ARTIFACT_ID.search(source or "")
@@ -146,39 +226,45 @@ def _batch_lines(outcome: CommandOutcome, source: str) -> list[tuple[str, ...]]:
         target += f" {artifact.group(0)}"        # which incident artifact it came from
     if outcome.refused:
         return [(target, "—", "refused", "", "", outcome.request_id, outcome.refused)]
-    if not outcome.answers:
+    lines = [(target, "—", "not sent", "", "", "", reason) for reason in skipped]
+    if not outcome.answers and not skipped:
         return [(target, "—", "failed", "", "", outcome.request_id, "no consumer answered")]
-    lines: list[tuple[str, ...]] = []
     for a in outcome.answers:
         who = a.consumer if not a.responder or a.responder == a.consumer else f"{a.consumer} ({a.responder})"
         if a.status is not None:
             status, text = str(a.status), a.status_text or STATUS_TEXT.get(a.status, "")
+        elif a.outcome_unknown:
+            status, text = "unknown", "may have been carried out"
         else:
             status, text = ("failed", "") if a.error else ("sent", "no response requested")
         signature = a.signature + (f" ({a.signature_reason})" if a.signature_reason else "")
-        lines.append((target, who, status, text, signature, a.request_id, a.error or ""))
+        lines.append((target, who, status, text, signature, a.request_id, error_text(a) or ""))
     return lines
 
 
 def batch_note(outcomes: list[CommandOutcome], sources: list[str], comment: str = "",
-               duplicates: Iterable[str] = ()) -> str:
+               duplicates: Iterable[str] = (), skipped: Mapping[str, list[str]] | None = None) -> str:
     """One HTML note for a batch: counts in the header, one table line per (target, consumer)."""
-    lines = [f"<p><b>{escape(batch_header(outcomes))}</b></p>"]
+    skipped = skipped or {}
+    lines = [f"<p><b>{escape(batch_header(outcomes, skipped))}</b></p>"]
     if comment:
         lines.append(f"<p>Comment: {escape(comment)}</p>")
     lines.append("<p>Sent: every consumer answered OK. Failed: sent, but a consumer failed or refused. "
-                 "Refused: not sent (policy, validation or routing).</p>")
+                 "Outcome unknown: sent, no answer or acknowledgement; it may have been carried out. "
+                 "Refused: not sent (policy, validation or routing). Not sent: the incident already holds an "
+                 "active, still-sending or unknown-outcome command of the same kind (openc2_force sends anyway), "
+                 "or the command's row could not be written first.</p>")
     common = {k: outcomes[0].command.get(k) for k in ("action", "profile", "args") if outcomes[0].command.get(k)}
     if all({k: o.command.get(k) for k in ("action", "profile", "args") if o.command.get(k)} == common
            for o in outcomes):
         lines.append(f"<p>Every command:</p><pre>{escape(pretty(common))}</pre>")
-    skipped = [f"<li>{escape(d)}</li>" for d in duplicates]
-    if skipped:
-        lines.append(f"<p>Duplicates skipped ({len(skipped)}):</p><ul>{''.join(skipped)}</ul>")
+    dups = [f"<li>{escape(d)}</li>" for d in duplicates]
+    if dups:
+        lines.append(f"<p>Duplicates skipped ({len(dups)}):</p><ul>{''.join(dups)}</ul>")
     head = "".join(f"<th>{escape(c)}</th>" for c in _BATCH_COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>"
-                   for outcome, source in zip(outcomes, sources, strict=False)
-                   for line in _batch_lines(outcome, source))
+                   for outcome, source in zip(outcomes, sources)
+                   for line in _batch_lines(outcome, source, skipped.get(str(outcome.command.get("command_id")), [])))
     lines.append(f"<table border=\"1\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     return "".join(lines)
 
@@ -196,146 +282,141 @@ def rejected_note(what: str, reason: str, issues: Iterable[str] = (), inputs: di
     return "".join(lines)
 
 
+def unwritten_note(incident_id: int, unwritten: list[str]) -> str:
+    """The note listing what the write-back could not write (after its retries)."""
+    header = f"OpenC2 write-back incomplete — {len(unwritten)} item(s) could not be written to incident {incident_id}"
+    items = "".join(f"<li>{escape(line)}</li>" for line in unwritten)
+    return (f"<p><b>{escape(header)}</b></p><p>SOAR refused or did not answer these writes within the "
+            f"write-back time budget (app.config writeback_budget); the function's payload holds every answer.</p>"
+            f"<ul>{items}</ul>")
+
+
 # ---------------------------------------------------------------- rows
 
-def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int,
-                expires_ms: int | None) -> dict[str, Any]:
-    """The openc2_commands cells for one consumer answer (columns as in export.res)."""
-    command = outcome.command
+def command_cells(command: Mapping[str, Any], consumer: str, request_id: str, *, time_ms: int,
+                  expires_ms: int | None) -> dict[str, Any]:
+    """The openc2_commands cells known before the command goes out (state 'sending')."""
     target = command.get("target")
     args = command.get("args")
     return {
-        "time": time_ms,
-        "consumer": answer.consumer,
-        "responder": answer.responder,
+        "time": time_ms, "state": "sending", "consumer": consumer, "responder": None,
         "action": command.get("action"),
         "target": compact(target) if target is not None else None,
         "profile": command.get("profile"),
         "args": compact(args) if args else None,
-        "command_id": command.get("command_id"),
-        "request_id": answer.request_id,
-        "status": answer.status,
-        "status_text": answer.status_text,
-        "results": compact(answer.results) if answer.results is not None else None,
-        "signature": answer.signature,
-        "expires": iso_utc(expires_ms) or None,
-        "error": answer.error,
-        "warnings": "; ".join(answer.warnings) or None,     # schema nits read tolerantly, answers not counted
+        "command_id": command.get("command_id"), "request_id": request_id,
+        "status": None, "status_text": None, "results": None, "rule_number": None, "signature": None,
+        "expires": expires_ms, "error": None, "warnings": None,
     }
 
 
-def consumer_row(answer: ConsumerAnswer, *, queried_at_ms: int) -> dict[str, Any]:
+def answer_cells(command: Mapping[str, Any], answer: ConsumerAnswer, base: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` (command_cells) completed with one consumer answer. ``results`` is rich text: escaped."""
+    results = None
+    if answer.results is not None:
+        results = escape(clip(compact(answer.results), RICH_MAX) or "")
+    return dict(base, state=answer_state(command, answer), responder=clip(answer.responder, 200),
+                status=answer.status, status_text=clip(answer.status_text), results=results,
+                rule_number=rule_number(answer), signature=answer.signature, error=clip(error_text(answer)),
+                warnings=clip("; ".join(answer.warnings)) or None)   # schema nits read tolerantly (plain text)
+
+
+def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int, expires_ms: int | None) -> dict:
+    """The openc2_commands cells for one consumer answer (columns as in export.res)."""
+    base = command_cells(outcome.command, answer.consumer, answer.request_id, time_ms=time_ms,
+                         expires_ms=expires_ms)
+    return answer_cells(outcome.command, answer, base)
+
+
+def summary_cells(command: Mapping[str, Any], answers: list[ConsumerAnswer], base: Mapping[str, Any]) -> dict:
+    """One row for a fleet's answers to one command (more responders than rows_per_command)."""
+    by_state: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    for a in answers:
+        by_state[answer_state(command, a)] = by_state.get(answer_state(command, a), 0) + 1
+        key = str(a.status) if a.status is not None else ("unknown" if a.outcome_unknown else "failed")
+        by_status[key] = by_status.get(key, 0) + 1
+    state = max(by_state, key=lambda s: (by_state[s], s))
+    if "sending" not in by_state and ("active" in by_state or "unknown" in by_state):
+        state = "active" if "active" in by_state else "unknown"   # in effect somewhere: it can be lifted
+    not_ok = len(answers) - by_state.get("active", 0) - by_state.get("done", 0)
+    return dict(base, state=state, responder=f"{len(answers)} responders",
+                status_text=", ".join(f"{k}: {v}" for k, v in sorted(by_status.items())),
+                error=f"{not_ok} not OK (see the note and the answers attachment)" if not_ok else None)
+
+
+def pairs_html(pairs: Mapping[str, Any]) -> str | None:
+    """Action/target pairs one per line, in a rich-text cell: every name escaped."""
+    lines = []
+    for action, targets in pairs.items():
+        names = targets if isinstance(targets, list) else [targets]
+        lines.append(f"{escape(str(action))}: {escape(', '.join(str(t) for t in names))}")
+    return clip("<br>".join(lines), RICH_MAX) or None
+
+
+def consumer_row(answer: ConsumerAnswer, *, queried_at_ms: int) -> dict:
     """The openc2_consumers cells for one answer to ``query features``."""
     results = answer.results or {}
     reachable = answer.ok and answer.status == 200
     pairs = results.get("pairs") or {}
     rate = results.get("rate_limit")
+    versions = results.get("versions") or []
+    profiles = results.get("profiles") or []
     return {
         "consumer": consumer_label(answer),
-        "reachable": "yes" if reachable else f"no: {answer.error or f'status {answer.status}'}",
-        "versions": ", ".join(results.get("versions") or []) or None,
-        "profiles": ", ".join(results.get("profiles") or []) or None,
-        "pairs": "\n".join(f"{a}: {', '.join(t)}" for a, t in pairs.items()) or None,
-        "rate_limit": f"{rate:g}/min" if isinstance(rate, (int, float)) else None,
-        "queried_at": iso_utc(queried_at_ms),
+        "reachable": "yes" if reachable else clip(f"no: {answer.error or f'status {answer.status}'}"),
+        "versions": clip(", ".join(str(v) for v in versions)) or None,
+        "profiles": clip(", ".join(str(p) for p in profiles)) or None,
+        "pairs": pairs_html(pairs) if isinstance(pairs, dict) else None,
+        "rate_limit": f"{rate:g}/min" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None,
+        "queried_at": queried_at_ms,
     }
 
 
 def consumer_label(answer: ConsumerAnswer) -> str:
     """The consumer name, with the responder when one topic has several agents."""
     if answer.responder and answer.responder not in (answer.consumer,) and answer.transport == "mqtt":
-        return f"{answer.consumer} ({answer.responder})"
+        return clip(f"{answer.consumer} ({answer.responder})", 300) or answer.consumer
     return answer.consumer
 
 
-# ---------------------------------------------------------------- writer
-
-@dataclass
-class WriteReport:
-    """What reached the incident; lands in the function's payload as ``writeback``."""
-
-    enabled: bool
-    notes: list[int | None] = field(default_factory=list)
-    rows: int = 0
-    rows_updated: int = 0
-    skipped_repeats: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "notes": self.notes, "rows": self.rows, "rows_updated": self.rows_updated,
-                "skipped_repeats": self.skipped_repeats, "errors": self.errors}
+def effective_state(cells: Mapping[str, Any], now_ms: int | None = None) -> str:
+    """A stored row's state now: 'active' past ``expires`` is 'expired'; rows written before
+    the state column existed are read from their status."""
+    state = cells.get("state")
+    if not state:
+        status = cells.get("status")
+        ok = isinstance(status, int) and status < 300 and not cells.get("error")
+        state = ("active" if cells.get("action") in LASTING_ACTIONS else "done") if ok else "failed"
+    if state == "active":
+        expires = epoch_ms_of(cells.get("expires"))
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        if expires is not None and expires <= now:
+            return "expired"
+    return str(state)
 
 
-def _answer_key(cells: dict[str, Any]) -> tuple[str, str, str]:
-    """One answer: an MQTT command's responders share its request_id, so the responder counts too."""
-    return str(cells.get("request_id")), str(cells.get("consumer")), str(cells.get("responder"))
-
-
-class Writer:
-    """Writes notes and rows for one incident, skipping repeats, never raising."""
-
-    def __init__(self, client: IncidentClient, log: Logger, *, notes: bool = True, rows: bool = True) -> None:
-        self.client = client
-        self.log = log
-        self.write_notes = notes
-        self.write_rows = rows
-        self.report = WriteReport(enabled=True)
-        self._note_texts: list[str] | None = None
-        self._answer_keys: set[tuple[str, str, str]] | None = None
-
-    def _failed(self, err: Exception) -> None:
-        self.log.error("fn_openc2 write-back: %s", err)
-        self.report.errors.append(str(err))
-
-    def note(self, html: str, header: str | None = None) -> None:
-        if not self.write_notes:
-            return
+def epoch_ms_of(value: Any) -> int | None:
+    """A datetimepicker cell (epoch ms) or an older ISO text cell as epoch ms."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value:
+        from fn_openc2.lib.soar.inputs import InputError, epoch_ms
         try:
-            if header is not None:
-                if self._note_texts is None:
-                    self._note_texts = self.client.note_texts()
-                if any(escape(header) in text for text in self._note_texts):
-                    self.report.skipped_repeats += 1
-                    return
-            self.report.notes.append(self.client.add_note(html))
-        except SoarError as err:
-            self._failed(err)
+            return epoch_ms("expires", value)
+        except InputError:
+            return None
+    return None
 
-    def command_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        if not self.write_rows:
-            return
-        try:
-            if self._answer_keys is None:
-                self._answer_keys = {_answer_key(c) for _, c in self.client.rows(COMMANDS_TABLE)}
-            for cells in rows:
-                key = _answer_key(cells)
-                if key in self._answer_keys:
-                    self.report.skipped_repeats += 1
-                    continue
-                self.client.add_row(COMMANDS_TABLE, cells)
-                self._answer_keys.add(key)
-                self.report.rows += 1
-        except SoarError as err:
-            self._failed(err)
 
-    def consumer_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Replace each consumer's row (first match updated, further duplicates deleted)."""
-        if not self.write_rows:
-            return
-        try:
-            existing: dict[str, list[int]] = {}
-            for row_id, cells in self.client.rows(CONSUMERS_TABLE):
-                existing.setdefault(str(cells.get("consumer")), []).append(row_id)
-            for cells in rows:
-                ids = existing.get(cells["consumer"], [])
-                if ids:
-                    self.client.update_row(CONSUMERS_TABLE, ids[0], cells)
-                    for extra in ids[1:]:
-                        self.client.delete_row(CONSUMERS_TABLE, extra)
-                    existing[cells["consumer"]] = ids[:1]
-                    self.report.rows_updated += 1
-                else:
-                    self.client.add_row(CONSUMERS_TABLE, cells)
-                    self.report.rows += 1
-        except SoarError as err:
-            self._failed(err)
+def row_label(cells: Mapping[str, Any]) -> str:
+    """'deny {"ipv4_net": ...} to fw1 (fw1@example.com), state active, command_id ..., request ...'."""
+    who = str(cells.get("consumer"))
+    if cells.get("responder"):
+        who += f" ({cells.get('responder')})"
+    return (f"{cells.get('action')} {cells.get('target') or ''} to {who}, state {cells.get('state')}, "
+            f"command_id {cells.get('command_id')}, request {cells.get('request_id')}")
+
+
+def since_text(cells: Mapping[str, Any]) -> str:
+    return iso_utc(epoch_ms_of(cells.get("time"))) or "an unknown time"

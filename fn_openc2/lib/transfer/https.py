@@ -267,8 +267,11 @@ class HttpsTransport:
                 if kind in _RETRYABLE and attempts < max_attempts:
                     self._pause(attempts, kind)
                     continue
+                # a read timeout means the request was sent: the consumer may have carried it out
+                sent = kind == "timeout" and not isinstance(exc, requests.exceptions.ConnectTimeout)
                 raise TransferError(kind, f"{self._where}: {self._describe(kind)}{_reason(exc)} "
-                                          f"after {attempts} attempt(s)", attempts=attempts) from None
+                                          f"after {attempts} attempt(s)", attempts=attempts,
+                                          maybe_delivered=sent) from None
             if resp.status_code == 503 and attempts < max_attempts:
                 resp.close()
                 self._pause(attempts, "HTTP 503")

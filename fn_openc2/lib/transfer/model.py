@@ -17,7 +17,8 @@ class TransferError(OpenC2Error):
     URL or broker, never credentials; `attempts` is how many times the
     message was put on the wire before giving up (retries included)."""
 
-    def __init__(self, kind: str, detail: str, http_status: int | None = None, *, attempts: int = 1) -> None:
+    def __init__(self, kind: str, detail: str, http_status: int | None = None, *, attempts: int = 1,
+                 maybe_delivered: bool = False) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown TransferError kind {kind!r}")
         super().__init__(f"{kind}: {detail}")
@@ -25,6 +26,8 @@ class TransferError(OpenC2Error):
         self.detail = detail
         self.attempts = attempts
         self.http_status = http_status   # the HTTP status of an answer that could not be read, if any
+        # the message may have reached the consumer (sent, then no reply): its outcome is unknown
+        self.maybe_delivered = maybe_delivered
 
 
 COMMAND_TOPIC = "oc2/cmd/all"

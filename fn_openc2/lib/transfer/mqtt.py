@@ -419,19 +419,22 @@ class MqttTransport:
         if not client.is_connected():
             raise TransferError("connect", f"{self._where}: broker connection is down")
         info = client.publish(topic, payload, qos=1, retain=False, properties=self._props)
-        if info.rc != paho.MQTT_ERR_SUCCESS:
-            raise TransferError("connect", f"{self._where}: publish failed ({paho.error_string(info.rc)})")
+        if info.rc != paho.MQTT_ERR_SUCCESS:   # paho keeps a QoS 1 message and resends it after reconnecting
+            raise TransferError("connect", f"{self._where}: publish failed ({paho.error_string(info.rc)})",
+                                maybe_delivered=True)
         deadline = time.monotonic() + self.settings.publish_timeout
         try:
             while not info.is_published() and time.monotonic() < deadline:
                 info.wait_for_publish(0.05)
                 if not info.is_published() and not self._connected.is_set():
                     raise TransferError("connect", f"{self._where}: broker connection lost before PUBACK "
-                                                   "(paho may still deliver it after reconnecting)")
+                                                   "(paho may still deliver it after reconnecting)",
+                                        maybe_delivered=True)
         except (RuntimeError, ValueError) as exc:
             raise TransferError("connect", f"{self._where}: publish failed ({exc})") from None
         if not info.is_published():
-            raise TransferError("timeout", f"{self._where}: no PUBACK within {self.settings.publish_timeout}s")
+            raise TransferError("timeout", f"{self._where}: no PUBACK within {self.settings.publish_timeout}s",
+                                maybe_delivered=True)
 
     def close(self) -> None:
         with self._lock:
