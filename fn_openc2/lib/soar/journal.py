@@ -166,7 +166,8 @@ class Journal:
                 break
             if self._spent + delay > self.budget:
                 self._gave_up = True
-                self.log.error("fn_openc2 write-back: time budget of %gs spent on SOAR failures; no more "
+                # %s only: resilient-circuits' RedactingFilter turns every log argument into a str
+                self.log.error("fn_openc2 write-back: time budget of %ss spent on SOAR failures; no more "
                                "retries or rows in this run, notes get one last try", self.budget)
                 break
             self.report.retries += 1

@@ -271,7 +271,7 @@ def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
     outcomes = producer.send_many([p.command for p in plan.commands], consumers, hooks=journal)
     _record(outcomes, journal, plan.comment, sources, plan.duplicates)
     result = _payload(outcomes, sources, expires, journal, plan.duplicates)
-    log.info("fn_openc2 send: %d command(s), %d duplicate(s) skipped, success=%s", len(outcomes),
+    log.info("fn_openc2 send: %s command(s), %s duplicate(s) skipped, success=%s", len(outcomes),
              len(plan.duplicates), result["summary"]["success"])
     return result
 
