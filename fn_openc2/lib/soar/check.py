@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from fn_openc2.lib.onboard.grade import FAIL, PASS, GradeReport, grade
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar import runner as r
-from fn_openc2.lib.soar import writeback as wb
+from fn_openc2.lib.soar.journal import Journal, disabled_report
 from fn_openc2.lib.soar.soar_client import RestClient
 
 FN_NAME = "openc2_check_consumer"
@@ -57,10 +57,10 @@ def _summary(report: GradeReport) -> dict[str, Any]:
 def check_consumer(opts: Mapping[str, Any], inputs: Mapping[str, Any], rest_client: RestClient | None,
                    log: Logger) -> dict[str, Any]:
     """openc2_check_consumer: grade the one consumer named in openc2_consumers; note the table."""
-    writer: wb.Writer | None = None
+    writer: Journal | None = None
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
-        writer = r._writer(rest_client, incident_id, True, log)
+        writer = r._journal(rest_client, incident_id, True, log)
         registry, _ = r._open(opts, writer)
         names = i.name_list(inputs.get("openc2_consumers"))
         if len(names) != 1 or names[0] in ("default", "auto", "all"):
@@ -71,8 +71,9 @@ def check_consumer(opts: Mapping[str, Any], inputs: Mapping[str, Any], rest_clie
         return r._failed("check consumer", err, inputs, writer, log)
     report = grade(registry, names[0])
     if writer is not None:
-        writer.note(grade_note(report))
+        writer.note(grade_note(report), note_header(report))
+        writer.finish()
     log.info("fn_openc2 check consumer %s: %s", names[0], report.summary())
     return {"commands": [], "summary": _summary(report), "error": None,
-            "writeback": writer.report.to_dict() if writer else wb.WriteReport(enabled=False).to_dict(),
+            "writeback": writer.report.to_dict() if writer else disabled_report(),
             "grade": report.to_dict()}
