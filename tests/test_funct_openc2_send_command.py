@@ -129,7 +129,8 @@ class TestSendCommand:
         (note,) = soar.notes(INCIDENT_ID)           # a batch: one summary note
         assert note.startswith("<p><b>OpenC2 deny — batch of 2 targets — 2 sent, 0 refused, 0 failed — batch ")
         rows = soar.rows(INCIDENT_ID, "openc2_commands")
-        assert [r["target"] for r in rows] == ['{"ipv4_net": "203.0.113.8"}', '{"ipv6_net": "2001:db8::7"}']
+        # rows are written as each command goes out (concurrently): their order is the sending order
+        assert sorted(r["target"] for r in rows) == ['{"ipv4_net": "203.0.113.8"}', '{"ipv6_net": "2001:db8::7"}']
         assert all(r["args"] == '{"duration": 90000}' for r in rows)
 
     def test_attachment_becomes_file_hashes(self, circuits_app, soar, fw):
