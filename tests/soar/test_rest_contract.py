@@ -112,6 +112,8 @@ def test_every_call_the_client_makes_is_documented_and_nothing_else(client, stor
     soar.check()
     soar.artifacts()
     soar.attachment(5)
+    soar.attachments()
+    soar.add_attachment("answers.csv", b"consumer\n", "text/csv")
     soar.note_texts()
     soar.add_note("<p>x</p>")
     row = soar.add_row(wb.COMMANDS_TABLE, {"consumer": "fw1"})

@@ -358,6 +358,21 @@ class OfflineSoar(UiEndpoints):
     def attachments_get(self, request, inc):
         return self._json(request, self.soar.attachments(int(inc)))
 
+    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/attachments")
+    def attachment_post(self, request, inc):
+        """resilient ``co3base.post_attachment``: multipart/form-data, one part named ``file``
+        (file name, bytes, MIME type); answers the attachment as GET does."""
+        from requests_toolbelt.multipart.decoder import MultipartDecoder
+        body = request.body.read() if hasattr(request.body, "read") else request.body
+        for part in MultipartDecoder(body or b"", request.headers.get("Content-Type", "")).parts:
+            disposition = part.headers.get(b"Content-Disposition", b"").decode("utf-8", "replace")
+            if 'name="file"' in disposition:
+                found = re.search(r'filename="([^"]*)"', disposition)
+                content_type = part.headers.get(b"Content-Type", b"application/octet-stream").decode()
+                return self._json(request, self.soar.add_attachment(
+                    int(inc), found.group(1) if found else "Unknown", part.content, content_type))
+        return self._error(request, 400, "an attachment upload needs a multipart part named 'file'")
+
     @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments/(?P<aid>\d+)")
     def attachment_get(self, request, inc, aid):
         return self._json(request, self.soar.attachment(int(inc), int(aid)))

@@ -272,6 +272,14 @@ class SoarStore:
                 raise SoarStoreError(f"incident {incident_id} has no attachment {attachment_id}")
             return inc.attachment_contents[attachment_id]
 
+    def add_attachment(self, incident_id: int, name: str, content: bytes, content_type: str) -> dict:
+        """An attachment uploaded through REST (POST /incidents/{id}/attachments)."""
+        with self._lock:
+            inc = self._inc(incident_id)
+            att_id = self._next_id()
+            self._add_attachment(inc, att_id, {"name": name, "content": bytes(content), "content_type": content_type})
+            return copy.deepcopy(inc.attachments[att_id])
+
     def add_note(self, incident_id: int, text: str, fmt: str = "html") -> dict:
         with self._lock:
             inc = self._inc(incident_id)

@@ -49,6 +49,7 @@ class WriteReport:
     rows: int = 0
     rows_updated: int = 0
     skipped_repeats: int = 0
+    attachments: list[str] = field(default_factory=list)   # fleets: every answer as CSV and JSON
     retries: int = 0
     landed_after_error: int = 0          # a failed call whose write the server had saved after all
     errors: list[str] = field(default_factory=list)      # every failed SOAR call, retried or not
@@ -61,6 +62,7 @@ class WriteReport:
     def to_dict(self) -> dict[str, Any]:
         return {"enabled": self.enabled, "complete": self.complete, "notes": self.notes, "rows": self.rows,
                 "rows_updated": self.rows_updated, "skipped_repeats": self.skipped_repeats,
+                "attachments": self.attachments,
                 "retries": self.retries, "landed_after_error": self.landed_after_error,
                 "errors": self.errors, "unwritten": self.unwritten}
 
@@ -317,6 +319,24 @@ class Journal:
                     done, _ = self._attempt("adding a row", lambda: self.client.add_row(wb.CONSUMERS_TABLE, cells),
                                             landed=landed, unwritten=label)
                     self.report.rows += done
+
+    def attachment(self, name: str, content: bytes, content_type: str) -> None:
+        """One incident attachment, unless one of that name is already there (a retried upload)."""
+        with self._lock:
+            def landed() -> int | None:
+                return next((int(a.get("id") or 0) for a in self.client.attachments() if a.get("name") == name),
+                            None)
+            ok, _ = self._attempt("adding an attachment", lambda: self.client.add_attachment(name, content,
+                                                                                          content_type),
+                                  landed=landed, unwritten=f"attachment {name}", key=("attachment", name))
+            if ok:
+                self.report.attachments.append(name)
+
+    def fleet_attachments(self) -> None:
+        """Every answer of each fleet (more answers than rows_per_command) as CSV and JSON."""
+        for command, consumer, answers in self.fleet_answers:
+            for name, content, content_type in wb.fleet_files(command, consumer, answers):
+                self.attachment(name, content, content_type)
 
     def finish(self) -> None:
         """One note listing what could not be written (when SOAR takes notes again)."""

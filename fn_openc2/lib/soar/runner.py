@@ -186,9 +186,11 @@ def _consumers(registry: Registry, value: Any, field: str = "openc2_consumers") 
 
 def _record(outcomes: list[CommandOutcome], journal: Journal | None, comment: str,
             sources: list[str] | None = None, duplicates: list[str] | None = None) -> None:
-    """One note per command, or one summary note for a batch (rows were written as it ran)."""
+    """One note per command, or one summary note for a batch (rows were written as it ran);
+    before them, each fleet's answers as CSV and JSON attachments."""
     if journal is None:
         return
+    journal.fleet_attachments()
     if len(outcomes) > 1:
         held = {k: journal.skipped.get(k, []) + journal.unsent.get(k, []) for k in {*journal.skipped, *journal.unsent}}
         journal.note(wb.batch_note(outcomes, sources or [""] * len(outcomes), comment, duplicates or (), held),

@@ -16,6 +16,7 @@ class RestClient(Protocol):
     def post(self, uri: str, payload: Any = None, *args: Any, **kwargs: Any) -> Any: ...
     def put(self, uri: str, payload: Any, *args: Any, **kwargs: Any) -> Any: ...
     def delete(self, uri: str, *args: Any, **kwargs: Any) -> Any: ...
+    def post_attachment(self, uri: str, filepath: Any, *args: Any, **kwargs: Any) -> Any: ...
 
 
 NAMES = "?handle_format=names"
@@ -72,6 +73,25 @@ class IncidentClient:
         content = self._call("reading the attachment content", "get_content",
                              f"/attachments/{attachment_id}/contents")
         return (meta or {}).get("name"), bytes(content)
+
+    def attachments(self) -> list[dict[str, Any]]:
+        """The incident's attachments (id, name, content_type, size...)."""
+        found = self._call("listing attachments", "get", "/attachments") or []
+        return [a for a in found if isinstance(a, dict)]
+
+    def add_attachment(self, name: str, content: bytes, content_type: str) -> int | None:
+        """Upload a file as an incident attachment (multipart, resilient's post_attachment)."""
+        import io
+        uri = self.base + "/attachments"
+        try:
+            made = self.rest.post_attachment(uri, None, filename=name, mimetype=content_type,
+                                             bytes_handle=io.BytesIO(content), timeout=self.timeout,
+                                             skip_retry=NO_RESILIENT_RETRY)
+        except Exception as err:  # resilient raises BasicHTTPException and friends
+            status = getattr(getattr(err, "response", None), "status_code", None)
+            raise SoarError(f"adding attachment {name} (incident {self.incident_id}, POST {uri}) failed: "
+                            f"{err or type(err).__name__}", status if isinstance(status, int) else None) from None
+        return (made or {}).get("id")
 
     def artifacts(self) -> list[dict[str, Any]]:
         """Every artifact of the incident, types as names (not the server's numeric ids)."""

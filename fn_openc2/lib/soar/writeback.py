@@ -26,7 +26,9 @@ Row states (column ``state``, ``STATES``):
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import time
@@ -178,6 +180,10 @@ def command_note(outcome: CommandOutcome, consumers: Iterable[str], comment: str
                      f"not OK{f' (first {NOTE_ANSWERS_MAX} of {len(not_ok)})' if len(not_ok) > NOTE_ANSWERS_MAX else ''}"
                      ":</p>")
         shown = not_ok[:NOTE_ANSWERS_MAX]
+        files = ", ".join(fleet_file_name(outcome.command, c, ext) for c in dict.fromkeys(a.consumer for a in
+                                                                                         outcome.answers)
+                          for ext in ("csv", "json"))
+        lines.append(f"<p>Every answer is in the incident attachments {escape(files)}.</p>")
     if shown:
         lines.append("<ul>" + "".join(_answer_html(outcome.command, a) for a in shown) + "</ul>")
     return "".join(lines)
@@ -229,6 +235,9 @@ def _batch_lines(outcome: CommandOutcome, source: str, skipped: list[str]) -> li
     lines = [(target, "—", "not sent", "", "", "", reason) for reason in skipped]
     if not outcome.answers and not skipped:
         return [(target, "—", "failed", "", "", outcome.request_id, "no consumer answered")]
+    fleet = _fleet_lines(outcome, target)
+    if fleet is not None:
+        return lines + fleet
     for a in outcome.answers:
         who = a.consumer if not a.responder or a.responder == a.consumer else f"{a.consumer} ({a.responder})"
         if a.status is not None:
@@ -239,6 +248,28 @@ def _batch_lines(outcome: CommandOutcome, source: str, skipped: list[str]) -> li
             status, text = ("failed", "") if a.error else ("sent", "no response requested")
         signature = a.signature + (f" ({a.signature_reason})" if a.signature_reason else "")
         lines.append((target, who, status, text, signature, a.request_id, error_text(a) or ""))
+    return lines
+
+
+def _fleet_lines(outcome: CommandOutcome, target: str) -> list[tuple[str, ...]] | None:
+    """A fleet's answers in a batch note: counts, then only the answers that were not OK (capped)."""
+    by_consumer: dict[str, list[ConsumerAnswer]] = {}
+    for a in outcome.answers:
+        by_consumer.setdefault(a.consumer, []).append(a)
+    if all(len(group) <= NOTE_ANSWERS_MAX for group in by_consumer.values()):
+        return None
+    lines: list[tuple[str, ...]] = []
+    for consumer, group in by_consumer.items():
+        bad = [a for a in group if not answer_succeeded(a)]
+        lines.append((target, consumer, "fleet", f"{len(group)} responders, {len(group) - len(bad)} OK", "",
+                      outcome.request_id, f"every answer: {fleet_file_name(outcome.command, consumer, 'csv')}"))
+        for a in bad[:NOTE_ANSWERS_MAX]:
+            lines.append((target, f"{consumer} ({a.responder})", str(a.status) if a.status is not None else
+                          answer_state(outcome.command, a), a.status_text or "", a.signature, a.request_id,
+                          error_text(a) or ""))
+        if len(bad) > NOTE_ANSWERS_MAX:
+            lines.append((target, consumer, "", "", "", "", f"and {len(bad) - NOTE_ANSWERS_MAX} more not OK "
+                                                            "(see the attachment)"))
     return lines
 
 
@@ -280,6 +311,40 @@ def rejected_note(what: str, reason: str, issues: Iterable[str] = (), inputs: di
     if shown:
         lines.append(f"<p>Inputs:</p><pre>{escape(pretty(shown))}</pre>")
     return "".join(lines)
+
+
+FLEET_COLUMNS = ("consumer", "responder", "request_id", "state", "status", "status_text", "signature",
+                 "signature_reason", "error", "results")
+
+
+def fleet_file_name(command: Mapping[str, Any], consumer: str, ext: str) -> str:
+    """'openc2-answers-<command_id>-<consumer>.csv': one file per (command, consumer) with every answer."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{command.get('command_id')}-{consumer}")[:150]
+    return f"openc2-answers-{safe}.{ext}"
+
+
+def _csv_cell(value: Any) -> str:
+    """Text for a spreadsheet cell; a consumer's '=', '+', '-', '@' cannot start a formula."""
+    text = "" if value is None else value if isinstance(value, str) else compact(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def fleet_files(command: Mapping[str, Any], consumer: str,
+                answers: list[ConsumerAnswer]) -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, MIME type) of the CSV and JSON holding every answer of a fleet."""
+    rows = [{"consumer": a.consumer, "responder": a.responder, "request_id": a.request_id,
+             "state": answer_state(command, a), "status": a.status, "status_text": a.status_text,
+             "signature": a.signature, "signature_reason": a.signature_reason, "error": error_text(a),
+             "results": a.results} for a in answers]
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(FLEET_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_cell(row[c]) for c in FLEET_COLUMNS])
+    document = {"command": command, "consumer": consumer, "answers": rows}
+    return [(fleet_file_name(command, consumer, "csv"), text.getvalue().encode("utf-8"), "text/csv"),
+            (fleet_file_name(command, consumer, "json"), json.dumps(document, ensure_ascii=False).encode("utf-8"),
+             "application/json")]
 
 
 def unwritten_note(incident_id: int, unwritten: list[str]) -> str:
