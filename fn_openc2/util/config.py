@@ -58,9 +58,9 @@ write_note = true
 write_table = true
 # leave the SOAR UI alone at start-up: no OpenC2 incident tab, no consumer choices in the menu forms (resilient-lib's switch)
 ui_lock = false
-# Timeout in seconds of every SOAR REST call the app makes (notes, rows, reads)
+# timeout in seconds of every SOAR REST call the app makes
 soar_timeout = 30
-# Seconds one function may spend retrying failed SOAR writes; what is still unwritten is then reported
+# seconds one function may spend retrying failed SOAR writes (with backoff); what is still unwritten then is reported
 writeback_budget = 120
 # openc2_commands rows per (command, consumer), one per responder; beyond it one summary row
 rows_per_command = 50
