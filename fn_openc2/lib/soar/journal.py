@@ -26,10 +26,12 @@ gets one summary row (counts by status) instead of one row per responder.
 from __future__ import annotations
 
 import threading
+from html import escape as html_escape
 import time
 from dataclasses import dataclass, field
 from logging import Logger
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
 
 from fn_openc2.lib.producer import ConsumerAnswer
 from fn_openc2.lib.soar import writeback as wb
@@ -102,13 +104,13 @@ class Journal:
         self.expires: dict[str, int | None] = {}        # command_id -> expires (epoch ms)
         self.skipped: dict[str, list[str]] = {}         # command_id -> why it was not sent again
         self.unsent: dict[str, list[str]] = {}          # command_id -> its row could not be written: not sent
-        self.fleet_answers: list[tuple[dict, str, list[ConsumerAnswer]]] = []
+        self.fleet_answers: list[tuple[dict[str, Any], str, list[ConsumerAnswer]]] = []
         self._sleep = sleep
         self._spent = 0.0
         self._gave_up = False
         self._lock = threading.RLock()
         self._sending: dict[tuple[str, str], int | None] = {}      # (request_id, consumer) -> row id
-        self._in_effect: dict[tuple[str, str, str, str], dict] = {}
+        self._in_effect: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self._note_texts: list[str] | None = None
         self._missing: dict[Any, str] = {}      # what is not in the incident (see _attempt)
         self._last = ""
@@ -198,7 +200,7 @@ class Journal:
         return None
 
     # ------------------------------------------------------------ hooks (producer SendHooks)
-    def before_send(self, command: dict, consumer: str, request_id: str) -> bool:
+    def before_send(self, command: dict[str, Any], consumer: str, request_id: str) -> bool:
         with self._lock:
             found = None if self.force else self._in_effect.get(_kind(command, consumer))
             if found is not None:
@@ -228,7 +230,8 @@ class Journal:
             self._sending[item] = row_id
             return True
 
-    def after_answers(self, command: dict, consumer: str, request_id: str, answers: list[ConsumerAnswer]) -> None:
+    def after_answers(self, command: dict[str, Any], consumer: str, request_id: str,
+                      answers: list[ConsumerAnswer]) -> None:
         with self._lock:
             if not self.write_rows:
                 return
@@ -244,7 +247,7 @@ class Journal:
                 self._put_row(row_id if n == 0 else None, cells, (request_id, consumer) if n == 0 else _key(cells))
 
     # ------------------------------------------------------------ writes
-    def _add_row(self, cells: dict, item: Any = None) -> int | None:
+    def _add_row(self, cells: dict[str, Any], item: Any = None) -> int | None:
         key = _key(cells)
         ok, row_id = self._attempt("adding a row", lambda: self.client.add_row(wb.COMMANDS_TABLE, cells),
                                    landed=lambda: self._find_row(key), unwritten=wb.row_label(cells),
@@ -253,7 +256,7 @@ class Journal:
             self.report.rows += 1
         return row_id
 
-    def _put_row(self, row_id: int | None, cells: dict, item: Any = None) -> None:
+    def _put_row(self, row_id: int | None, cells: dict[str, Any], item: Any = None) -> None:
         """Update a stored row, or add it when there is none (its 'sending' row was never written,
         or a further MQTT responder); ``item`` names the record for the unwritten list."""
         if row_id is None:
@@ -279,7 +282,7 @@ class Journal:
             if self._note_texts is None:
                 ok, texts = self._attempt("listing notes", self.client.note_texts, retry=False)
                 self._note_texts = texts if ok and texts is not None else []    # unread: write anyway
-            marker = wb.escape(header)
+            marker = html_escape(header)
             if any(marker in text for text in self._note_texts):
                 self.report.skipped_repeats += 1
                 return
@@ -293,7 +296,7 @@ class Journal:
                 self.report.notes.append(note_id or None)
                 self._note_texts.append(html)
 
-    def consumer_rows(self, rows: Iterable[dict]) -> None:
+    def consumer_rows(self, rows: Iterable[dict[str, Any]]) -> None:
         """Replace each consumer's openc2_consumers row (first match updated, further duplicates deleted)."""
         if not self.write_rows:
             return
@@ -303,22 +306,27 @@ class Journal:
             for row_id, cells in (found or []) if ok else []:
                 existing.setdefault(str(cells.get("consumer")), []).append(row_id)
             for cells in rows:
-                ids = existing.get(cells["consumer"], [])
-                label = f"openc2_consumers row of {cells['consumer']}"
-                if ids:
-                    done, _ = self._attempt("updating a row", lambda: self.client.update_row(
-                        wb.CONSUMERS_TABLE, ids[0], cells), unwritten=label)
-                    for extra in ids[1:]:
-                        self._attempt("deleting a duplicate row",
-                                      lambda: self.client.delete_row(wb.CONSUMERS_TABLE, extra))
-                    self.report.rows_updated += done
-                else:
-                    def landed() -> int | None:
-                        return next((rid for rid, c in self.client.rows(wb.CONSUMERS_TABLE)
-                                     if c.get("consumer") == cells["consumer"]), None)
-                    done, _ = self._attempt("adding a row", lambda: self.client.add_row(wb.CONSUMERS_TABLE, cells),
-                                            landed=landed, unwritten=label)
-                    self.report.rows += done
+                self._consumer_row(cells, existing.get(cells["consumer"], []))
+
+    def _delete_consumer_row(self, row_id: int) -> None:
+        self._attempt("deleting a duplicate row", lambda: self.client.delete_row(wb.CONSUMERS_TABLE, row_id))
+
+    def _consumer_row(self, cells: dict[str, Any], ids: list[int]) -> None:
+        label = f"openc2_consumers row of {cells['consumer']}"
+        if ids:
+            done, _ = self._attempt("updating a row", lambda: self.client.update_row(
+                wb.CONSUMERS_TABLE, ids[0], cells), unwritten=label)
+            for extra in ids[1:]:
+                self._delete_consumer_row(extra)
+            self.report.rows_updated += done
+            return
+
+        def landed() -> int | None:
+            return next((rid for rid, c in self.client.rows(wb.CONSUMERS_TABLE)
+                         if c.get("consumer") == cells["consumer"]), None)
+        done, _ = self._attempt("adding a row", lambda: self.client.add_row(wb.CONSUMERS_TABLE, cells),
+                                landed=landed, unwritten=label)
+        self.report.rows += done
 
     def attachment(self, name: str, content: bytes, content_type: str) -> None:
         """One incident attachment, unless one of that name is already there (a retried upload)."""

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import time
 from logging import Logger
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
 
 from fn_openc2.lib.language import OpenC2ValidationError, build_command, to_dict
 from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Registry
@@ -52,7 +53,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _answer_dict(command: dict, answer: ConsumerAnswer) -> dict[str, Any]:
+def _answer_dict(command: dict[str, Any], answer: ConsumerAnswer) -> dict[str, Any]:
     out = answer.to_dict()
     out.pop("message", None)             # the raw envelope stays out of the payload
     out["error"] = wb.error_text(answer)
@@ -82,7 +83,8 @@ def _failure_lines(outcome: CommandOutcome, skipped: bool = False) -> tuple[list
     return failed, unknown
 
 
-def _summary(outcomes: list[CommandOutcome], error: str | None = None, journal: Journal | None = None) -> dict:
+def _summary(outcomes: list[CommandOutcome], error: str | None = None,
+             journal: Journal | None = None) -> dict[str, Any]:
     skipped = journal.skipped if journal is not None else {}
     unsent = journal.unsent if journal is not None else {}
     answers = [(o.command, a) for o in outcomes for a in o.answers]
@@ -210,7 +212,7 @@ def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[i
     commands = []
     skipped = journal.skipped if journal is not None else {}
     unsent = journal.unsent if journal is not None else {}
-    for outcome, source, expires_ms in zip(outcomes, sources, expires):
+    for outcome, source, expires_ms in zip(outcomes, sources, expires, strict=False):
         entry = outcome.to_dict()
         entry["answers"] = [_answer_dict(outcome.command, a) for a in outcome.answers]
         entry["skipped"] = skipped.get(str(outcome.command.get("command_id")), [])
@@ -218,7 +220,7 @@ def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[i
         entry["source"] = source
         entry["expires"] = i.iso_utc(expires_ms) or None
         commands.append(entry)
-    result = {"commands": commands, "summary": _summary(outcomes, journal=journal), "error": None,
+    result: dict[str, Any] = {"commands": commands, "summary": _summary(outcomes, journal=journal), "error": None,
               "writeback": journal.report.to_dict() if journal else disabled_report()}
     if duplicates is not None:
         result["duplicates"] = duplicates
@@ -227,7 +229,8 @@ def _payload(outcomes: list[CommandOutcome], sources: list[str], expires: list[i
 
 # ---------------------------------------------------------------- functions
 
-def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None, log: Logger) -> dict:
+def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None,
+                 log: Logger) -> dict[str, Any]:
     """openc2_send_command: build one command per target, send them as one batch, journal each, return every answer.
 
     With ``openc2_all_artifacts`` the targets are every artifact of
@@ -315,7 +318,7 @@ def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
         if not command_id:
             raise i.InputError("openc2_command_id", "required: the command_id of the command to cancel")
         consumers = _consumers(registry, inputs.get("openc2_consumers"))
-        rows: list[tuple[int, dict]] = []
+        rows: list[tuple[int, dict[str, Any]]] = []
         if journal is not None:
             rows = [(rid, c) for rid, c in _read(journal, "reading openc2_commands",
                                                  lambda: journal.client.rows(wb.COMMANDS_TABLE))
@@ -330,7 +333,8 @@ def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
                  f"command {command_id}")
 
 
-def remove_block(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None, log: Logger) -> dict:
+def remove_block(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClient | None,
+                 log: Logger) -> dict[str, Any]:
     """openc2_remove_block: lift what a row's command put in place.
 
     ``delete <profile>:rule_number`` when the row holds the rule number the
@@ -370,7 +374,7 @@ def remove_block(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
                  f"({how})", f"command {command_id}")
 
 
-def _build(action: str, target: dict, incident_id: int | None, profile: str | None = None) -> dict:
+def _build(action: str, target: dict[str, Any], incident_id: int | None, profile: str | None = None) -> dict[str, Any]:
     try:
         model = build_command(action, target, profile=profile, command_id=new_command_id(incident_id))
     except OpenC2ValidationError as err:
@@ -379,13 +383,13 @@ def _build(action: str, target: dict, incident_id: int | None, profile: str | No
     return to_dict(model)
 
 
-def _removal(producer: Producer, rows: list[tuple[int, dict]], consumer: str, command_id: str,
-             incident_id: int | None) -> dict:
+def _removal(producer: Producer, rows: list[tuple[int, dict[str, Any]]], consumer: str, command_id: str,
+             incident_id: int | None) -> dict[str, Any]:
     """The command that lifts the block: delete rule_number, else cancel, else PlanError saying why."""
     for _, cells in rows:
         number = cells.get("rule_number")
         if isinstance(number, (int, float)) and not isinstance(number, bool) and number >= 0:
-            nsid = cells.get("profile") if cells.get("profile") in ("slpf", "pf") else "slpf"
+            nsid = str(cells.get("profile")) if cells.get("profile") in ("slpf", "pf") else "slpf"
             return _build("delete", {nsid: {"rule_number": int(number)}}, incident_id, nsid)
     features = producer.capabilities.get(consumer)
     if features is None:           # never asked: ask now, once
@@ -401,8 +405,9 @@ def _removal(producer: Producer, rows: list[tuple[int, dict]], consumer: str, co
                     "device itself")
 
 
-def _lift(producer: Producer, command: dict, consumers: list[str] | str | None, rows: list[tuple[int, dict]],
-          journal: Journal | None, comment: str, source: str) -> dict:
+def _lift(producer: Producer, command: dict[str, Any], consumers: list[str] | str | None,
+          rows: list[tuple[int, dict[str, Any]]],
+          journal: Journal | None, comment: str, source: str) -> dict[str, Any]:
     """Send a cancel/delete; rows of the lifted command become 'removed' where it worked."""
     outcome = producer.send(command, consumers, hooks=journal)
     if journal is not None:

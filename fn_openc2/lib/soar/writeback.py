@@ -33,7 +33,8 @@ import json
 import re
 import time
 from html import escape
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from fn_openc2.lib.language import STATUS_TEXT
 from fn_openc2.lib.producer import OUTCOME_UNKNOWN, CommandOutcome, ConsumerAnswer
@@ -70,7 +71,7 @@ def clip(text: str | None, limit: int = TEXT_MAX) -> str | None:
     return text[:limit - 24] + f"… ({len(text)} characters)"
 
 
-def target_text(command: dict) -> str:
+def target_text(command: dict[str, Any]) -> str:
     """'ipv4_net 203.0.113.7' for the header line; JSON for structured targets, shortened."""
     target = command.get("target") or {}
     if not isinstance(target, dict) or not target:
@@ -177,7 +178,7 @@ def command_note(outcome: CommandOutcome, consumers: Iterable[str], comment: str
     if len(shown) > NOTE_ANSWERS_MAX:
         not_ok = [a for a in shown if not answer_succeeded(a)]
         lines.append(f"<p>{len(shown)} responders answered; {len(shown) - len(not_ok)} OK. Answers that were "
-                     f"not OK{f' (first {NOTE_ANSWERS_MAX} of {len(not_ok)})' if len(not_ok) > NOTE_ANSWERS_MAX else ''}"
+                     f"not OK{f' (first {NOTE_ANSWERS_MAX} of {len(not_ok)})' if len(not_ok) > NOTE_ANSWERS_MAX else ''}"  # noqa: E501
                      ":</p>")
         shown = not_ok[:NOTE_ANSWERS_MAX]
         files = ", ".join(fleet_file_name(outcome.command, c, ext) for c in dict.fromkeys(a.consumer for a in
@@ -232,7 +233,7 @@ def _batch_lines(outcome: CommandOutcome, source: str, skipped: list[str]) -> li
         target += f" {artifact.group(0)}"        # which incident artifact it came from
     if outcome.refused:
         return [(target, "—", "refused", "", "", outcome.request_id, outcome.refused)]
-    lines = [(target, "—", "not sent", "", "", "", reason) for reason in skipped]
+    lines: list[tuple[str, ...]] = [(target, "—", "not sent", "", "", "", reason) for reason in skipped]
     if not outcome.answers and not skipped:
         return [(target, "—", "failed", "", "", outcome.request_id, "no consumer answered")]
     fleet = _fleet_lines(outcome, target)
@@ -294,7 +295,7 @@ def batch_note(outcomes: list[CommandOutcome], sources: list[str], comment: str 
         lines.append(f"<p>Duplicates skipped ({len(dups)}):</p><ul>{''.join(dups)}</ul>")
     head = "".join(f"<th>{escape(c)}</th>" for c in _BATCH_COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>"
-                   for outcome, source in zip(outcomes, sources)
+                   for outcome, source in zip(outcomes, sources, strict=False)
                    for line in _batch_lines(outcome, source, skipped.get(str(outcome.command.get("command_id")), [])))
     lines.append(f"<table border=\"1\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     return "".join(lines)
@@ -386,14 +387,15 @@ def answer_cells(command: Mapping[str, Any], answer: ConsumerAnswer, base: Mappi
                 warnings=clip("; ".join(answer.warnings)) or None)   # schema nits read tolerantly (plain text)
 
 
-def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int, expires_ms: int | None) -> dict:
+def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int,
+                expires_ms: int | None) -> dict[str, Any]:
     """The openc2_commands cells for one consumer answer (columns as in export.res)."""
     base = command_cells(outcome.command, answer.consumer, answer.request_id, time_ms=time_ms,
                          expires_ms=expires_ms)
     return answer_cells(outcome.command, answer, base)
 
 
-def summary_cells(command: Mapping[str, Any], answers: list[ConsumerAnswer], base: Mapping[str, Any]) -> dict:
+def summary_cells(command: Mapping[str, Any], answers: list[ConsumerAnswer], base: Mapping[str, Any]) -> dict[str, Any]:
     """One row for a fleet's answers to one command (more responders than rows_per_command)."""
     by_state: dict[str, int] = {}
     by_status: dict[str, int] = {}
@@ -419,7 +421,7 @@ def pairs_html(pairs: Mapping[str, Any]) -> str | None:
     return clip("<br>".join(lines), RICH_MAX) or None
 
 
-def consumer_row(answer: ConsumerAnswer, *, queried_at_ms: int) -> dict:
+def consumer_row(answer: ConsumerAnswer, *, queried_at_ms: int) -> dict[str, Any]:
     """The openc2_consumers cells for one answer to ``query features``."""
     results = answer.results or {}
     reachable = answer.ok and answer.status == 200
