@@ -41,7 +41,6 @@ from ..types import Expect
 from .common import (
     V1_ARGS,
     argument_matrix,
-    ext_args,
     file_needs_name,
     needs_complete,
     response_values,
@@ -85,7 +84,9 @@ def insert_rule_needs_complete(nsid: str) -> CommandRule:
     """'insert_rule' is only sent with response_requested 'complete'."""
 
     def insert_rule_complete(command: Mapping[str, Any]) -> list[Issue]:
-        if "insert_rule" in ext_args(command, nsid):
+        args = command.get("args")  # (ext_args inlined: this runs for every slpf and pf command)
+        own = args.get(nsid) if type(args) is dict else None
+        if type(own) is dict and "insert_rule" in own:
             return needs_complete(command, f"args.{nsid}.insert_rule", "insert_rule")
         return []
 
