@@ -75,13 +75,26 @@ _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 def check_hostname(value: str) -> str:
     """RFC 1034 section 3.1 / RFC 1123 section 2.1 host name (no trailing dot)."""
     if not value or len(value) > 253:
-        raise ValueError(f"expected a hostname of 1..253 characters (RFC 1034), got {value!r}")
+        raise ValueError(f"expected a hostname of 1..253 characters (RFC 1034), got {value!r}"
+                         + (f" ({len(value)} characters: at most 253)" if value else ""))
     for label in value.split("."):
+        if not label:
+            raise ValueError(f"expected a hostname (RFC 1034), got {value!r}: it has an empty label "
+                             "(two dots in a row, or a leading or trailing dot)")
         if _LABEL.fullmatch(label) is None:
             raise ValueError(
                 f"expected a hostname (RFC 1034: dot-separated labels of 1..63 letters, digits or '-',"
-                f" not starting or ending with '-'), got {value!r}"
+                f" not starting or ending with '-'), got {value!r}: label {label!r} is not one"
+                + (" (at most 63 characters)" if len(label) > 63 else "")
             )
+    return check_top_label(value)
+
+
+def check_top_label(value: str) -> str:
+    """RFC 1123 section 2.1: a host name's top-level label is not all digits ("1.2.3.4" is an address)."""
+    if value[-1:].isdigit() and value.rsplit(".", 1)[-1].isdigit():
+        raise ValueError(f"expected a hostname, got {value!r}: it looks like an IP address, not a name "
+                         "(RFC 1123 section 2.1: the top-level label is not all digits)")
     return value
 
 

@@ -125,6 +125,7 @@ IPv6Net = Annotated[
 ]
 Hostname = Annotated[
     str, Field(min_length=1, max_length=253, pattern=semantic.HOSTNAME_PATTERN),
+    AfterValidator(semantic.check_top_label),
     Expect("a hostname (RFC 1034)", explain=semantic.check_hostname),
 ]
 IdnHostname = Annotated[

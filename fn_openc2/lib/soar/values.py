@@ -13,9 +13,8 @@ import string
 import urllib.parse
 from email.utils import parseaddr
 
-from fn_openc2.lib.language.semantic import check_idn_hostname
+from fn_openc2.lib.language.semantic import check_hostname, check_idn_hostname
 
-_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _HEX = set(string.hexdigits)
 _MAC_LENGTHS = (12, 16)  # EUI-48, EUI-64 in hex digits
 _PROTOCOLS = ("tcp", "udp", "sctp", "icmp")
@@ -58,20 +57,12 @@ def ip_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 
 
 def hostname(text: str) -> str:
-    """An ASCII DNS name (RFC 1123 labels), lower-cased, without a trailing dot."""
+    """An ASCII DNS name, lower-cased, without a trailing dot; checked by the language's own
+    rule (RFC 1034/1123), so "valid artifact" and "valid domain_name target" are one thing."""
     name = text[:-1] if text.endswith(".") else text
     if not name:
         raise ValueError("the name is empty")
-    if len(name) > 253:
-        raise ValueError(f"the name is {len(name)} characters long; at most 253 are allowed")
-    for label in name.split("."):
-        if not label:
-            raise ValueError(f"{text!r} has an empty label (two dots in a row or a leading dot)")
-        if not _LABEL.match(label):
-            raise ValueError(f"label {label!r} may only hold letters, digits and inner hyphens, "
-                             "at most 63 characters")
-    if name.rsplit(".", 1)[-1].isdigit():
-        raise ValueError(f"{text!r} looks like an IP address, not a name")
+    check_hostname(name)
     return name.lower()
 
 
