@@ -41,3 +41,26 @@ def test_docgen_sections_regenerate_into_the_readme_without_loss():
     for name in ("openc2_send_command", "openc2_query_features", "openc2_cancel_command"):
         assert f"Function - OpenC2: {name.split('openc2_')[1].replace('_', ' ').title()}" in README
     assert "### Data Table - OpenC2 Commands" in README and "### Data Table - OpenC2 Consumers" in README
+
+
+def test_readme_python_example_runs_against_a_real_consumer(tmp_path):
+    """The README's "Use it from Python" block, run as written against the reference HTTPS
+    consumer: only its URL and CA path are pointed at the local one (issue 16.7)."""
+    from fn_openc2.lib.consumer import Actuator, HttpsConsumerServer
+    from fn_openc2.lib.transfer.devpki import make_pki
+
+    block = README.split("<!-- python-example:start -->", 1)[1].split("<!-- python-example:end -->", 1)[0]
+    code = block.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 12
+    pki = make_pki(tmp_path)
+    server = HttpsConsumerServer(Actuator("fw1", profiles=("slpf",)), "127.0.0.1", 0,
+                                 tls_cert=pki.server_cert, tls_key=pki.server_key).start()
+    try:
+        code = (code.replace("https://fw1.example.com/.well-known/openc2", server.url)
+                .replace("/etc/rescircuits/ca.pem", pki.ca_cert))
+        scope: dict = {}
+        exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    finally:
+        server.stop()
+    outcome = scope["outcome"]
+    assert [(a.consumer, a.status, a.delivered, a.succeeded) for a in outcome.answers] == [("fw1", 200, True, True)]
