@@ -40,8 +40,10 @@ def test_out_of_range_numbers_are_reported_at_their_path() -> None:
 
 
 def test_non_finite_numbers() -> None:
-    assert _json_issues(b"[NaN]")[0][1] == "NaN is not a JSON number"
-    assert _json_issues(b"[Infinity]")
+    assert _json_issues(b"[NaN]") == [("[0]", "NaN is not a JSON number")]
+    assert _json_issues(b'{"a":{"b":Infinity},"c":[-Infinity]}') == [
+        ("a.b", "Infinity is not a JSON number"), ("c[0]", "-Infinity is not a JSON number")]
+    assert _json_issues(b"NaN") == [("", "NaN is not a JSON number")]
     assert "IEEE 754" in _json_issues(b"[1e400]")[0][1]
 
 

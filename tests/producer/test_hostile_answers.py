@@ -187,7 +187,9 @@ def test_an_oversized_mqtt_answer_is_named_not_read(fresh_mosquitto: Any) -> Non
 @pytest.mark.parametrize("body,named", [
     (b'{"headers":{},"body":{"openc2":{"response":{"status":200,"status":500}}}}',
      "body.openc2.response.status: duplicate object key 'status'"),
-    (b'{"status":200,"results":{"x-n":{"v":NaN}}}', "NaN is not a JSON number"),
+    (b'{"status":200,"results":{"x-n":{"v":NaN}}}', "results.x-n.v: NaN is not a JSON number"),
+    (b'{"status":200,"results":{"x-n":[1,Infinity]}}', "results.x-n[1]: Infinity is not a JSON number"),
+    (b'{"status":200,"results":{"x-n":{"v":-Infinity}}}', "results.x-n.v: -Infinity is not a JSON number"),
     (b'{"status":200,"results":{"x-n":{"v":' + b"7" * 400 + b"}}}", "results.x-n.v: integer"),
     (b'{"status":200,"results":' + b"[" * 50_000 + b"]" * 50_000 + b"}", "nested deeper than 64 levels"),
 ])

@@ -89,7 +89,7 @@ def test_a_plain_text_error_quotes_the_peer() -> None:
 
 
 @pytest.mark.parametrize("body,path", [(b'{"status":200,"status":400}', "status"),
-                                        (b'{"status":200,"results":{"x":NaN}}', ""),
+                                        (b'{"status":200,"results":{"x":NaN}}', "results.x"),
                                         (b'{"status":200,"results":{"n":' + b"9" * 400 + b"}}", "results.n"),
                                         (b"[" * 5000 + b"]" * 5000, "")])
 def test_answers_are_decoded_as_i_json(body: bytes, path: str) -> None:

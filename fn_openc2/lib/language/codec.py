@@ -55,12 +55,16 @@ def _slow_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return d
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+def _constant_message(name: str) -> str:
+    return f"{name} is not a JSON number"
 
 
 class _NumberIssue(ValueError):
     """Raised by the fast number hooks; the slow path then finds where."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NumberIssue(_constant_message(name))
 
 
 class _BadNumber:
@@ -104,6 +108,11 @@ def _mark_int(text: str) -> int | _BadNumber:
 def _mark_float(text: str) -> float | _BadNumber:
     value = float(text)
     return _BadNumber(_float_message(text)) if math.isinf(value) else value
+
+
+def _mark_constant(name: str) -> _BadNumber:
+    """NaN / Infinity / -Infinity: marked, so the slow path names their path."""
+    return _BadNumber(_constant_message(name))
 
 
 _FAST = json.JSONDecoder(
@@ -182,12 +191,12 @@ def _syntax(exc: json.JSONDecodeError) -> OpenC2ValidationError:
 
 def _slow_loads(text: str) -> Any:
     """Exact I-JSON checks, run only when the fast pass tripped: reports every
-    duplicate key and every out-of-range number at its own JSON path."""
+    duplicate key, every out-of-range number and every NaN/Infinity at its own JSON path."""
     try:
         doc = json.loads(
             text,
             object_pairs_hook=_slow_pairs,
-            parse_constant=_reject_constant,
+            parse_constant=_mark_constant,
             parse_int=_mark_int,
             parse_float=_mark_float,
         )
