@@ -310,3 +310,16 @@ def test_adhoc_url_takes_every_wire_flag(pki: Pki) -> None:
     mqtt_only = subprocess.run([*CLI, "send", "--url", "mqtt://127.0.0.1:1", "--path", "/x", "-"],
                                input=json.dumps(DENY), capture_output=True, text=True, timeout=60)
     assert mqtt_only.returncode == 2 and "--path only apply to an https:// or http:// --url" in mqtt_only.stderr
+
+
+def test_cli_path_help_says_what_a_conflicting_url_does() -> None:
+    """The --path help promises a config error (exit 2) for a --url naming another path; it is one,
+    and nothing is sent (port 1 would refuse a connection with exit 1)."""
+    shown = subprocess.run([*CLI, "send", "--help"], capture_output=True, text=True, timeout=60)
+    assert "a --url naming a different path is a config error (exit 2)" in " ".join(shown.stdout.split())
+    done = subprocess.run([*CLI, "send", "--url", "https://127.0.0.1:1/x/y", "--path", "/other", "-"],
+                          input=json.dumps(DENY), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "path = /other but the url already names the path /x/y" in done.stderr
+    same = subprocess.run([*CLI, "send", "--url", "https://127.0.0.1:1/x/y", "--path", "/x/y", "-"],
+                          input=json.dumps(DENY), capture_output=True, text=True, timeout=60)
+    assert same.returncode == 1 and "already names the path" not in same.stderr

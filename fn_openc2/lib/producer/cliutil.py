@@ -45,7 +45,9 @@ def add_consumer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=None, help=f"app.config to read with --consumer (default {DEFAULT_CONFIG})")
     adhoc = parser.add_argument_group("ad-hoc consumer (--url)")
     adhoc.add_argument("--dialect", default=None, help="https-v1.1 (default) or https-v1.0")
-    adhoc.add_argument("--path", default=None, help="request path (app.config path; a path in --url wins)")
+    adhoc.add_argument("--path", default=None,
+                       help="request path for a --url that names none (app.config path; default the dialect's "
+                            "/.well-known/openc2); a --url naming a different path is a config error (exit 2)")
     adhoc.add_argument("--content-type", default=None, help="exact Content-Type to send (app.config content_type)")
     adhoc.add_argument("--accept", default=None, help="exact Accept header to send (app.config accept)")
     adhoc.add_argument("--status-in", default=None, choices=STATUS_PLACES,
