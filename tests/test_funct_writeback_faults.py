@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
+from fn_openc2.lib.consumer import Fleet
 from fn_openc2.lib.offline_soar.faults import faults_for
 from fn_openc2.lib.offline_soar.mock import OfflineSoar
 from fn_openc2.lib.soar import writeback as wb
+from fn_openc2.lib.transfer.broker import start_mosquitto
+from tests.fixtures.broker import outage_after_freeze
 from tests.soar import harness
 from tests.soar.harness import INCIDENT_ID, call
 from tests.transfer.oc2server import Answer, Oc2Peer, Seen
@@ -56,9 +59,12 @@ def _hostile(seen: Seen) -> Answer:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fw(request, pki, consumer_signing_key, mosquitto):
+def fw(request, pki, consumer_signing_key, mosquitto, tmp_path_factory):
     setup = harness.module_setup(request, pki, consumer_signing_key)
     fw = next(setup)
+    # a private broker the 15.6 test takes down, with one real MQTT responder on it
+    private = start_mosquitto(workdir=str(tmp_path_factory.mktemp("mosquitto-outage")))
+    fleet = Fleet.of(1, private.host, private.port, prefix="outage", profiles=("slpf",)).start()
     hostile = Oc2Peer(_hostile, cert=pki.server_cert, key=pki.server_key, client_ca=pki.ca_cert).start()
     slow = Oc2Peer(lambda seen: Answer(action="stall"), cert=pki.server_cert, key=pki.server_key,
                    client_ca=pki.ca_cert).start()
@@ -79,15 +85,24 @@ broker = mqtt://{mosquitto.host}:{mosquitto.port}
 topic = oc2/cmd/journal-test
 expected_responders = ghost@example.com
 collect_seconds = 1
+
+[fn_openc2:outage]
+transport = mqtt
+broker = mqtt://{private.host}:{private.port}
+profiles = slpf
+expected_responders = {fleet.actuators[0].device_id}
+collect_seconds = 5
 """
     request.module.config_data = request.module.config_data.replace(
         "[fn_openc2]\n", f"[fn_openc2]\nsoar_timeout = {SOAR_TIMEOUT}\nwriteback_budget = {BUDGET}\n", 1) + peers
-    fw.hostile, fw.slow = hostile, slow
+    fw.hostile, fw.slow, fw.private_broker, fw.fleet = hostile, slow, private, fleet
     try:
         yield fw
     finally:
         hostile.stop()
         slow.stop()
+        fleet.stop()
+        private.stop()
         next(setup, None)
 
 
@@ -287,6 +302,34 @@ class TestOutcomeUnknown:
         (row,) = soar.rows(INCIDENT_ID, "openc2_commands")
         assert row["state"] == "unknown" and row["responder"] == "ghost@example.com"
         assert result["content"]["summary"]["outcome_unknown"] == 1
+
+
+    def test_mqtt_broker_down_before_puback(self, circuits_app, soar, faults, fw):
+        """The broker goes down mid-publish (frozen, killed, back 1.5 s later on the same port):
+        the command is 'outcome unknown' in the payload, the note and its row, counted apart."""
+        warm = call(circuits_app, SEND, deny_all(openc2_all_artifacts=False, openc2_artifact_value=IPS[2],
+                                                 openc2_consumers="outage"))
+        assert warm["success"] is True, warm["reason"]      # connected, the responder answered
+        outage = outage_after_freeze(fw.private_broker, freeze=0.4, down=1.5)
+        try:
+            result = call(circuits_app, SEND, deny_all(openc2_all_artifacts=False, openc2_artifact_value=IPS[3],
+                                                       openc2_consumers="outage"))
+        finally:
+            outage.join(timeout=30)
+        (answer,) = result["content"]["commands"][0]["answers"]
+        assert answer["outcome_unknown"] is True and answer["state"] == "unknown", answer
+        assert answer["error"].startswith("outcome unknown: may have been carried out: connect:"), answer["error"]
+        assert "before PUBACK" in answer["error"]
+        summary = result["content"]["summary"]
+        assert summary["outcome_unknown"] == 1 and summary["answers_ok"] == 0 and summary["success"] is False
+        assert "outcome unknown: may have been carried out" in result["reason"]
+        warm_row, row = soar.rows(INCIDENT_ID, "openc2_commands")   # the warm-up deny, then this one
+        assert warm_row["state"] == "active" and IPS[2] in str(warm_row["target"])
+        assert row["state"] == "unknown" and IPS[3] in str(row["target"]), row
+        assert row["command_id"] == result["content"]["commands"][0]["command"]["command_id"]
+        note = soar.notes(INCIDENT_ID)[-1]
+        assert IPS[3] in note and "OUTCOME UNKNOWN (may have been carried out)" in note
+        assert fw.private_broker.running
 
 
 class TestEverySoarCallHasATimeout:

@@ -14,6 +14,7 @@ from fn_openc2.lib.language import build_command
 from fn_openc2.lib.producer import load_registry
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.transfer.broker import Broker
+from tests.fixtures.broker import outage_after_freeze
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
 
@@ -99,5 +100,35 @@ def test_broker_restart_mid_run(fresh_mosquitto: Broker) -> None:
                 return all(a.ok and a.status == 200 for a in outcome.answers)
             assert wait_until(all_answer, 30), results[-1].to_dict()
             print(f"answers {dict(kinds)} over {COMMANDS} commands x {RESPONDERS} responders")
+    finally:
+        fleet.stop()
+
+
+def test_publish_not_acknowledged_is_outcome_unknown(fresh_mosquitto: Broker) -> None:
+    """Issue 15.6: the broker goes down (frozen, then killed and restarted 1.5 s later on the same
+    port) while a command awaits its PUBACK: the answer is "outcome unknown: may have been carried
+    out", never a plain failure (paho resends it after reconnecting, so it may well be applied)."""
+    fleet = Fleet.of(1, fresh_mosquitto.host, fresh_mosquitto.port, prefix="down", profiles=("slpf",)).start()
+    (device,) = [a.device_id for a in fleet.actuators]
+    registry = load_registry({
+        "fn_openc2": {"producer_id": "soar@example.com"},
+        "fn_openc2:fleet": {"transport": "mqtt", "broker": fresh_mosquitto.url, "profiles": "slpf",
+                            "expected_responders": device, "collect_seconds": "5"}})
+    try:
+        with Producer(registry) as producer:
+            warm = producer.send(deny(0), "fleet")            # connected, and the responder answers
+            assert [(a.responder, a.ok, a.outcome_unknown) for a in warm.answers] == [(device, True, False)]
+
+            outage = outage_after_freeze(fresh_mosquitto, freeze=0.4, down=1.5)
+            (answer,) = producer.send(deny(1), "fleet").answers
+            assert answer.outcome_unknown is True and not answer.ok, answer
+            assert answer.responder is None and "before PUBACK" in (answer.error or ""), answer.error
+
+            outage.join(timeout=30)
+            assert fresh_mosquitto.running
+            # after the restart the same producer delivers again (paho reconnects by itself)
+            def answered() -> bool:
+                return all(a.ok for a in producer.send(deny(3), "fleet").answers)
+            assert wait_until(answered, 30)
     finally:
         fleet.stop()
