@@ -2,7 +2,7 @@
 """Write the README's app.config tables and the app.config template from the settings.
 
 The keys live in one place, the fields of ProducerSettings / ConsumerSettings
-(fn_openc2.lib.producer.config: parser, default, meaning, a sample value);
+(fn_openc2.lib.producer.settings: parser, default, meaning, a sample value);
 this keeps the README tables and fn_openc2/util/config.py from drifting.
 `--check` exits 1 when either is out of date."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, ConsumerSettings, KeySpec
+from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, ConsumerSettings, KeySpec
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -10,7 +10,7 @@ files are commented out, because the registry checks that files exist when the
 app starts. Key and certificate paths point to /etc/rescircuits, where App Host
 puts the files uploaded in the app's configuration tab (next to app.config).
 The text is generated from the fields of ProducerSettings / ConsumerSettings
-in fn_openc2.lib.producer.config (their meaning, default and sample value):
+in fn_openc2.lib.producer.settings (their meaning, default and sample value):
 edit those and run tools/make_config_doc.py (a test runs its --check).
 """
 from __future__ import annotations

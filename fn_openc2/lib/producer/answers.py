@@ -20,7 +20,7 @@ from typing import Any
 from jwcrypto.jwk import JWK
 
 from fn_openc2.lib.language import check_response
-from fn_openc2.lib.producer.config import ConsumerSettings
+from fn_openc2.lib.producer.settings import ConsumerSettings
 from fn_openc2.lib.producer.outcome import ConsumerAnswer, printable
 from fn_openc2.lib.producer.transports import Delivery
 from fn_openc2.lib.security import signature_verdict

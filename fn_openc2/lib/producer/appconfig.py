@@ -1,4 +1,5 @@
-"""Reading an app.config file exactly as resilient-circuits reads it.
+"""Reading an app.config file exactly as resilient-circuits reads it, and loading its
+sections into ``AppSettings`` (every bad, missing or unknown key named with its section).
 
 The app never parses app.config itself: resilient-circuits does, and hands the
 sections to the functions. The CLI reads the same file, so it must read it the
@@ -27,7 +28,24 @@ import configparser
 import os
 from collections.abc import Mapping
 
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from requests.utils import get_environ_proxies
+
+from fn_openc2.lib.producer import parsers as p
 from fn_openc2.lib.producer.errors import ConfigError
+from fn_openc2.lib.producer.settings import (
+    CONFIG_KEYS_CONSUMER,
+    CONFIG_KEYS_PRODUCER,
+    CONSUMER_PREFIX,
+    INTEGRATIONS,
+    AppSettings,
+    ConsumerSettings,
+    KeySpec,
+    ProducerSettings,
+)
+from fn_openc2.lib.transfer.https import url_path_conflict
 
 SECTION = "fn_openc2"
 
@@ -83,3 +101,174 @@ def read_app_config(path: str, environ: Mapping[str, str] | None = None) -> dict
     except OSError as err:
         raise ConfigError(SECTION, None, f"{path} cannot be read: {err.strerror}") from None
     return parse_app_config(text, path, environ)
+
+
+# --- from app.config sections to AppSettings ----------------------------------------------------------
+def _parse_section(section: str, raw: Mapping[str, Any], table: Mapping[str, KeySpec],
+                   transport: str | None = None) -> dict[str, Any]:
+    """Typed values for the keys present in one section; unknown keys fail."""
+    values: dict[str, Any] = {}
+    for key, text in raw.items():
+        spec = table.get(key)
+        if spec is None:
+            raise ConfigError(section, key, f"unknown key (expected one of: {', '.join(sorted(table))})")
+        text = "" if text is None else str(text)
+        if text.strip() == "":
+            continue  # "key =" with no value means unset: the default applies, required keys fail later
+        if transport is not None and transport not in spec.transports:
+            raise ConfigError(section, key, f"not used with transport = {transport} "
+                                            f"(only with {' or '.join(spec.transports)})")
+        try:
+            values[key] = spec.parser(text)
+        except ValueError as exc:
+            hint = ""
+            if not spec.secret and (" ;" in text or " #" in text):
+                hint = " (in app.config ';' and '#' start a comment only at the start of a line)"
+            raise ConfigError(section, key, f"{exc}{hint}") from None
+    return values
+
+
+def _proxies(url: str | None, *layers: Mapping[str, Any]) -> dict[str, str | None] | None:
+    """resilient-lib's RequestsCommon.get_proxies rule: environment proxies win,
+    else the most specific section that sets either proxy supplies both.
+
+    The environment is resolved here, for this consumer's URL (NO_PROXY
+    honoured), because the transport's sessions do not read the environment:
+    there REQUESTS_CA_BUNDLE would silently replace the consumer's CA."""
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")):
+        return dict(get_environ_proxies(url)) if url else None
+    chosen: dict[str, str | None] | None = None
+    for layer in layers:  # least specific first
+        if layer.get("http_proxy") or layer.get("https_proxy"):
+            chosen = {"http": layer.get("http_proxy"), "https": layer.get("https_proxy")}
+    return chosen
+
+
+def _load_producer(sections: Mapping[str, Mapping[str, Any]]) -> ProducerSettings:
+    values = _parse_section(SECTION, sections.get(SECTION, {}), CONFIG_KEYS_PRODUCER)
+    if "signing_key_password" in values and "signing_key" not in values:
+        raise ConfigError(SECTION, "signing_key_password", "set without signing_key")
+    return ProducerSettings(**values)
+
+
+def _require(section: str, values: Mapping[str, Any], key: str, why: str) -> None:
+    if key not in values:
+        raise ConfigError(section, key, f"missing: required {why}")
+
+
+def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSettings,
+                   integrations: Mapping[str, Any]) -> ConsumerSettings:
+    name = section[len(CONSUMER_PREFIX):].strip()
+    if not name:
+        raise ConfigError(section, None, "consumer section needs a name after 'fn_openc2:'")
+    transport_raw = raw.get("transport", "https")
+    try:
+        transport = str(CONFIG_KEYS_CONSUMER["transport"].parser(transport_raw or "https"))
+    except ValueError as exc:
+        raise ConfigError(section, "transport", str(exc)) from None
+    values = _parse_section(section, raw, CONFIG_KEYS_CONSUMER, transport)
+    values["transport"] = transport
+    if transport == "https":
+        _require(section, values, "url", "for transport = https (the consumer's https:// URL)")
+        conflict = url_path_conflict(values["url"], values.get("path"))
+        if conflict:
+            raise ConfigError(section, "path", conflict)
+    else:
+        _require(section, values, "broker", "for transport = mqtt (mqtts://host:port)")
+    if ("client_auth_cert" in values) != ("client_auth_key" in values):
+        missing = "client_auth_key" if "client_auth_cert" in values else "client_auth_cert"
+        raise ConfigError(section, missing, "missing: client_auth_cert and client_auth_key go together")
+    if ("basic_auth_user" in values) != ("basic_auth_password" in values):
+        missing = "basic_auth_password" if "basic_auth_user" in values else "basic_auth_user"
+        raise ConfigError(section, missing, "missing: basic_auth_user and basic_auth_password go together")
+    if "bearer_token" in values and "basic_auth_user" in values:
+        raise ConfigError(section, "bearer_token", "set together with basic_auth_user: choose one")
+    if ("username" in values) != ("password" in values) and "password" in values:
+        raise ConfigError(section, "username", "missing: password is set without username")
+    if transport == "mqtt" and "verify" in values and isinstance(values["verify"], str):
+        values.setdefault("ca", values["verify"])
+        values["verify"] = True
+    _refuse_credentials_in_clear(section, transport, values)
+    values.setdefault("timeout", producer.timeout)
+    values.setdefault("retries", producer.retries)
+    values.setdefault("collect_seconds", producer.collect_seconds)
+    proxies = _proxies(values.get("url"), integrations,
+                       {"http_proxy": producer.http_proxy, "https_proxy": producer.https_proxy},
+                       {"http_proxy": values.get("http_proxy"), "https_proxy": values.get("https_proxy")})
+    if transport == "https":
+        values["proxies"] = proxies
+    return ConsumerSettings(name=name, **values)
+
+
+#: Query parameters that carry a credential (sent in clear over http://).
+_CREDENTIAL_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "key", "secret", "password", "pass",
+                                "pwd", "auth", "sig", "signature", "code", "client_secret"})
+
+
+def _refuse_credentials_in_clear(section: str, transport: str, values: Mapping[str, Any]) -> None:
+    """A secret sent without TLS is a secret given away: refuse the combination at load time."""
+    if transport == "https":
+        parts = urlsplit(values["url"])
+        if parts.scheme != "http":
+            return
+        for key in ("bearer_token", "basic_auth_user", "basic_auth_password"):
+            if key in values:
+                raise ConfigError(section, key, f"would be sent in clear to {p.mask_url(values['url'])}: "
+                                                "use an https:// url (plain http:// is for test consumers only)")
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError(section, "url", f"{p.mask_url(values['url'])} carries credentials that would be sent "
+                                              "in clear: use https://")
+        names = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        if names & _CREDENTIAL_PARAMS:
+            raise ConfigError(section, "url", f"{p.mask_url(values['url'])} carries a credential "
+                                              f"({', '.join(sorted(names & _CREDENTIAL_PARAMS))}) that would be "
+                                              "sent in clear: use https://")
+        return
+    broker = values["broker"]
+    parts = urlsplit(broker if "://" in broker else f"mqtt://{broker}")
+    tls = parts.scheme == "mqtts" or "ca" in values or "client_auth_cert" in values
+    if tls:
+        return
+    for key in ("password", "username"):
+        if key in values:
+            raise ConfigError(section, key, f"would be sent in clear to {p.mask_url(broker)} (MQTT without TLS): "
+                                            "use mqtts:// (plain mqtt:// is for test brokers only)")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(section, "broker", f"{p.mask_url(broker)} carries credentials that would be sent in "
+                                             "clear: use mqtts://")
+
+
+def load_settings(sections: Mapping[str, Mapping[str, Any]]) -> AppSettings:
+    """The app's settings from app.config sections ({section: {key: str}})."""
+    producer = _load_producer(sections)
+    integrations = sections.get(INTEGRATIONS) or {}
+    consumers: dict[str, ConsumerSettings] = {}
+    recipients: dict[str, str] = {}
+    for section in sections:
+        if not section.startswith(CONSUMER_PREFIX):
+            continue
+        consumer = _load_consumer(section, sections[section], producer, integrations)
+        if consumer.name in consumers:
+            raise ConfigError(section, None, f"consumer {consumer.name!r} is configured twice")
+        same = [n for n in consumers if n.casefold() == consumer.name.casefold()]
+        if same:  # a playbook naming "FW1" would reach the one and silently miss the other
+            raise ConfigError(section, None, f"consumer {consumer.name!r} differs from [fn_openc2:{same[0]}] "
+                                             "only by case: rename one")
+        if consumer.recipient in recipients:
+            raise ConfigError(section, "device_id", f"{consumer.recipient!r} is already the id of "
+                                                    f"[fn_openc2:{recipients[consumer.recipient]}]")
+        consumers[consumer.name] = consumer
+        recipients[consumer.recipient] = consumer.name
+    for name in producer.default_consumers:
+        if name not in consumers:
+            known = ", ".join(sorted(consumers)) or "none configured"
+            raise ConfigError(SECTION, "default_consumers", f"names unknown consumer {name!r} (known: {known})")
+    return AppSettings(producer=producer, consumers=consumers)
+
+
+def settings_from_file(path: str) -> AppSettings:
+    """Read an app.config file as the app does (``read_app_config``) and load it (for the CLI)."""
+    sections = read_app_config(path)
+    if SECTION not in sections and not any(s.startswith(CONSUMER_PREFIX) for s in sections):
+        raise ConfigError(SECTION, None, f"no [fn_openc2] or [fn_openc2:<name>] section in {path}")
+    return load_settings(sections)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from collections.abc import Callable
 
-from fn_openc2.lib.producer.config import ConsumerSettings, ProducerSettings
+from fn_openc2.lib.producer.settings import ConsumerSettings, ProducerSettings
 from fn_openc2.lib.transfer import HttpsSettings, HttpsTransport, MqttSettings, MqttTransport, Reply
 
 # called before each resend (the rate limit counts retries too)
