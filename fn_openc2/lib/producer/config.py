@@ -7,6 +7,7 @@ in ``producer.appconfig``.
 from __future__ import annotations
 
 from fn_openc2.lib.producer.appconfig import load_settings, settings_from_file
+from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.producer.settings import (
     CONFIG_KEYS_CONSUMER,
     CONFIG_KEYS_PRODUCER,
@@ -30,7 +31,8 @@ Registry = AppSettings
 load_registry = load_settings
 registry_from_file = settings_from_file
 
-__all__ = ["CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CONSUMER_PREFIX", "DIALECTS", "INTEGRATIONS", "SECTION",
+__all__ = ["CONFIG_KEYS_CONSUMER", "CONFIG_KEYS_PRODUCER", "CONSUMER_PREFIX", "ConfigError", "DIALECTS",
+           "INTEGRATIONS", "SECTION",
            "SIGNING_ALGORITHMS", "TRANSPORTS", "AppSettings", "ConsumerSettings", "KeySpec", "Network",
            "ProducerSettings", "Registry", "config_keys", "key", "load_registry", "load_settings",
            "registry_from_file", "settings_from_file"]
