@@ -107,13 +107,18 @@ def test_broker_restart_mid_run(fresh_mosquitto: Broker) -> None:
 def test_publish_not_acknowledged_is_outcome_unknown(fresh_mosquitto: Broker) -> None:
     """Issue 15.6: the broker goes down (frozen, then killed and restarted 1.5 s later on the same
     port) while a command awaits its PUBACK: the answer is "outcome unknown: may have been carried
-    out", never a plain failure (paho resends it after reconnecting, so it may well be applied)."""
+    out", never a plain failure (paho resends it after reconnecting, so it may well be applied).
+    Then down while awaiting answers (acknowledged and applied, the outage inside the collection
+    window): each answer is either the one that arrived or unknown, never failed."""
     fleet = Fleet.of(1, fresh_mosquitto.host, fresh_mosquitto.port, prefix="down", profiles=("slpf",)).start()
     (device,) = [a.device_id for a in fleet.actuators]
     registry = load_registry({
         "fn_openc2": {"producer_id": "soar@example.com"},
         "fn_openc2:fleet": {"transport": "mqtt", "broker": fresh_mosquitto.url, "profiles": "slpf",
-                            "expected_responders": device, "collect_seconds": "5"}})
+                            "expected_responders": device, "collect_seconds": "5"},
+        # the same responder plus one that never answers: keeps the collection window open
+        "fn_openc2:pair": {"transport": "mqtt", "broker": fresh_mosquitto.url, "profiles": "slpf",
+                           "expected_responders": f"{device},ghost@example.com", "collect_seconds": "4"}})
     try:
         with Producer(registry) as producer:
             warm = producer.send(deny(0), "fleet")            # connected, and the responder answers
@@ -130,5 +135,22 @@ def test_publish_not_acknowledged_is_outcome_unknown(fresh_mosquitto: Broker) ->
             def answered() -> bool:
                 return all(a.ok for a in producer.send(deny(3), "fleet").answers)
             assert wait_until(answered, 30)
+
+            # down while awaiting answers: the command was acknowledged and applied, then the broker
+            # goes down inside the collection window; an answer that did not arrive is unknown, not failed
+            outcomes: list = []
+            runner = threading.Thread(target=lambda: outcomes.append(producer.send(deny(4), "pair")))
+            runner.start()
+            assert wait_until(lambda: any(r["target"]["ipv4_net"].split("/")[0] == "198.19.0.5"     # deny(4)
+                                          for r in fleet.actuators[0].snapshot()["rules"]), 10), "not applied"
+            outage_after_freeze(fresh_mosquitto, freeze=0.2, down=1.0).join(timeout=30)
+            runner.join(timeout=30)
+            assert not runner.is_alive()
+            (outcome,) = outcomes
+            by_responder = {a.responder: a for a in outcome.answers}
+            assert set(by_responder) == {device, "ghost@example.com"}, outcome.to_dict()
+            assert by_responder["ghost@example.com"].outcome_unknown is True
+            for answer in outcome.answers:      # answered before the outage, or unknown: never plain failed
+                assert answer.ok or answer.outcome_unknown, answer
     finally:
         fleet.stop()
