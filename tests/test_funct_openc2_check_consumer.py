@@ -8,16 +8,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from resilient_circuits.util import get_function_definition
 
-from fn_openc2.components import funct_openc2_check_consumer as component
 from tests.soar import harness
-from tests.soar.harness import INCIDENT_ID, call
+from tests.soar.harness import INCIDENT_ID, call, soar  # noqa: F401  (fixture used by name)
 from tests.transfer.oc2server import Answer, Oc2Peer, Seen
 
-PACKAGE_NAME = "fn_openc2"
-FUNCTION_NAME = "openc2_check_consumer"
 HOSTILE_TEXT = "<img src=x onerror=alert(1)>&amp;"
+
+FUNCTION_NAME = "openc2_check_consumer"
 
 config_data = ""            # written by the fw fixture before circuits_app starts
 resilient_mock = harness.RESILIENT_MOCK
@@ -51,22 +49,6 @@ retries = 0
     finally:
         setup.close()
         hostile.stop()
-
-
-@pytest.fixture
-def soar():
-    return harness.seed_incident()
-
-
-class TestDefinition:
-    def test_function_definition(self) -> None:
-        func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
-        assert func is not None
-        assert func["destination_handle"] == "fn_openc2"
-
-    def test_component_reads_the_exported_inputs(self) -> None:
-        func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
-        assert set(component.INPUTS) == harness.exported_input_names(func)
 
 
 class TestCheckConsumer:

@@ -6,43 +6,16 @@ table is refreshed (one row per consumer, updated rather than duplicated)."""
 from __future__ import annotations
 
 
-import pytest
-from resilient_circuits.util import get_function_definition
 
-from fn_openc2.components import funct_openc2_query_features as component
 from tests.soar import harness
-from tests.soar.harness import INCIDENT_ID, call
+from tests.soar.harness import INCIDENT_ID, call, fw, soar  # noqa: F401  (fixtures used by name)
 
-PACKAGE_NAME = "fn_openc2"
-FUNCTION_NAME = "openc2_query_features"
 COLUMNS = {"consumer", "reachable", "versions", "profiles", "pairs", "rate_limit", "queried_at"}
+
+FUNCTION_NAME = "openc2_query_features"
 
 config_data = ""            # written by the fw fixture before circuits_app starts
 resilient_mock = harness.RESILIENT_MOCK
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fw(request, pki, consumer_signing_key):
-    yield from harness.module_setup(request, pki, consumer_signing_key)
-
-
-@pytest.fixture
-def soar():
-    return harness.seed_incident()
-
-
-class TestDefinition:
-    def test_function_definition(self) -> None:
-        func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
-        assert func is not None
-        assert func["destination_handle"] == "fn_openc2"
-
-    def test_component_reads_the_exported_inputs(self) -> None:
-        func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
-        assert set(component.INPUTS) == harness.exported_input_names(func)
-
-    def test_row_columns_match_the_export(self) -> None:
-        assert harness.table_columns("openc2_consumers") == COLUMNS
 
 
 class TestQueryFeatures:

@@ -9,47 +9,15 @@ from __future__ import annotations
 
 import time
 
-import pytest
-from resilient_circuits.util import get_function_definition
 
-from fn_openc2.components import funct_openc2_remove_block as component
 from fn_openc2.lib.soar import writeback as wb
 from tests.soar import harness
-from tests.soar.harness import INCIDENT_ID, call
+from tests.soar.harness import INCIDENT_ID, call, fw, soar  # noqa: F401  (fixtures used by name)
 
-PACKAGE_NAME = "fn_openc2"
 FUNCTION_NAME = "openc2_remove_block"
 
 config_data = ""            # written by the fw fixture before circuits_app starts
 resilient_mock = harness.RESILIENT_MOCK
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fw(request, pki, consumer_signing_key):
-    yield from harness.module_setup(request, pki, consumer_signing_key)
-
-
-@pytest.fixture
-def soar():
-    return harness.seed_incident()
-
-
-class TestDefinition:
-    def test_function_definition(self) -> None:
-        func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
-        assert func is not None
-        assert func["destination_handle"] == "fn_openc2"
-
-    def test_component_reads_the_exported_inputs(self) -> None:
-        func = get_function_definition(PACKAGE_NAME, FUNCTION_NAME)
-        assert set(component.INPUTS) == harness.exported_input_names(func)
-
-    def test_row_action_on_openc2_commands(self) -> None:
-        (playbook,) = [p for p in harness.export_document()["playbooks"] if p["name"] == "pb_openc2_remove_block"]
-        assert playbook["display_name"] == "OpenC2: Remove block" and playbook["object_type"] == "openc2_commands"
-        conditions = playbook["manual_settings"]["activation_conditions"]["conditions"]
-        assert {"field_name": "openc2_commands.state", "method": "not_equals", "value": "removed"} in [
-            {k: c[k] for k in ("field_name", "method", "value")} for c in conditions]
 
 
 def _deny(circuits, value: str) -> dict:

@@ -15,21 +15,11 @@ from typing import Any
 import pytest
 
 from tests.soar import harness
-from tests.soar.harness import INCIDENT_ID, call
+from tests.soar.harness import INCIDENT_ID, call, fw, soar  # noqa: F401  (fixtures used by name)
 
 config_data = ""            # written by the fw fixture before circuits_app starts
 resilient_mock = harness.RESILIENT_MOCK
 NS = {"b": "http://www.omg.org/spec/BPMN/20100524/MODEL", "resilient": "http://resilient.ibm.com/bpmn"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fw(request, pki, consumer_signing_key):
-    yield from harness.module_setup(request, pki, consumer_signing_key)
-
-
-@pytest.fixture
-def soar():
-    return harness.seed_incident()
 
 
 class Failed(Exception):

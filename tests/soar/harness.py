@@ -136,3 +136,16 @@ def exported_input_names(function: dict) -> set[str]:
 def table_columns(table_name: str) -> set[str]:
     table = next(t for t in export_document()["types"] if t["type_name"] == table_name)
     return set(table["fields"])
+
+
+# Fixtures the component test modules import by name (pytest then uses them in
+# that module): fw1 started and config_data written before circuits_app starts,
+# and a fresh incident per test.
+@pytest.fixture(scope="module", autouse=True)
+def fw(request: pytest.FixtureRequest, pki: Pki, consumer_signing_key: tuple[str, str]) -> Any:
+    yield from module_setup(request, pki, consumer_signing_key)
+
+
+@pytest.fixture
+def soar() -> Any:
+    return seed_incident()
