@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from fn_openc2.lib.language import FEATURES
-from fn_openc2.lib.producer.cliutil import (
+from fn_openc2.lib.cli.util import (
     EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report,
 )
 from fn_openc2.lib.producer.errors import ConfigError

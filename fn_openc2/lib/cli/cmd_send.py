@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fn_openc2.lib.producer.cliutil import (
+from fn_openc2.lib.cli.util import (
     EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report,
 )
 from fn_openc2.lib.producer.errors import ConfigError

@@ -16,7 +16,7 @@ SUBCOMMANDS = ("validate", "sign", "verify", "send", "query", "consumer", "demo"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fn_openc2.lib.producer.cliutil import EXIT_CODES
+    from fn_openc2.lib.cli.util import EXIT_CODES
 
     parser = argparse.ArgumentParser(prog="fn-openc2", description="OpenC2 producer, consumer and tools",
                                      epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except BrokenPipeError:          # output piped into head & co: stop quietly
-        from fn_openc2.lib.producer.cliutil import quiet_stdout
+        from fn_openc2.lib.cli.util import quiet_stdout
         quiet_stdout()
         return 1
 
