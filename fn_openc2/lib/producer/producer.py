@@ -14,7 +14,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from jwcrypto.jwk import JWK
 
@@ -24,7 +24,7 @@ from fn_openc2.lib.producer.answers import answers_for
 from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
 from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
 from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
-from fn_openc2.lib.producer.errors import ConfigError, RoutingError
+from fn_openc2.lib.producer.errors import CommandRefused, ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import guard_for
 from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer, printable
 from fn_openc2.lib.producer.ratelimit import RateLimits
@@ -101,6 +101,13 @@ _STREAM_WINDOW = 1024       # outcomes held at most while streaming (an unfinish
 Job = tuple[dict[str, Any], str, list[Any], int]   # (command doc, request_id, the command's answer slots, slot index)
 Slots = list["list[ConsumerAnswer] | None"]   # one per routed consumer, filled as its exchange ends
 OutcomeSink = Callable[[CommandOutcome], object]
+
+
+class Prepared(NamedTuple):
+    """A command that passed validation, the guard and routing: the JSON to send and to whom."""
+
+    command: dict[str, Any]
+    consumers: list[str]
 
 
 class _Bulk:
@@ -196,13 +203,13 @@ class _Bulk:
             except StopIteration:
                 self.exhausted = True
                 return False
-            prepared = self.producer._prepare(command, self.consumers)
-            if isinstance(prepared, CommandOutcome):
+            try:
+                doc, names = self.producer.prepare(command, self.consumers)
+            except CommandRefused as refused:
                 with self.emitting:
-                    self.pending.append((prepared, None))
+                    self.pending.append((refused.outcome, None))
                 self.emit()
                 continue
-            doc, names = prepared
             ids = [new_request_id() for _ in names]
             outcome = CommandOutcome(command=doc, request_id=ids[0])
             answers: Slots = [None] * len(names)
@@ -335,10 +342,10 @@ class Producer:
 
     def send(self, command: Any, consumers: Consumers = None, *, hooks: SendHooks | None = None) -> CommandOutcome:
         """Send one command (Command model, dict or JSON) to the routed consumers."""
-        prepared = self._prepare(command, consumers)
-        if isinstance(prepared, CommandOutcome):
-            return prepared
-        doc, names = prepared
+        try:
+            doc, names = self.prepare(command, consumers)
+        except CommandRefused as refused:
+            return refused.outcome
         ids = [new_request_id() for _ in names]
         futures = [self._executor.submit(self._send_one, doc, name, rid, hooks)
                    for name, rid in zip(names, ids, strict=True)]
@@ -435,20 +442,21 @@ class Producer:
 
     # --- steps ----------------------------------------------------------------
 
-    def _prepare(self, command: Any, consumers: Consumers) -> CommandOutcome | tuple[dict[str, Any], list[str]]:
-        """Validate, guard and route; a refused outcome when any of them says no."""
+    def prepare(self, command: Any, consumers: Consumers) -> Prepared:
+        """Validate, guard and route: what to send to whom, or CommandRefused (its ``outcome`` says why)."""
         if self._closed:
             raise RuntimeError("Producer is closed")
         try:
             model = command if hasattr(command, "target_name") else parse_command(command)
         except OpenC2ValidationError as exc:
             raw = command if isinstance(command, dict) else {}
-            return CommandOutcome(command=raw, request_id=new_request_id(), refused=_invalid(exc))
+            raise CommandRefused(CommandOutcome(command=raw, request_id=new_request_id(), refused=_invalid(exc))) \
+                from None
         doc = to_dict(model)
         refusal = self.guard.check(doc)
         if refusal:
             log.warning("OpenC2 command refused by the policy guard: %s", refusal)
-            return CommandOutcome(command=doc, request_id=new_request_id(), refused=refusal)
+            raise CommandRefused(CommandOutcome(command=doc, request_id=new_request_id(), refused=refusal))
         target = doc.get("target") or {}
         target_name = next(iter(target), "")
         try:
@@ -456,8 +464,9 @@ class Producer:
                                       target_name=target_name, target_value=target.get(target_name),
                                       cache=self.capabilities)
         except RoutingError as exc:
-            return CommandOutcome(command=doc, request_id=new_request_id(), refused=str(exc))
-        return doc, names
+            raise CommandRefused(CommandOutcome(command=doc, request_id=new_request_id(), refused=str(exc))) \
+                from None
+        return Prepared(doc, names)
 
     def _transport(self, name: str) -> Transport:
         with self._transport_lock:
