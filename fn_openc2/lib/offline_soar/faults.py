@@ -47,8 +47,8 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -65,7 +65,7 @@ _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 @dataclass
 class Fault:
     method: str
-    path: re.Pattern
+    path: re.Pattern[str]
     kind: str = "status"
     status: int = 503
     when: str = "before"

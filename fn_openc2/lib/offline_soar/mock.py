@@ -85,7 +85,8 @@ needs no restart.
 Outside pytest use ``fn_openc2.lib.offline_soar.runner.CircuitsApp``.
 
 Subclass to add endpoints: decorate ``(self, request, **groups)`` methods with
-``resilient_endpoint(METHOD, REGEX)``; REGEX must match the whole org-relative
+``endpoint(METHOD, REGEX)`` (``offline_soar.endpoint``, resilient's ``resilient_endpoint``
+with types; the untyped original works too); REGEX must match the whole org-relative
 path (query string excluded), named groups arrive as keyword arguments, and
 a subclass's endpoints are tried before the ones it inherits.
 """
@@ -95,14 +96,15 @@ import json
 import logging
 import re
 import threading
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 import requests_mock
-from resilient.resilient_rest_mock import resilient_endpoint
 
 from . import faults
+from .endpoint import Request, Response, endpoint
 from .schema import Column, SchemaError, Table, check_value, output_value
 from .store import DEFAULT_ORG, SoarStore, SoarStoreError, get_store
 from .ui import UiEndpoints
@@ -158,13 +160,15 @@ class OfflineSoar(UiEndpoints):
         return store
 
     @classmethod
-    def seed(cls, incident: Mapping[str, Any], artifacts=(), attachments=None, *, org: str | None = None) -> int:
+    def seed(cls, incident: Mapping[str, Any], artifacts: Iterable[Mapping[str, Any]] = (),
+             attachments: Mapping[int, bytes] | None = None, *, org: str | None = None) -> int:
         """``SoarStore.seed`` on the org's store; returns the incident id."""
         return get_store(org).seed(incident, artifacts, attachments)
 
     # ------------------------------------------------------------ dispatch
-    def _collect_routes(self) -> list[tuple[str, re.Pattern, Callable]]:
-        routes, seen = [], set()
+    def _collect_routes(self) -> list[tuple[str, re.Pattern[str], Callable[..., Response]]]:
+        routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = []
+        seen: set[str] = set()
         for klass in type(self).__mro__:          # most derived first
             for name, member in vars(klass).items():
                 uri = getattr(member, "uri", None)
@@ -174,7 +178,7 @@ class OfflineSoar(UiEndpoints):
                 routes.append((member.request_type, re.compile(uri), member))
         return routes
 
-    def _dispatch(self, request):
+    def _dispatch(self, request: Request) -> Response:
         path = urlsplit(request.url).path
         m = _ORG_PREFIX.match(path)
         rel = (m.group("rest") or "") if m else path
@@ -200,26 +204,26 @@ class OfflineSoar(UiEndpoints):
         return self._error(request, 404, f"offline SOAR has no endpoint for {request.method} {rel}")
 
     # ------------------------------------------------------------ helpers
-    def _record(self, request, rel: str) -> None:
+    def _record(self, request: Request, rel: str) -> None:
         """The request log tests read (``SoarStore.requests()``): which calls the app makes."""
         query = urlsplit(request.url).query
         self.soar.record_request(f"{request.method} {rel}" + (f"?{query}" if query else ""))
 
     @staticmethod
-    def _json(request, data: Any, status: int = 200):
+    def _json(request: Request, data: Any, status: int = 200) -> Response:
         return requests_mock.create_response(request, status_code=status, json=data)
 
     @staticmethod
-    def _error(request, status: int, message: str):
+    def _error(request: Request, status: int, message: str) -> Response:
         return requests_mock.create_response(
             request, status_code=status, json={"success": False, "title": None, "message": message, "hints": []})
 
     @staticmethod
-    def _body(request) -> Any:
+    def _body(request: Request) -> Any:
         return json.loads(request.body) if request.body else None
 
     # ------------------------------------------------------------ start-up
-    def _session(self, request):
+    def _session(self, request: Request) -> Response:
         data = {"user_id": 1, "user_fname": "Offline", "user_lname": "SOAR", "user_email": self.email,
                 "csrf_token": "offline-csrf-token", "is_ldap": False, "is_saml": False, "saml_alias": None,
                 "session_ip": "127.0.0.1",
@@ -231,62 +235,63 @@ class OfflineSoar(UiEndpoints):
         return requests_mock.create_response(request, status_code=200, json=data,
                                              cookies=requests.cookies.cookiejar_from_dict({"JSESSIONID": "offline"}))
 
-    @resilient_endpoint("POST", r"/rest/session")
-    def session_post(self, request):
+    @endpoint("POST", r"/rest/session")
+    def session_post(self, request: Request) -> Response:
         return self._session(request)
 
-    @resilient_endpoint("GET", r"/rest/session")
-    def session_get(self, request):
+    @endpoint("GET", r"/rest/session")
+    def session_get(self, request: Request) -> Response:
         return self._session(request)
 
-    @resilient_endpoint("GET", r"")
-    def org_get(self, request):
+    @endpoint("GET", r"")
+    def org_get(self, request: Request) -> Response:
         return self._json(request, {"id": ORG_ID, "name": self.org_name, "actions_framework_enabled": True,
                                     "users": {"1": {"id": 1, "email": self.email, "fname": "Offline",
                                                     "lname": "SOAR", "status": "A", "enabled": True}}})
 
-    @resilient_endpoint("GET", r"/rest/const")
-    def const_get(self, request):
+    @endpoint("GET", r"/rest/const")
+    def const_get(self, request: Request) -> Response:
         return self._json(request, {"server_version": {"major": 51, "minor": 0, "build_number": 0,
                                                        "version": "51.0.0.0"}})
 
-    @resilient_endpoint("GET", r"/actions")
-    def actions_get(self, request):
+    @endpoint("GET", r"/actions")
+    def actions_get(self, request: Request) -> Response:
         return self._json(request, {"entities": []})
 
-    @resilient_endpoint("GET", r"/connectors/queues")
-    def connector_queues_get(self, request):
+    @endpoint("GET", r"/connectors/queues")
+    def connector_queues_get(self, request: Request) -> Response:
         return self._json(request, {"queues": []})
 
-    @resilient_endpoint("GET", r"/message_destinations")
-    def message_destinations_get(self, request):
+    @endpoint("GET", r"/message_destinations")
+    def message_destinations_get(self, request: Request) -> Response:
         return self._json(request, {"entities": []})
 
-    @resilient_endpoint("GET", r"/functions")
-    def functions_get(self, request):
+    @endpoint("GET", r"/functions")
+    def functions_get(self, request: Request) -> Response:
         return self._json(request, {"entities": []})
 
-    @resilient_endpoint("GET", r"/functions/(?P<name>[^/]+)")
-    def function_get(self, request, name):
+    @endpoint("GET", r"/functions/(?P<name>[^/]+)")
+    def function_get(self, request: Request, name: str) -> Response:
         return self._json(request, {"name": name, "display_name": name, "destination_handle": "fn_openc2",
                                     "id": 1, "uuid": "00000000-0000-0000-0000-000000000001",
                                     "view_items": [], "workflows": [], "version": 1})
 
-    @resilient_endpoint("GET", r"/types/incident/fields")
-    def incident_fields_get(self, request):
-        fields = [{"name": n, "text": n, "input_type": t, "prefix": None, "required": "always" if req else None,
-                   "values": [], "internal": True, "id": i}
-                  for i, (n, t, req) in enumerate([("name", "text", True), ("description", "textarea", False),
-                                                   ("discovered_date", "datetimepicker", True),
-                                                   ("plan_status", "select", False)], start=1)]
+    @endpoint("GET", r"/types/incident/fields")
+    def incident_fields_get(self, request: Request) -> Response:
+        fields: list[dict[str, Any]] = [
+            {"name": n, "text": n, "input_type": t, "prefix": None, "required": "always" if req else None,
+             "values": [], "internal": True, "id": i}
+            for i, (n, t, req) in enumerate([("name", "text", True), ("description", "textarea", False),
+                                             ("discovered_date", "datetimepicker", True),
+                                             ("plan_status", "select", False)], start=1)]
         return self._json(request, fields)
 
-    @resilient_endpoint("GET", r"/types/(?:actioninvocation|__function)/fields")
-    def other_fields_get(self, request):
+    @endpoint("GET", r"/types/(?:actioninvocation|__function)/fields")
+    def other_fields_get(self, request: Request) -> Response:
         return self._json(request, [])
 
-    @resilient_endpoint("GET", r"/types/(?P<table>\w+)")
-    def type_get(self, request, table):
+    @endpoint("GET", r"/types/(?P<table>\w+)")
+    def type_get(self, request: Request, table: str) -> Response:
         schema = self.soar.table_schema(table)        # unknown table: 404
         names = self._names(request)
         fields = {}
@@ -301,18 +306,18 @@ class OfflineSoar(UiEndpoints):
                                     "fields": fields})
 
     # ------------------------------------------------------------ incidents
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)")
-    def incident_get(self, request, inc):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)")
+    def incident_get(self, request: Request, inc: str) -> Response:
         return self._json(request, self.soar.incident(int(inc)))
 
-    @resilient_endpoint("PUT", r"/incidents/(?P<inc>\d+)")
-    def incident_put(self, request, inc):
+    @endpoint("PUT", r"/incidents/(?P<inc>\d+)")
+    def incident_put(self, request: Request, inc: str) -> Response:
         body = dict(self._body(request) or {})
         body.pop("id", None)
         return self._json(request, self.soar.patch_incident(int(inc), body))
 
-    @resilient_endpoint("PATCH", r"/incidents/(?P<inc>\d+)")
-    def incident_patch(self, request, inc):
+    @endpoint("PATCH", r"/incidents/(?P<inc>\d+)")
+    def incident_patch(self, request: Request, inc: str) -> Response:
         changes = {}
         for change in (self._body(request) or {}).get("changes", []):
             name = change["field"]["name"] if isinstance(change["field"], dict) else change["field"]
@@ -324,29 +329,29 @@ class OfflineSoar(UiEndpoints):
         return self._json(request, {"success": True, "title": None, "message": None, "hints": []})
 
     # ------------------------------------------------------------ artifacts
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts")
-    def artifacts_get(self, request, inc):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts")
+    def artifacts_get(self, request: Request, inc: str) -> Response:
         return self._json(request, [self._artifact_out(a, self._names(request))
                                     for a in self.soar.artifacts(int(inc))])
 
-    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/artifacts")
-    def artifact_post(self, request, inc):
+    @endpoint("POST", r"/incidents/(?P<inc>\d+)/artifacts")
+    def artifact_post(self, request: Request, inc: str) -> Response:
         body = self._body(request)
         items = body if isinstance(body, list) else [body]
         made = [self.soar.add_artifact(int(inc), {k: v for k, v in a.items() if k != "id"}) for a in items]
         return self._json(request, made)
 
-    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/artifacts/query_paged")
-    def artifacts_query_paged(self, request, inc):
+    @endpoint("POST", r"/incidents/(?P<inc>\d+)/artifacts/query_paged")
+    def artifacts_query_paged(self, request: Request, inc: str) -> Response:
         data = [self._artifact_out(a, self._names(request)) for a in self.soar.artifacts(int(inc))]
         return self._json(request, {"recordsTotal": len(data), "recordsFiltered": len(data), "data": data})
 
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts/(?P<aid>\d+)")
-    def artifact_get(self, request, inc, aid):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts/(?P<aid>\d+)")
+    def artifact_get(self, request: Request, inc: str, aid: str) -> Response:
         return self._json(request, self._artifact_out(self.soar.artifact(int(inc), int(aid)), self._names(request)))
 
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts/(?P<aid>\d+)/contents")
-    def artifact_contents_get(self, request, inc, aid):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/artifacts/(?P<aid>\d+)/contents")
+    def artifact_contents_get(self, request: Request, inc: str, aid: str) -> Response:
         content = self.soar.artifact_content(int(inc), int(aid))
         meta = self.soar.artifact(int(inc), int(aid))["attachment"] or {}
         return requests_mock.create_response(
@@ -354,12 +359,12 @@ class OfflineSoar(UiEndpoints):
             headers={"Content-Type": meta.get("content_type") or "application/octet-stream"})
 
     # ------------------------------------------------------------ attachments
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments")
-    def attachments_get(self, request, inc):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments")
+    def attachments_get(self, request: Request, inc: str) -> Response:
         return self._json(request, self.soar.attachments(int(inc)))
 
-    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/attachments")
-    def attachment_post(self, request, inc):
+    @endpoint("POST", r"/incidents/(?P<inc>\d+)/attachments")
+    def attachment_post(self, request: Request, inc: str) -> Response:
         """resilient ``co3base.post_attachment``: multipart/form-data, one part named ``file``
         (file name, bytes, MIME type); answers the attachment as GET does."""
         from requests_toolbelt.multipart.decoder import MultipartDecoder
@@ -373,24 +378,24 @@ class OfflineSoar(UiEndpoints):
                     int(inc), found.group(1) if found else "Unknown", part.content, content_type))
         return self._error(request, 400, "an attachment upload needs a multipart part named 'file'")
 
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments/(?P<aid>\d+)")
-    def attachment_get(self, request, inc, aid):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments/(?P<aid>\d+)")
+    def attachment_get(self, request: Request, inc: str, aid: str) -> Response:
         return self._json(request, self.soar.attachment(int(inc), int(aid)))
 
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments/(?P<aid>\d+)/contents")
-    def attachment_contents_get(self, request, inc, aid):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/attachments/(?P<aid>\d+)/contents")
+    def attachment_contents_get(self, request: Request, inc: str, aid: str) -> Response:
         content = self.soar.attachment_content(int(inc), int(aid))
         meta = self.soar.attachment(int(inc), int(aid))
         return requests_mock.create_response(request, status_code=200, content=content,
                                              headers={"Content-Type": meta["content_type"]})
 
     # ------------------------------------------------------------ notes
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/comments")
-    def comments_get(self, request, inc):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/comments")
+    def comments_get(self, request: Request, inc: str) -> Response:
         return self._json(request, self.soar.note_objects(int(inc)))
 
-    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/comments")
-    def comment_post(self, request, inc):
+    @endpoint("POST", r"/incidents/(?P<inc>\d+)/comments")
+    def comment_post(self, request: Request, inc: str) -> Response:
         text, fmt = self._note_text(self._body(request))
         self.soar.incident(int(inc))                  # missing incident: 404 before the body matters
         return self._json(request, self.soar.add_note(int(inc), text, fmt))
@@ -402,58 +407,58 @@ class OfflineSoar(UiEndpoints):
     # ``handle_format=names`` (query string or header). IBM's apps ask for names
     # on every table call: fn_datatable_utils/util/helper.py (RESDatatable.get_data,
     # update_row, delete_row), fn_servicenow's and fn_jira's table helpers.
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)")
-    def table_get(self, request, inc, table):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)")
+    def table_get(self, request: Request, inc: str, table: str) -> Response:
         schema, inc_id, names = self.soar.table_schema(table), int(inc), self._names(request)
         rows = [self._row_out(schema, rid, self.soar.row(inc_id, table, rid), names)
                 for rid in self.soar.row_ids(inc_id, table)]
         return self._json(request, {"id": schema.type_id, "table_name": table, "rows": rows})
 
-    @resilient_endpoint("POST", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data")
-    def row_post(self, request, inc, table):
+    @endpoint("POST", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data")
+    def row_post(self, request: Request, inc: str, table: str) -> Response:
         schema = self.soar.table_schema(table)
         self.soar.incident(int(inc))
         row_id, cells = self.soar.add_row(int(inc), table, self._cells_checked(request, schema))
         return self._json(request, self._row_out(schema, row_id, cells, self._names(request)))
 
-    @resilient_endpoint("DELETE", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data")
-    def rows_delete(self, request, inc, table):
+    @endpoint("DELETE", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data")
+    def rows_delete(self, request: Request, inc: str, table: str) -> Response:
         self.soar.table_schema(table)
         self.soar.clear_table(int(inc), table)
         return requests_mock.create_response(request, status_code=204)
 
-    @resilient_endpoint("GET", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
-    def row_get(self, request, inc, table, rid):
+    @endpoint("GET", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
+    def row_get(self, request: Request, inc: str, table: str, rid: str) -> Response:
         schema = self.soar.table_schema(table)
         return self._json(request, self._row_out(schema, int(rid), self.soar.row(int(inc), table, int(rid)),
                                                  self._names(request)))
 
-    @resilient_endpoint("PUT", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
-    def row_put(self, request, inc, table, rid):
+    @endpoint("PUT", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
+    def row_put(self, request: Request, inc: str, table: str, rid: str) -> Response:
         schema = self.soar.table_schema(table)
         self.soar.row(int(inc), table, int(rid))      # missing row: 404 before the body matters
         cells = self.soar.update_row(int(inc), table, int(rid), self._cells_checked(request, schema))
         return self._json(request, self._row_out(schema, int(rid), cells, self._names(request)))
 
-    @resilient_endpoint("DELETE", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
-    def row_delete(self, request, inc, table, rid):
+    @endpoint("DELETE", r"/incidents/(?P<inc>\d+)/table_data/(?P<table>\w+)/row_data/(?P<rid>\d+)")
+    def row_delete(self, request: Request, inc: str, table: str, rid: str) -> Response:
         self.soar.table_schema(table)
         self.soar.delete_row(int(inc), table, int(rid))
         return requests_mock.create_response(request, status_code=204)
 
     # ------------------------------------------------------------ the server's strictness
     @staticmethod
-    def _names(request) -> bool:
+    def _names(request: Request) -> bool:
         """handle_format=names asked for (query string or header; the SOAR REST API reference
         documents both); the default answers fields and types by numeric id."""
         query = parse_qs(urlsplit(request.url).query)
         wanted = (query.get("handle_format") or [request.headers.get("handle_format", "")])[0]
-        return wanted == "names"
+        return bool(wanted == "names")
 
     @staticmethod
-    def _row_out(schema: Table, row_id: int, cells: Mapping[str, Any], names: bool) -> dict:
+    def _row_out(schema: Table, row_id: int, cells: Mapping[str, Any], names: bool) -> dict[str, Any]:
         """A row as the server answers it: one cell per column, keyed by API name or field id."""
-        out = {}
+        out: dict[str, Any] = {}
         for col in schema.columns.values():
             cell: dict[str, Any] = {"id": col.name if names else col.id, "row_id": row_id}
             if cells.get(col.name) is not None:
@@ -462,11 +467,12 @@ class OfflineSoar(UiEndpoints):
         return {"id": row_id, "type_id": schema.type_id, "version": 1, "actions": [], "cells": out}
 
     @staticmethod
-    def _cells_checked(request, schema: Table) -> dict:
+    def _cells_checked(request: Request, schema: Table) -> dict[str, Any]:
         """``{"cells": {name-or-id: {"value": v}}}`` -> ``{name: value}``, each value checked for its column."""
         body = OfflineSoar._body(request)
         if not isinstance(body, dict) or not isinstance(body.get("cells"), dict):
-            raise SchemaError(f"data table {schema.name}: the body must be {{\"cells\": {{column: {{\"value\": ...}}}}}}")
+            raise SchemaError(f"data table {schema.name}: the body must be "
+                              f"{{\"cells\": {{column: {{\"value\": ...}}}}}}")
         out: dict[str, Any] = {}
         for key, cell in body["cells"].items():
             col: Column = schema.column(key)
@@ -490,7 +496,7 @@ class OfflineSoar(UiEndpoints):
         raise SchemaError(f"a note body is {{\"text\": {{\"format\": \"html\", \"content\": ...}}}}, not {body!r}")
 
     @staticmethod
-    def _artifact_out(artifact: dict, names: bool) -> dict:
+    def _artifact_out(artifact: dict[str, Any], names: bool) -> dict[str, Any]:
         """The artifact type as a name only with handle_format=names, else as a numeric type id."""
         if not names and isinstance(artifact.get("type"), str):
             artifact = dict(artifact, type=artifact_type_id(artifact["type"]))

@@ -30,7 +30,8 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from circuits import BaseComponent, Manager, handler
 
@@ -74,7 +75,7 @@ class FunctionFailed(OpenC2Error, RuntimeError):
 class FunctionRun:
     """One completed function call."""
     function: str
-    result: dict                      # {version, success, reason, content, raw, inputs, metrics}
+    result: dict[str, Any]            # {version, success, reason, content, raw, inputs, metrics}
     status_messages: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
 
@@ -88,7 +89,17 @@ class _Call:
         self.error: str | None = None
 
 
-class _Tap(BaseComponent):
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _every_event(priority: float) -> Callable[[_Method], _Method]:
+    """circuits' ``handler(channel="*", priority=...)``, which marks the method and returns it unchanged;
+    typed here because circuits ships no type information."""
+    mark: Callable[[_Method], _Method] = handler(channel="*", priority=priority)
+    return mark
+
+
+class _Tap(BaseComponent):  # type: ignore[misc]  # circuits has no type information
     """Sees every event; hands results, failures and status lines to waiting calls."""
 
     def init(self) -> None:
@@ -107,8 +118,8 @@ class _Tap(BaseComponent):
         with self._lock:
             self._calls.pop(msg_id, None)
 
-    @handler(channel="*", priority=999.9)
-    def _on_any(self, event, *args, **kwargs):
+    @_every_event(priority=999.9)
+    def _on_any(self, event: Any, *args: Any, **kwargs: Any) -> None:
         name = event.name
         if name == "load_all_success":
             self.loaded.set()
@@ -116,9 +127,9 @@ class _Tap(BaseComponent):
             self.load_failed = True
             self.loaded.set()
         elif name.endswith("_result") and "result" in event.kwargs:
-            msg_id = getattr(event.parent, "test_msg_id", None)
+            parent_id: str | None = getattr(event.parent, "test_msg_id", None)
             with self._lock:
-                call = self._calls.get(msg_id)
+                call = self._calls.get(parent_id) if parent_id is not None else None
             if call is not None:
                 call.result = event.kwargs["result"]
         elif name == "test_response" and len(event.args) >= 2:
@@ -173,13 +184,15 @@ def _resolve(spec: Any) -> type:
     if isinstance(spec, type):
         return spec
     module, _, attr = str(spec).partition(":")
-    return getattr(importlib.import_module(module), attr or "FunctionComponent")
+    found: type = getattr(importlib.import_module(module), attr or "FunctionComponent")
+    return found
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class CircuitsApp:
@@ -214,7 +227,7 @@ class CircuitsApp:
         self.workdir: str | None = None
         self.config_path: str | None = None
         self.manager: Manager | None = None
-        self.app = None
+        self.app: Any = None             # resilient_circuits.app.App once started
         self._tap: _Tap | None = None
         self._locked = False
         self._saved_env: str | None = None
@@ -224,13 +237,13 @@ class CircuitsApp:
     def store(self) -> SoarStore:
         return get_store(self.org)
 
-    def __enter__(self) -> "CircuitsApp":
+    def __enter__(self) -> CircuitsApp:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "CircuitsApp":
+    def start(self) -> CircuitsApp:
         if not _RUNNING_LOCK.acquire(blocking=False):
             raise CircuitsAppError("another CircuitsApp is running in this process; stop it first")
         self._locked = True
@@ -318,8 +331,9 @@ class CircuitsApp:
                 _RUNNING_LOCK.release()
 
     # ------------------------------------------------------------ functions
-    def _all_components(self):
-        stack, seen = [self.manager], []
+    def _all_components(self) -> list[Any]:
+        stack: list[Any] = [self.manager]
+        seen: list[Any] = []
         while stack:
             comp = stack.pop()
             seen.append(comp)
@@ -340,27 +354,28 @@ class CircuitsApp:
         """Run a function as SOAR would and wait for its result payload."""
         from resilient_circuits import SubmitTestFunction
 
-        if self.manager is None:
+        tap = self._tap
+        if self.manager is None or tap is None:
             raise CircuitsAppError("the app is not running")
         known = self.function_names()
         if function not in known:
             raise CircuitsAppError(f"no component handles function {function!r}; loaded: {sorted(known)}")
         event = SubmitTestFunction(function, dict(inputs))
         msg_id = event.kwargs["msg_id"]
-        call = self._tap.expect(msg_id, function)
+        call = tap.expect(msg_id, function)
         started = time.monotonic()
         try:
             self.manager.fire(event)
             if not call.done.wait(timeout):
                 raise TimeoutError(f"function {function} gave no result within {timeout:g} s")
         finally:
-            self._tap.forget(msg_id)
+            tap.forget(msg_id)
         if call.error is not None:
             raise FunctionFailed(function, call.error)
         if call.result is None:
             raise FunctionFailed(function, "the component returned no FunctionResult")
         return FunctionRun(function, call.result.value, call.status_messages, time.monotonic() - started)
 
-    def run_function(self, function: str, inputs: Mapping[str, Any], timeout: float = 60.0) -> dict:
+    def run_function(self, function: str, inputs: Mapping[str, Any], timeout: float = 60.0) -> dict[str, Any]:
         """The function's result payload: {version, success, reason, content, raw, inputs, metrics}."""
         return self.invoke(function, inputs, timeout).result

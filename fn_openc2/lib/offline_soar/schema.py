@@ -14,7 +14,8 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from fn_openc2.lib.errors import OpenC2Error
 
 EXPORT_PATH = Path(__file__).resolve().parents[2] / "util" / "data" / "export.res"
@@ -72,17 +73,18 @@ class Table:
 
 
 _cache_lock = threading.Lock()
-_cache: dict[str, Any] = {"key": None, "tables": {}}
+_cache: dict[tuple[str, int, int], dict[str, Table]] = {}   # the last export read, by (path, mtime, size)
 
 
-def export_tables(path: str | os.PathLike | None = None) -> dict[str, Table]:
+def export_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Table]:
     """Data tables of the export at ``path`` (default: the app's own), re-read when the file changes."""
     path = Path(path or EXPORT_PATH)
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     with _cache_lock:
-        if _cache["key"] == key:
-            return _cache["tables"]
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
     doc = json.loads(path.read_text(encoding="utf-8"))
     tables: dict[str, Table] = {}
     for dt in doc.get("types") or []:
@@ -99,8 +101,8 @@ def export_tables(path: str | os.PathLike | None = None) -> dict[str, Table]:
         tables[dt["type_name"]] = Table(dt["type_name"], table_id, str(dt.get("display_name") or dt["type_name"]),
                                         columns)
     with _cache_lock:
-        _cache["key"] = key
-        _cache["tables"] = tables
+        _cache.clear()
+        _cache[key] = tables
     return tables
 
 

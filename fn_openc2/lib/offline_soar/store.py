@@ -18,7 +18,8 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .schema import SchemaError, Table, declared_table, export_tables
 from fn_openc2.lib.errors import OpenC2Error
@@ -38,13 +39,13 @@ def _now_ms() -> int:
 
 @dataclass
 class _Incident:
-    data: dict
-    artifacts: dict[int, dict] = field(default_factory=dict)
+    data: dict[str, Any]
+    artifacts: dict[int, dict[str, Any]] = field(default_factory=dict)
     artifact_contents: dict[int, bytes] = field(default_factory=dict)
-    attachments: dict[int, dict] = field(default_factory=dict)
+    attachments: dict[int, dict[str, Any]] = field(default_factory=dict)
     attachment_contents: dict[int, bytes] = field(default_factory=dict)
-    notes: list[dict] = field(default_factory=list)
-    tables: dict[str, dict[int, dict]] = field(default_factory=dict)  # table -> row id -> {col: value}
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    tables: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)  # table -> row id -> {col: value}
 
 
 class SoarStore:
@@ -126,7 +127,7 @@ class SoarStore:
         # call's "not found" message as "Data Table ... could not be found")
         raise SchemaError(f"data table {table!r} not found", status=404)
 
-    def load_seed_file(self, path: str | os.PathLike) -> list[int]:
+    def load_seed_file(self, path: str | os.PathLike[str]) -> list[int]:
         """Seed from a JSON file; see ``parse_seed_document`` for the format."""
         path = os.fspath(path)
         with open(path, "rb") as fh:
@@ -148,21 +149,21 @@ class SoarStore:
         "content_base64": "..."}]}``. An artifact may carry ``content_text`` or
         ``content_base64`` to become a file artifact.
         """
-        entries = doc.get("incidents") if "incidents" in doc else [doc]
-        ids = []
+        entries: Iterable[Mapping[str, Any]] = doc["incidents"] if "incidents" in doc else [doc]
+        ids: list[int] = []
         for table, cols in (doc.get("tables") or {}).items():
             self.define_table(table, cols)
         for n, entry in enumerate(entries):
             if "incident" not in entry:
                 raise ValueError(f"incidents[{n}] has no 'incident' object")
-            artifacts = []
+            artifacts: list[dict[str, Any]] = []
             for art in entry.get("artifacts", []):
                 art = dict(art)
                 content = _json_content(art)
                 if content is not None:
                     art["content"] = content
                 artifacts.append(art)
-            attachments = {}
+            attachments: dict[int, dict[str, Any]] = {}
             for m, att in enumerate(entry.get("attachments", [])):
                 att = dict(att)
                 if "id" not in att:
@@ -188,7 +189,7 @@ class SoarStore:
         with self._lock:
             return sorted(self._incidents)
 
-    def incident(self, incident_id: int) -> dict:
+    def incident(self, incident_id: int) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._inc(incident_id).data)
 
@@ -197,12 +198,12 @@ class SoarStore:
         with self._lock:
             return [n["text"] for n in self._inc(incident_id).notes]
 
-    def note_objects(self, incident_id: int) -> list[dict]:
+    def note_objects(self, incident_id: int) -> list[dict[str, Any]]:
         """Notes as the REST API returns them (id, text, create_date...)."""
         with self._lock:
             return copy.deepcopy(self._inc(incident_id).notes)
 
-    def rows(self, incident_id: int, table: str) -> list[dict]:
+    def rows(self, incident_id: int, table: str) -> list[dict[str, Any]]:
         """Every row of a data table as ``{column: value}``, in insertion order."""
         with self._lock:
             return [dict(cells) for cells in self._inc(incident_id).tables.get(table, {}).values()]
@@ -232,11 +233,11 @@ class SoarStore:
             return list(self._unhandled)
 
     # ------------------------------------------------------------ used by the mock endpoints
-    def artifacts(self, incident_id: int) -> list[dict]:
+    def artifacts(self, incident_id: int) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(list(self._inc(incident_id).artifacts.values()))
 
-    def artifact(self, incident_id: int, artifact_id: int) -> dict:
+    def artifact(self, incident_id: int, artifact_id: int) -> dict[str, Any]:
         with self._lock:
             arts = self._inc(incident_id).artifacts
             if artifact_id not in arts:
@@ -250,15 +251,15 @@ class SoarStore:
                 raise SoarStoreError(f"artifact {artifact_id} of incident {incident_id} has no file content")
             return inc.artifact_contents[artifact_id]
 
-    def add_artifact(self, incident_id: int, artifact: Mapping[str, Any]) -> dict:
+    def add_artifact(self, incident_id: int, artifact: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._add_artifact(self._inc(incident_id), artifact))
 
-    def attachments(self, incident_id: int) -> list[dict]:
+    def attachments(self, incident_id: int) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(list(self._inc(incident_id).attachments.values()))
 
-    def attachment(self, incident_id: int, attachment_id: int) -> dict:
+    def attachment(self, incident_id: int, attachment_id: int) -> dict[str, Any]:
         with self._lock:
             atts = self._inc(incident_id).attachments
             if attachment_id not in atts:
@@ -272,7 +273,7 @@ class SoarStore:
                 raise SoarStoreError(f"incident {incident_id} has no attachment {attachment_id}")
             return inc.attachment_contents[attachment_id]
 
-    def add_attachment(self, incident_id: int, name: str, content: bytes, content_type: str) -> dict:
+    def add_attachment(self, incident_id: int, name: str, content: bytes, content_type: str) -> dict[str, Any]:
         """An attachment uploaded through REST (POST /incidents/{id}/attachments)."""
         with self._lock:
             inc = self._inc(incident_id)
@@ -280,29 +281,29 @@ class SoarStore:
             self._add_attachment(inc, att_id, {"name": name, "content": bytes(content), "content_type": content_type})
             return copy.deepcopy(inc.attachments[att_id])
 
-    def add_note(self, incident_id: int, text: str, fmt: str = "html") -> dict:
+    def add_note(self, incident_id: int, text: str, fmt: str = "html") -> dict[str, Any]:
         with self._lock:
             inc = self._inc(incident_id)
             now = _now_ms()
-            note = {"id": self._next_id(), "parent_id": None, "type": "incident", "inc_id": incident_id,
+            note: dict[str, Any] = {"id": self._next_id(), "parent_id": None, "type": "incident", "inc_id": incident_id,
                     "text": text, "format": fmt, "user_id": 1, "user_fname": "Offline", "user_lname": "SOAR",
                     "create_date": now, "modify_date": now, "is_deleted": False, "children": []}
             inc.notes.append(note)
             return copy.deepcopy(note)
 
-    def add_row(self, incident_id: int, table: str, cells: Mapping[str, Any]) -> tuple[int, dict]:
+    def add_row(self, incident_id: int, table: str, cells: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
             row_id = self._next_id()
             self._inc(incident_id).tables.setdefault(table, {})[row_id] = dict(cells)
             return row_id, dict(cells)
 
-    def update_row(self, incident_id: int, table: str, row_id: int, cells: Mapping[str, Any]) -> dict:
+    def update_row(self, incident_id: int, table: str, row_id: int, cells: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
             row = self._row(incident_id, table, row_id)
             row.update(cells)
             return dict(row)
 
-    def row(self, incident_id: int, table: str, row_id: int) -> dict:
+    def row(self, incident_id: int, table: str, row_id: int) -> dict[str, Any]:
         with self._lock:
             return dict(self._row(incident_id, table, row_id))
 
@@ -318,7 +319,7 @@ class SoarStore:
             rows.clear()
             return n
 
-    def patch_incident(self, incident_id: int, fields: Mapping[str, Any]) -> dict:
+    def patch_incident(self, incident_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
             inc = self._inc(incident_id)
             for name, value in fields.items():
@@ -354,13 +355,13 @@ class SoarStore:
         except (KeyError, ValueError, TypeError):
             raise SoarStoreError(f"no incident {incident_id!r} in offline SOAR org {self.org!r}") from None
 
-    def _row(self, incident_id: int, table: str, row_id: int) -> dict:
+    def _row(self, incident_id: int, table: str, row_id: int) -> dict[str, Any]:
         rows = self._inc(incident_id).tables.get(table, {})
         if int(row_id) not in rows:
             raise SoarStoreError(f"table {table} of incident {incident_id} has no row {row_id}")
         return rows[int(row_id)]
 
-    def _add_artifact(self, inc: _Incident, artifact: Mapping[str, Any]) -> dict:
+    def _add_artifact(self, inc: _Incident, artifact: Mapping[str, Any]) -> dict[str, Any]:
         art = dict(artifact)
         content = art.pop("content", None)
         art_id = int(art.get("id") or 0)
@@ -384,7 +385,7 @@ class SoarStore:
 
     def _add_attachment(self, inc: _Incident, att_id: int, att: bytes | Mapping[str, Any]) -> None:
         if isinstance(att, (bytes, bytearray)):
-            meta: dict = {}
+            meta: dict[str, Any] = {}
             content = bytes(att)
         else:
             meta = dict(att)
@@ -399,13 +400,14 @@ class SoarStore:
         inc.attachment_contents[att_id] = bytes(content)
 
 
-def _json_content(obj: dict) -> bytes | None:
+def _json_content(obj: dict[str, Any]) -> bytes | None:
     text = obj.pop("content_text", None)
     b64 = obj.pop("content_base64", None)
     if text is not None and b64 is not None:
         raise ValueError("give content_text or content_base64, not both")
     if text is not None:
-        return text.encode("utf-8")
+        encoded: bytes = text.encode("utf-8")
+        return encoded
     if b64 is not None:
         return base64.b64decode(b64, validate=True)
     return None

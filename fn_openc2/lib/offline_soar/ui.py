@@ -22,11 +22,12 @@ import json
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from resilient.resilient_rest_mock import resilient_endpoint
 
+from .endpoint import Request, Response, endpoint
 from .store import DEFAULT_ORG, SoarStoreError
 
 EXPORT = Path(__file__).resolve().parents[2] / "util" / "data" / "export.res"   # the app's own
@@ -51,7 +52,7 @@ class UiState:
                 self.form_fields[(handle, name)] = copy.deepcopy(field)
         self.next_value_id = 1 + max([v["value"] for f in self.form_fields.values() for v in f.get("values") or []]
                                      or [0])
-        self.layouts = {INCIDENT_LAYOUT_ID: {
+        self.layouts: dict[int, dict[str, Any]] = {INCIDENT_LAYOUT_ID: {
             "id": INCIDENT_LAYOUT_ID, "name": "incident", "type": ORGANIZATION_TYPE_ID, "version": 1,
             "content": [{"element": "tab", "step_label": "Summary", "predefined_uuid": "summary",
                          "field_type": "incident", "fields": [], "show_if": [], "show_link_header": False}]}}
@@ -75,22 +76,22 @@ class UiEndpoints:
     """Mixed into OfflineSoar; needs its ``org_name``, ``_json`` and ``_error``."""
 
     org_name: str
-    _json: Callable[..., Any]        # OfflineSoar's, declared for readers and linters
-    _body: Callable[..., Any]
+    _json: Callable[..., Response]   # OfflineSoar's, declared for readers and linters
+    _body: Callable[[Request], Any]
 
     @property
     def ui(self) -> UiState:
         return ui_state(self.org_name)
 
-    @resilient_endpoint("GET", r"/types")
-    def types_all_get(self, request):
+    @endpoint("GET", r"/types")
+    def types_all_get(self, request: Request) -> Response:
         types = {"organization": {"type_name": "organization", "type_id": ORGANIZATION_TYPE_ID},
                  "incident": {"type_name": "incident", "type_id": 0}}
         types.update({t: {"type_name": t, "type_id": 8} for t in sorted(self.ui.tables)})
         return self._json(request, types)
 
-    @resilient_endpoint("GET", r"/layouts")
-    def layouts_get(self, request):
+    @endpoint("GET", r"/layouts")
+    def layouts_get(self, request: Request) -> Response:
         query = parse_qs(urlsplit(request.url).query)
         wanted = query.get("type", [None])[0]
         with self.ui.lock:
@@ -98,8 +99,8 @@ class UiEndpoints:
                        if wanted is None or str(lay["type"]) == wanted]
         return self._json(request, layouts)
 
-    @resilient_endpoint("PUT", r"/layouts/(?P<lid>\d+)")
-    def layout_put(self, request, lid):
+    @endpoint("PUT", r"/layouts/(?P<lid>\d+)")
+    def layout_put(self, request: Request, lid: str) -> Response:
         body = self._body(request)
         with self.ui.lock:
             current = self.ui.layouts.get(int(lid))
@@ -124,13 +125,13 @@ class UiEndpoints:
             raise SoarStoreError(f"no field {field} in type {type_name}")
         return found
 
-    @resilient_endpoint("GET", r"/types/(?P<type_name>playbook_\w+)/fields/(?P<field>\w+)")
-    def form_field_get(self, request, type_name, field):
+    @endpoint("GET", r"/types/(?P<type_name>playbook_\w+)/fields/(?P<field>\w+)")
+    def form_field_get(self, request: Request, type_name: str, field: str) -> Response:
         with self.ui.lock:
             return self._json(request, copy.deepcopy(self._form_field(type_name, field)))
 
-    @resilient_endpoint("PUT", r"/types/(?P<type_name>playbook_\w+)/fields/(?P<field>\w+)")
-    def form_field_put(self, request, type_name, field):
+    @endpoint("PUT", r"/types/(?P<type_name>playbook_\w+)/fields/(?P<field>\w+)")
+    def form_field_put(self, request: Request, type_name: str, field: str) -> Response:
         body = self._body(request)
         with self.ui.lock:
             current = self._form_field(type_name, field)
