@@ -5,6 +5,8 @@ The decorator only marks a handler with ``uri`` and ``request_type`` (what
 ships no type information, so without this wrapper every decorated handler
 would be untyped to mypy. Handlers take the requests_mock request (plus the
 route's named groups as ``str`` keywords) and answer a ``requests.Response``.
+``requests_mock.request.Request`` is a name of requests_mock's stubs only (at
+run time the class is ``_RequestObjectProxy``): import it under TYPE_CHECKING.
 """
 from __future__ import annotations
 
@@ -12,10 +14,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from requests import Response
-from requests_mock.request import Request
 from resilient.resilient_rest_mock import resilient_endpoint
 
-__all__ = ["Handler", "Request", "Response", "endpoint"]
+__all__ = ["Handler", "endpoint"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Response])
 

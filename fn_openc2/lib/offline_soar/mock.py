@@ -97,17 +97,21 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 import requests_mock
+from requests import Response
 
 from . import faults
-from .endpoint import Request, Response, endpoint
+from .endpoint import endpoint
 from .schema import Column, SchemaError, Table, check_value, output_value
 from .store import DEFAULT_ORG, SoarStore, SoarStoreError, get_store
 from .ui import UiEndpoints
+
+if TYPE_CHECKING:   # a name of requests_mock's stubs only (see endpoint.py)
+    from requests_mock.request import Request
 
 LOG = logging.getLogger(__name__)
 

@@ -21,14 +21,18 @@ import copy
 import json
 import threading
 import uuid
-from pathlib import Path
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from requests import Response
 
-from .endpoint import Request, Response, endpoint
+from .endpoint import endpoint
 from .store import DEFAULT_ORG, SoarStoreError
+
+if TYPE_CHECKING:   # a name of requests_mock's stubs only (see endpoint.py)
+    from requests_mock.request import Request
 
 EXPORT = Path(__file__).resolve().parents[2] / "util" / "data" / "export.res"   # the app's own
 ORGANIZATION_TYPE_ID = 1000  # any id: resilient-lib reads it from GET /types before asking for layouts
