@@ -40,19 +40,19 @@ def test_outcomes_keep_input_order_with_refusals_and_two_consumers(start_consume
 def test_at_most_concurrency_exchanges_per_consumer(reference_consumer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     in_flight, peak, lock = [0], [0], threading.Lock()
     with Producer(registry(fw1=https_section(reference_consumer))) as producer:
-        original = producer._send_one
+        original = producer.send_to
 
-        def counting(doc: dict, name: str, request_id: str) -> list[ConsumerAnswer]:
+        def counting(doc: dict, name: str, request_id: str, **kwargs: Any) -> list[ConsumerAnswer]:
             with lock:
                 in_flight[0] += 1
                 peak[0] = max(peak[0], in_flight[0])
             try:
-                return original(doc, name, request_id)
+                return original(doc, name, request_id, **kwargs)
             finally:
                 with lock:
                     in_flight[0] -= 1
 
-        monkeypatch.setattr(producer, "_send_one", counting)
+        monkeypatch.setattr(producer, "send_to", counting)
         outcomes = producer.send_many([_deny(i) for i in range(80)], "fw1", concurrency=3)
     assert all(o.ok for o in outcomes) and 1 <= peak[0] <= 3
 
@@ -68,14 +68,14 @@ def test_a_lazy_iterable_is_consumed_while_sending(reference_consumer: Any) -> N
             yield _deny(i)
 
     with Producer(registry(fw1=https_section(reference_consumer))) as producer:
-        original = producer._send_one
+        original = producer.send_to
 
-        def counting(*args: Any) -> list[ConsumerAnswer]:
-            answers = original(*args)
+        def counting(*args: Any, **kwargs: Any) -> list[ConsumerAnswer]:
+            answers = original(*args, **kwargs)
             sent[0] += 1
             return answers
 
-        producer._send_one = counting  # type: ignore[method-assign]
+        producer.send_to = counting  # type: ignore[method-assign]
         outcomes = producer.send_many(commands(), "fw1", concurrency=4)
     assert len(outcomes) == 300 and all(o.ok for o in outcomes)
 

@@ -9,7 +9,7 @@ import pytest
 
 from fn_openc2.lib.consumer import Actuator
 from fn_openc2.lib.language import build_command
-from fn_openc2.lib.producer import load_registry, producer as producer_module
+from fn_openc2.lib.producer import bulk as bulk_module, load_registry
 from fn_openc2.lib.producer.outcome import CommandOutcome
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.transfer.devpki import Pki
@@ -65,7 +65,7 @@ def first_stalls(pki: Pki) -> Iterator[FaultyConsumer]:
 def test_an_unfinished_outcome_holds_back_at_most_the_window(first_stalls: FaultyConsumer, pki: Pki,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     window = 16
-    monkeypatch.setattr(producer_module, "_STREAM_WINDOW", window)
+    monkeypatch.setattr(bulk_module, "_STREAM_WINDOW", window)
     pulled, emitted, held = [0], [0], [0]
 
     def commands() -> Iterator[Any]:

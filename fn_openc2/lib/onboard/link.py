@@ -4,7 +4,7 @@ Onboarding needs what the Producer deliberately refuses: commands that are
 malformed on purpose (grade), a chosen profile encoding per attempt on the
 same connection (probe), and the replies as they came off the wire (to see
 where the status was and whether request_id was echoed). So this module
-puts a command on the wire the way ``Producer._send_one`` does (profile
+puts a command on the wire the way ``Producer.send_to`` does (profile
 adapted, LS 3.2 envelope, signed when a key is configured) and reads the
 answers with the producer's own reader (``answers_for``), skipping only the
 validation, guard and routing steps. It never sends anything the caller did

@@ -11,9 +11,8 @@ import logging
 import re
 import threading
 import time
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from jwcrypto.jwk import JWK
@@ -21,6 +20,7 @@ from jwcrypto.jwk import JWK
 from fn_openc2.lib.language import FEATURES, OpenC2ValidationError, parse_command, to_dict
 from fn_openc2.lib.language import query_features as build_query_features
 from fn_openc2.lib.producer.answers import answers_for
+from fn_openc2.lib.producer.bulk import OutcomeSink, run_bulk
 from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
 from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
 from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
@@ -96,227 +96,11 @@ def _response_requested(command: Mapping[str, Any]) -> str:
     return value if isinstance(value, str) else "complete"
 
 
-_MAX_BULK_THREADS = 64
-_STREAM_WINDOW = 1024       # outcomes held at most while streaming (an unfinished one holds back the rest)
-Job = tuple[dict[str, Any], str, list[Any], int]   # (command doc, request_id, the command's answer slots, slot index)
-Slots = list["list[ConsumerAnswer] | None"]   # one per routed consumer, filled as its exchange ends
-OutcomeSink = Callable[[CommandOutcome], object]
-
-
 class Prepared(NamedTuple):
     """A command that passed validation, the guard and routing: the JSON to send and to whom."""
 
     command: dict[str, Any]
     consumers: list[str]
-
-
-class _Bulk:
-    """One ``send_many`` call: a shared source of commands and one lane per consumer.
-
-    Each lane has up to ``concurrency`` long-lived workers. A worker whose lane
-    is empty takes the source lock, prepares the next command (validate, guard,
-    route) and queues its jobs on the lanes it routes to, its own lane
-    included, then sends; so preparation runs in the senders' own threads,
-    just ahead of the send, with no hand-over between threads and no Future
-    per message. A lane holds a bounded backlog: a command routed to a busy
-    consumer makes the preparing worker wait, which keeps a lazy iterable
-    consumed at the pace of the sends.
-
-    Outcomes leave through ``emit`` in input order as soon as they and every
-    earlier one are complete: into the returned list, or, streaming, to the
-    caller's sink and then forgotten; a streaming run prepares no further
-    command while ``_STREAM_WINDOW`` outcomes wait, so its memory is bounded
-    whatever the number of commands."""
-
-    def __init__(self, producer: Producer, commands: Iterable[Any], consumers: Consumers,
-                 concurrency: int, sink: OutcomeSink | None = None, hooks: SendHooks | None = None) -> None:
-        self.producer = producer
-        self.hooks = hooks
-        self.commands = iter(commands)
-        self.consumers = consumers
-        self.concurrency = concurrency
-        self.outcomes: list[CommandOutcome] = []
-        self.sink: OutcomeSink = sink or self.outcomes.append
-        self.window = _STREAM_WINDOW if sink is not None else None
-        self.pending: deque[tuple[CommandOutcome, Slots | None]] = deque()   # input order, not yet emitted
-        self.emitting = threading.Condition()   # guards pending; notified when outcomes leave
-        self.lanes: dict[str, _Lane] = {}
-        self.source_lock = threading.Lock()
-        self.exhausted = False                  # read and set under source_lock (or on failure)
-        self.failure: BaseException | None = None
-        self.state = threading.Condition()      # guards live and budget
-        self.live = 0
-        self.budget = _MAX_BULK_THREADS
-
-    def run(self) -> list[CommandOutcome]:
-        try:
-            with self.source_lock:
-                self.pull(None)
-        except BaseException as exc:
-            self.fail(exc)
-        with self.state:
-            while self.live:
-                self.state.wait()
-        if self.failure is not None:
-            raise self.failure
-        self.emit()
-        return self.outcomes
-
-    def emit(self) -> None:
-        """Hand on every complete outcome at the head of the input order."""
-        with self.emitting:
-            pending = self.pending
-            while pending:
-                outcome, answers = pending[0]
-                if answers is not None:
-                    if any(part is None for part in answers):
-                        return
-                    for part in answers:
-                        outcome.answers.extend(part or ())
-                pending.popleft()
-                self.sink(outcome)
-                self.emitting.notify_all()
-
-    def full(self) -> bool:
-        return self.window is not None and len(self.pending) >= self.window
-
-    def wait_for_room(self) -> None:
-        """Streaming: until the held outcomes are below the window (or the run failed)."""
-        if self.window is None:
-            return
-        with self.emitting:
-            while len(self.pending) >= self.window and self.failure is None:
-                self.emitting.wait(0.5)
-
-    def pull(self, lane: _Lane | None) -> bool:
-        """Under source_lock: prepare commands until ``lane`` has a job (None: until any job
-        is queued). False when the source is exhausted first."""
-        while True:
-            if lane is not None and lane.has_jobs():
-                return True
-            if self.exhausted:
-                return False
-            if lane is not None and self.full():
-                return True        # the worker waits for room outside the source lock, then comes back
-            try:
-                command = next(self.commands)
-            except StopIteration:
-                self.exhausted = True
-                return False
-            try:
-                doc, names = self.producer.prepare(command, self.consumers)
-            except CommandRefused as refused:
-                with self.emitting:
-                    self.pending.append((refused.outcome, None))
-                self.emit()
-                continue
-            ids = [new_request_id() for _ in names]
-            outcome = CommandOutcome(command=doc, request_id=ids[0])
-            answers: Slots = [None] * len(names)
-            with self.emitting:
-                self.pending.append((outcome, answers))
-            for position, (name, request_id) in enumerate(zip(names, ids, strict=True)):
-                target = self.lanes.get(name)
-                if target is None:
-                    target = self.lanes[name] = _Lane(self, name)
-                target.put((doc, request_id, answers, position))
-            if lane is None:
-                return True
-
-    def start_worker(self, lane: _Lane, first: bool) -> None:
-        """One more worker for ``lane``: always its first, then while the source may
-        still hold work, up to the concurrency and the thread budget."""
-        with self.state:
-            if not first and (self.exhausted or self.failure is not None or self.budget <= 0
-                              or len(lane.threads) >= self.concurrency):
-                return
-            self.budget -= 1
-            self.live += 1
-            worker = threading.Thread(target=lane.work, name=f"openc2-bulk-{lane.name}-{len(lane.threads)}",
-                                      daemon=True)
-            lane.threads.append(worker)
-        worker.start()
-
-    def worker_done(self) -> None:
-        with self.state:
-            self.live -= 1
-            if not self.live:
-                self.state.notify_all()
-
-    def fail(self, exc: BaseException) -> None:
-        """Stop everything not yet sent; ``run`` re-raises the first failure."""
-        with self.state:
-            if self.failure is None:
-                self.failure = exc
-            self.exhausted = True
-        for lane in list(self.lanes.values()):
-            lane.abort()
-
-
-class _Lane:
-    """One consumer's backlog within a ``send_many`` and the workers sending it."""
-
-    def __init__(self, bulk: _Bulk, name: str) -> None:
-        self.bulk = bulk
-        self.name = name
-        self.threads: list[threading.Thread] = []
-        self._jobs: deque[Job] = deque()
-        self._high = max(8, 4 * bulk.concurrency)
-        self._low = self._high // 2
-        self._lock = threading.Lock()
-        self._room = threading.Condition(self._lock)   # a preparing worker waits here when the backlog is full
-
-    def has_jobs(self) -> bool:
-        return bool(self._jobs)
-
-    def put(self, job: Job) -> None:
-        with self._lock:
-            while len(self._jobs) >= self._high and self.bulk.failure is None:
-                self._room.wait()
-            if self.bulk.failure is not None:
-                return
-            self._jobs.append(job)
-        if not self.threads:
-            self.bulk.start_worker(self, first=True)
-
-    def _take(self) -> Job | None:
-        with self._lock:
-            if not self._jobs:
-                return None
-            job = self._jobs.popleft()
-            if len(self._jobs) == self._low:
-                self._room.notify()
-            return job
-
-    def abort(self) -> None:
-        with self._lock:
-            self._jobs.clear()
-            self._room.notify_all()
-
-    def work(self) -> None:
-        bulk = self.bulk
-        send_one = bulk.producer._send_one
-        grown = False
-        try:
-            while True:
-                job = self._take()
-                if job is None:
-                    bulk.wait_for_room()
-                    with bulk.source_lock:
-                        if not bulk.pull(self):
-                            return
-                    continue
-                if not grown:    # ramp up: each worker, once busy, brings in the next one
-                    grown = True
-                    bulk.start_worker(self, first=False)
-                doc, request_id, answers, position = job
-                answers[position] = send_one(doc, self.name, request_id) if bulk.hooks is None \
-                    else send_one(doc, self.name, request_id, bulk.hooks)
-                bulk.emit()
-        except BaseException as exc:  # a bug or a failing iterable; _send_one turns exchange failures into answers
-            bulk.fail(exc)
-        finally:
-            bulk.worker_done()
 
 
 class Producer:
@@ -347,7 +131,7 @@ class Producer:
         except CommandRefused as refused:
             return refused.outcome
         ids = [new_request_id() for _ in names]
-        futures = [self._executor.submit(self._send_one, doc, name, rid, hooks)
+        futures = [self._executor.submit(self.send_to, doc, name, rid, hooks=hooks)
                    for name, rid in zip(names, ids, strict=True)]
         answers = [answer for future in futures for answer in future.result()]
         return CommandOutcome(command=doc, request_id=ids[0], answers=answers)
@@ -410,7 +194,8 @@ class Producer:
         never more than the producer's ``max_concurrency`` in flight in all.
 
         Commands are validated, guarded and routed lazily, by the sending
-        workers, as they are sent (see ``_Bulk``). Outcomes come back in input
+        workers, as they are sent (the scheduler is ``bulk.py``; it uses
+        ``prepare`` and ``send_to``). Outcomes come back in input
         order, each command's answers in routing order. With ``on_outcome``
         they are streamed instead: each is passed to it, in input order, as
         soon as it and all before it are complete (called from a sending
@@ -419,7 +204,7 @@ class Producer:
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         concurrency = min(concurrency, self.registry.producer.max_concurrency)
-        return _Bulk(self, commands, consumers, concurrency, on_outcome, hooks).run()
+        return run_bulk(self, commands, consumers, concurrency, on_outcome, hooks)
 
     def close(self) -> None:
         """Close every transport (HTTPS sessions, MQTT connections)."""
@@ -493,15 +278,18 @@ class Producer:
                                    self.registry.producer.signing_kid)
         return message
 
-    def _send_one(self, doc: dict[str, Any], name: str, request_id: str,
-                  hooks: SendHooks | None = None) -> list[ConsumerAnswer]:
-        """One consumer's exchange between the caller's hooks (see SendHooks)."""
+    def send_to(self, command: dict[str, Any], consumer: str, request_id: str, *,
+                hooks: SendHooks | None = None) -> list[ConsumerAnswer]:
+        """One prepared command (``Prepared.command``) to one of its routed consumers, between
+        the caller's hooks (see SendHooks): the per-message step ``send`` and the bulk
+        scheduler share. Never raises for a failed exchange (it becomes the answer's error);
+        rate limit and ``max_concurrency`` apply here."""
         if hooks is None:
-            return self._exchange(doc, name, request_id)
-        if not hooks.before_send(doc, name, request_id):
+            return self._exchange(command, consumer, request_id)
+        if not hooks.before_send(command, consumer, request_id):
             return []
-        answers = self._exchange(doc, name, request_id)
-        hooks.after_answers(doc, name, request_id, answers)
+        answers = self._exchange(command, consumer, request_id)
+        hooks.after_answers(command, consumer, request_id, answers)
         return answers
 
     def _exchange(self, doc: dict[str, Any], name: str, request_id: str) -> list[ConsumerAnswer]:
