@@ -19,12 +19,12 @@ from typing import Any
 
 from fn_openc2.lib.producer.answers import answers_for
 from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
-from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
+from fn_openc2.lib.producer.envelope import command_message, new_request_id
 from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.producer.outcome import ConsumerAnswer
 from fn_openc2.lib.producer.transports import Delivery, https_settings, mqtt_settings
-from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key, sign_message
-from fn_openc2.lib.transfer import HttpsTransport, MqttTransport, Reply, TransferError, adapt_command
+from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key
+from fn_openc2.lib.transfer import HttpsTransport, MqttTransport, Reply, TransferError
 
 MAX_SHOWN = 300
 
@@ -127,16 +127,8 @@ class Link:
             self.profile_encoding = self._https.profile_encoding
 
     def envelope(self, command: dict[str, Any], request_id: str, profile_encoding: str | None = None) -> dict[str, Any]:
-        content = adapt_command(command, profile_encoding or self.profile_encoding)
-        consumer = self.consumer
-        recipients = list(consumer.expected_responders) if consumer.transport == "mqtt" \
-            and consumer.expected_responders else [consumer.recipient]
-        message = make_envelope(content, request_id=request_id, sender=self.registry.producer.producer_id,
-                                recipients=recipients)
-        if self._signing_key is not None:
-            message = sign_message(message, self._signing_key, self.registry.producer.signing_alg,
-                                   self.registry.producer.signing_kid)
-        return message
+        return command_message(command, self.consumer, self.registry.producer, request_id,
+                               profile_encoding or self.profile_encoding, self._signing_key)
 
     def exchange(self, command: dict[str, Any], *, profile_encoding: str | None = None,
                  topic: str | None = None) -> Exchange:

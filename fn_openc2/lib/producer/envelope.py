@@ -4,8 +4,16 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Sequence
+
+from fn_openc2.lib.security import sign_message
+from fn_openc2.lib.transfer import adapt_command
+
+if TYPE_CHECKING:
+    from jwcrypto.jwk import JWK
+
+    from fn_openc2.lib.producer.settings import ConsumerSettings, ProducerSettings
 
 
 class _Uuid4Source:
@@ -61,3 +69,17 @@ def make_envelope(command: dict[str, Any], *, request_id: str, sender: str,
         },
         "body": {"openc2": {"request": command}},
     }
+
+
+def command_message(command: dict[str, Any], consumer: ConsumerSettings, producer: ProducerSettings,
+                    request_id: str, profile_encoding: str | None, signing_key: JWK | None) -> dict[str, Any]:
+    """The Message one consumer receives, in one place for the producer and the onboarding
+    link: content in the consumer's profile encoding, its responders (MQTT) or its own id
+    in headers.to, signed when the producer has a key."""
+    content = adapt_command(command, profile_encoding)
+    recipients = list(consumer.expected_responders) if consumer.transport == "mqtt" \
+        and consumer.expected_responders else [consumer.recipient]
+    message = make_envelope(content, request_id=request_id, sender=producer.producer_id, recipients=recipients)
+    if signing_key is not None:
+        message = sign_message(message, signing_key, producer.signing_alg, producer.signing_kid)
+    return message

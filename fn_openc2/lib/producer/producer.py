@@ -23,15 +23,15 @@ from fn_openc2.lib.producer.answers import answers_for
 from fn_openc2.lib.producer.bulk import OutcomeSink, run_bulk
 from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
 from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
-from fn_openc2.lib.producer.envelope import make_envelope, new_request_id
+from fn_openc2.lib.producer.envelope import command_message, new_request_id
 from fn_openc2.lib.producer.errors import CommandRefused, ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import guard_for
 from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer, printable
 from fn_openc2.lib.producer.ratelimit import RateLimits
 from fn_openc2.lib.producer.routing import resolve_consumers
 from fn_openc2.lib.producer.transports import Transport, build_transport
-from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key, sign_message
-from fn_openc2.lib.transfer import TransferError, adapt_command
+from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key
+from fn_openc2.lib.transfer import TransferError
 
 log = logging.getLogger(__name__)
 
@@ -268,15 +268,8 @@ class Producer:
         if consumer.features_profile and "profile" not in doc and doc.get("action") == "query" \
                 and "features" in (doc.get("target") or {}):
             doc = {**doc, "profile": consumer.features_profile}   # consumers that require one answer 400 without
-        content = adapt_command(doc, profile_encoding)
-        recipients = list(consumer.expected_responders) if consumer.transport == "mqtt" \
-            and consumer.expected_responders else [consumer.recipient]
-        message = make_envelope(content, request_id=request_id, sender=self.registry.producer.producer_id,
-                                recipients=recipients)
-        if self._signing_key is not None:
-            message = sign_message(message, self._signing_key, self.registry.producer.signing_alg,
-                                   self.registry.producer.signing_kid)
-        return message
+        return command_message(doc, consumer, self.registry.producer, request_id, profile_encoding,
+                               self._signing_key)
 
     def send_to(self, command: dict[str, Any], consumer: str, request_id: str, *,
                 hooks: SendHooks | None = None) -> list[ConsumerAnswer]:
