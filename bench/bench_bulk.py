@@ -66,16 +66,6 @@ def registry_for(url: str, pki: Pki, *, signing_key: str | None = None, verify_k
     return load_registry({"fn_openc2": producer, "fn_openc2:fw": consumer})
 
 
-def memory() -> tuple[int, int]:
-    """(VmRSS, VmHWM) of this process in bytes."""
-    values = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, amount, _unit = line.split()
-                values[key] = int(amount) * 1024
-    return values["VmRSS:"], values["VmHWM:"]
-
 
 def reset_peak() -> None:
     """Start VmHWM again from the current resident set (Linux clear_refs 5)."""
@@ -113,7 +103,7 @@ def run_full(url: str, pki: Pki, addresses: list[str], *, signing_key: str | Non
         profilers = ThreadProfilers() if profile else None
         checked = Checked("verified" if verify_key else "unsigned")
         reset_peak()
-        resident = memory()[0]
+        resident = common.memory()[0]
         started, cpu = time.perf_counter(), time.process_time()
         if profilers:
             profilers.start()
@@ -122,7 +112,7 @@ def run_full(url: str, pki: Pki, addresses: list[str], *, signing_key: str | Non
         if profilers:
             profilers.stop()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        PEAK[phase] = (resident, memory()[1])
+        PEAK[phase] = (resident, common.memory()[1])
     finally:
         producer.close()
     CPU_MS[phase] = cpu * 1e3 / len(timed)

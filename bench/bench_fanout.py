@@ -112,28 +112,8 @@ def paho_worker(index: int, port: int) -> None:
 
 
 def start_workers(kind: str, port: int) -> list[subprocess.Popen[str]]:
-    workers = [subprocess.Popen([common.PYTHON, __file__, "--worker", kind, str(i), str(port)], cwd=common.ROOT,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-               for i in range(PROCESSES)]
-    for worker in workers:
-        assert worker.stdout is not None
-        line = worker.stdout.readline().strip()
-        if line != "ready":
-            stop_workers(workers)
-            raise SystemExit(f"{kind} worker did not start: {line!r}")
-    return workers
-
-
-def stop_workers(workers: list[subprocess.Popen[str]]) -> None:
-    for worker in workers:
-        if worker.stdin:
-            worker.stdin.close()
-    for worker in workers:
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=5)
+    return common.start_processes([[common.PYTHON, __file__, "--worker", kind, str(i), str(port)]
+                                   for i in range(PROCESSES)], f"{kind} worker")
 
 
 # --- the two producers ---------------------------------------------------------------
@@ -232,7 +212,7 @@ def main() -> None:
             try:
                 times, losses = run(broker.port, rounds)
             finally:
-                stop_workers(workers)
+                common.stop_processes(workers, timeout=10)
             medians[name] = common.median(times)
             lost_any = lost_any or any(losses)
             print(f"{name:>11}: median {medians[name] * 1e3:7.2f} ms per round "

@@ -101,16 +101,6 @@ def _client(client_id: str) -> mqtt.Client:
     return client
 
 
-def memory() -> tuple[int, int]:
-    """(VmRSS, VmHWM) of this process in bytes."""
-    values = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, amount, _unit = line.split()
-                values[key] = int(amount) * 1024
-    return values["VmRSS:"], values["VmHWM:"]
-
 
 # --- responder processes (this file with --responders) --------------------------------
 
@@ -152,28 +142,8 @@ def responders(index: int, port: int, first: int, count: int) -> None:
 
 
 def start_responders(port: int, n: int) -> list[subprocess.Popen[str]]:
-    workers = [subprocess.Popen([common.PYTHON, __file__, "--responders", str(i), str(port), str(first), str(count)],
-                                cwd=common.ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-               for i, (first, count) in enumerate(shares(n))]
-    for worker in workers:
-        assert worker.stdout is not None
-        line = worker.stdout.readline().strip()
-        if line != "ready":
-            stop_processes(workers)
-            raise SystemExit(f"responder process did not start: {line!r}")
-    return workers
-
-
-def stop_processes(workers: list[subprocess.Popen[str]]) -> None:
-    for worker in workers:
-        if worker.stdin:
-            worker.stdin.close()
-    for worker in workers:
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=5)
+    return common.start_processes([[common.PYTHON, __file__, "--responders", str(i), str(port), str(first), str(count)]
+                                   for i, (first, count) in enumerate(shares(n))], "responder process")
 
 
 # --- the two producers (this file with --producer, one process each) -------------------
@@ -192,7 +162,7 @@ class Meter:
         self.times: list[float] = []
         self.losses: list[int] = []
         self.resident: list[int] = []
-        self.base = memory()[0]
+        self.base = common.memory()[0]
         self.traced = 0
 
     def plan(self) -> range:
@@ -211,10 +181,10 @@ class Meter:
         elif index:
             self.times.append(elapsed)
             self.losses.append(lost)
-            self.resident.append(memory()[0])
+            self.resident.append(common.memory()[0])
 
     def report(self) -> str:
-        return json.dumps({"times": self.times, "losses": self.losses, "base": self.base, "peak": memory()[1],
+        return json.dumps({"times": self.times, "losses": self.losses, "base": self.base, "peak": common.memory()[1],
                            "resident": self.resident, "traced": self.traced})
 
 
@@ -349,7 +319,7 @@ def main() -> None:
                 results = {"plain paho": run_producer("paho", broker.port, n, rounds),
                            "fn_openc2": run_producer("fleet", broker.port, n, rounds)}
             finally:
-                stop_processes(workers)
+                common.stop_processes(workers)
             medians = {}
             for name, result in results.items():
                 times = result["times"]

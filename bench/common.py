@@ -123,3 +123,40 @@ def median(values: list[float]) -> float:
 
 def cpu_count_note() -> str:
     return f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
+
+
+def memory() -> tuple[int, int]:
+    """(VmRSS, VmHWM) of this process in bytes."""
+    values = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, amount, _unit = line.split()
+                values[key] = int(amount) * 1024
+    return values["VmRSS:"], values["VmHWM:"]
+
+
+def start_processes(argvs: list[list[str]], what: str) -> list[subprocess.Popen[str]]:
+    """Start helper processes (this repository's bench scripts) and wait for each one's "ready" line."""
+    workers = [subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for argv in argvs]
+    for worker in workers:
+        assert worker.stdout is not None
+        line = worker.stdout.readline().strip()
+        if line != "ready":
+            stop_processes(workers)
+            raise SystemExit(f"{what} did not start: {line!r}")
+    return workers
+
+
+def stop_processes(workers: list[subprocess.Popen[str]], timeout: float = 20) -> None:
+    """Close each worker's stdin (its signal to finish), then wait; kill what hangs."""
+    for worker in workers:
+        if worker.stdin:
+            worker.stdin.close()
+    for worker in workers:
+        try:
+            worker.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=5)
