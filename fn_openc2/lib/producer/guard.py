@@ -282,6 +282,25 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
+
+def _refused_places(places: Sequence[Address], reason_of: Callable[[Address], str | None]
+                    ) -> tuple[list[tuple[Address, str]], bool]:
+    """What a cut or an open is refused on: ([(place, reason)], False) for the first place
+    judged on its own that is refused; ([every end], True) for the first flow (the ends
+    of one connection) whose every end is refused; ([], False) when nothing is."""
+    flows: dict[str, list[tuple[Address, str | None]]] = {}
+    for place in places:
+        reason = reason_of(place)
+        if place.flow is None:
+            if reason:
+                return [(place, reason)], False
+        else:
+            flows.setdefault(place.flow, []).append((place, reason))
+    for members in flows.values():
+        if all(reason for _, reason in members):
+            return [(place, reason) for place, reason in members if reason], True
+    return [], False
+
 class PolicyGuard:
     """Judges commands before they are sent; ``check`` returns the reason to refuse, or None."""
 
@@ -427,21 +446,16 @@ class PolicyGuard:
         return self._judge_open(action, opened) if opened else None
 
     def _judge_cut(self, action: str, places: Sequence[Address], index: _Index) -> str | None:
-        flows: dict[str, list[tuple[Address, str | None]]] = {}
-        for place in places:
-            reason = self._reaches(place, index)
-            if place.flow is None:
-                if reason:
-                    return f"refused {action} of {_shown(place)}: {reason}"
-            else:
-                flows.setdefault(place.flow, []).append((place, reason))
-        for members in flows.values():
-            if all(reason for _, reason in members):
-                lead, reason = min(members, key=lambda m: (m[0].value is None, m[0].kind == "tag"))
-                others = [p.path for p, _ in members if p is not lead]
-                tail = f"; the rest of the flow ({', '.join(others)}) reaches protected space too" if others else ""
-                return f"refused {action} of {_shown(lead)}: {reason}{tail}"
-        return None
+        refused, in_flow = _refused_places(places, lambda place: self._reaches(place, index))
+        if not refused:
+            return None
+        if not in_flow:
+            place, reason = refused[0]
+            return f"refused {action} of {_shown(place)}: {reason}"
+        lead, reason = min(refused, key=lambda m: (m[0].value is None, m[0].kind == "tag"))
+        others = [p.path for p, _ in refused if p is not lead]
+        tail = f"; the rest of the flow ({', '.join(others)}) reaches protected space too" if others else ""
+        return f"refused {action} of {_shown(lead)}: {reason}{tail}"
 
     def _reaches(self, place: Address, index: _Index) -> str | None:
         """Why cutting ``place`` would reach protected space, None when it would not."""
@@ -513,19 +527,13 @@ class PolicyGuard:
         return min(found) if found else None
 
     def _judge_open(self, action: str, places: Sequence[Address]) -> str | None:
-        flows: dict[str, list[tuple[Address, str | None]]] = {}
-        for place in places:
-            reason = self._broad(place)
-            if place.flow is None:
-                if reason:
-                    return f"refused {action} of {_shown(place)}: {reason}"
-            else:
-                flows.setdefault(place.flow, []).append((place, reason))
-        for members in flows.values():
-            if all(reason for _, reason in members):
-                lead, reason = members[0]
-                return f"refused {action} of {_shown(lead)} with every end of the flow as broad: {reason}"
-        return None
+        refused, in_flow = _refused_places(places, self._broad)
+        if not refused:
+            return None
+        place, reason = refused[0]
+        if not in_flow:
+            return f"refused {action} of {_shown(place)}: {reason}"
+        return f"refused {action} of {_shown(place)} with every end of the flow as broad: {reason}"
 
     def _broad(self, place: Address) -> str | None:
         """Why opening ``place`` opens too much, None when it does not (names and tags never do)."""
