@@ -11,10 +11,9 @@ import json
 import logging
 
 import pytest
-import resilient
 
 from fn_openc2.lib.offline_soar.faults import faults_for
-from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
+from fn_openc2.lib.offline_soar.mock import OfflineSoar
 from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.soar import writeback as wb
 from fn_openc2.lib.soar.journal import Journal
@@ -33,12 +32,6 @@ def store():
     store.seed({"id": INCIDENT, "name": "fleet"})
     return store
 
-
-@pytest.fixture
-def client(store):
-    opts = {"host": "offline-soar.invalid", "port": 443, "org": store.org, "email": "offline@example.com",
-            "password": "offline", "cafile": "false", "resilient_mock": MOCK_PATH}
-    return resilient.get_client(opts, request_max_retries=1, request_retry_delay=0)
 
 
 def fleet(n: int) -> list[ConsumerAnswer]:

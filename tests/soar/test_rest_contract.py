@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-import resilient
 
 from fn_openc2.lib.offline_soar.faults import faults_for
-from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
+from fn_openc2.lib.offline_soar.mock import OfflineSoar
 from fn_openc2.lib.producer import ConsumerAnswer
 from fn_openc2.lib.soar import soar_client
 from fn_openc2.lib.soar import writeback as wb
@@ -29,12 +28,6 @@ def store():
                           {"id": 2, "type": "DNS Name", "value": "bad.example"}])
     return store
 
-
-@pytest.fixture
-def client(store):
-    opts = {"host": "offline-soar.invalid", "port": 443, "org": store.org, "email": "offline@example.com",
-            "password": "offline", "cafile": "false", "resilient_mock": MOCK_PATH}
-    return resilient.get_client(opts, request_max_retries=1, request_retry_delay=0)
 
 
 def write_twice(client, store) -> tuple[int, int, int]:

@@ -7,9 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
-import resilient
 
-from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
+from fn_openc2.lib.offline_soar.mock import OfflineSoar
 from fn_openc2.lib.soar import producers, runner
 
 INCIDENT = 3401
@@ -24,12 +23,6 @@ def store():
     yield store
     producers.reset()
 
-
-@pytest.fixture
-def client(store):
-    opts = {"host": "offline-soar.invalid", "port": 443, "org": store.org, "email": "offline@example.com",
-            "password": "offline", "cafile": "false", "resilient_mock": MOCK_PATH}
-    return resilient.get_client(opts, request_max_retries=1, request_retry_delay=0)
 
 
 def test_bad_config_key_is_noted_with_section_and_key(store, client):

@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-import resilient
 
-from fn_openc2.lib.offline_soar.mock import MOCK_PATH, OfflineSoar
+from fn_openc2.lib.offline_soar.mock import OfflineSoar
 from fn_openc2.lib.producer import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.soar import writeback as wb
 from fn_openc2.lib.soar.journal import Journal
@@ -26,12 +25,6 @@ def store():
     store.seed({"id": INCIDENT, "name": "writeback"})
     return store
 
-
-@pytest.fixture
-def client(store):
-    opts = {"host": "offline-soar.invalid", "port": 443, "org": store.org, "email": "offline@example.com",
-            "password": "offline", "cafile": "false", "resilient_mock": MOCK_PATH}
-    return resilient.get_client(opts, request_max_retries=1, request_retry_delay=0)
 
 
 def hostile_answer() -> ConsumerAnswer:
