@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fn_openc2.lib.producer.answers import answers_for
-from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
+from fn_openc2.lib.producer.config import ConsumerSettings, Registry
 from fn_openc2.lib.producer.envelope import command_message, new_request_id
-from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.producer.outcome import ConsumerAnswer
+from fn_openc2.lib.producer.producer import load_signing_key, load_verify_key
 from fn_openc2.lib.producer.transports import Delivery, https_settings, mqtt_settings
-from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key
 from fn_openc2.lib.transfer import HttpsTransport, MqttTransport, Reply, TransferError
 
 MAX_SHOWN = 300
@@ -81,25 +80,8 @@ def raw_response(reply: Reply) -> tuple[dict[str, Any] | None, dict[str, Any] | 
 
 
 def load_keys(registry: Registry, consumer: ConsumerSettings) -> tuple[Any, Any]:
-    """(signing key, response verify key) as the Producer loads them (ConfigError naming the key)."""
-    settings = registry.producer
-    signing = None
-    if settings.signing_key:
-        password = settings.signing_key_password.encode("utf-8") if settings.signing_key_password else None
-        try:
-            signing = load_private_key(settings.signing_key, password)
-        except Exception as exc:  # the security layer names the file, never the password
-            raise ConfigError(SECTION, "signing_key", f"cannot load the private key: {exc}") from None
-        if settings.signing_alg not in algorithms_for(signing):
-            raise ConfigError(SECTION, "signing_alg", f"{settings.signing_alg} does not fit the signing_key")
-    verify = None
-    if consumer.response_verify_key:
-        try:
-            verify = load_public_key(consumer.response_verify_key)
-        except Exception as exc:
-            raise ConfigError(f"fn_openc2:{consumer.name}", "response_verify_key",
-                              f"cannot load the public key: {exc}") from None
-    return signing, verify
+    """(signing key, response verify key), loaded by the Producer's own loaders."""
+    return load_signing_key(registry), load_verify_key(consumer)
 
 
 class Link:

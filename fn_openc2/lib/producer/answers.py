@@ -41,8 +41,9 @@ def _may_hold_signature(raw: bytes) -> bool:
 def _signed_form(reply: Reply) -> dict[str, Any]:
     """The envelope exactly as received when it was one (the transport may
     have filled headers, which would break the signature), else the normalised one."""
-    if not _may_hold_signature(reply.raw):
-        return reply.message   # nothing to recover from the raw bytes: skip a second decode
+    if reply.transport == "mqtt" or not _may_hold_signature(reply.raw):
+        # MQTT keeps the payload's own decode as the message; nothing to recover
+        return reply.message
     try:
         doc = json.loads(reply.raw)
     except (ValueError, UnicodeDecodeError, RecursionError):

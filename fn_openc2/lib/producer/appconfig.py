@@ -43,11 +43,11 @@ from fn_openc2.lib.producer.settings import (
     AppSettings,
     ConsumerSettings,
     KeySpec,
+    SECTION,
     ProducerSettings,
 )
 from fn_openc2.lib.transfer.https import url_path_conflict
 
-SECTION = "fn_openc2"
 
 
 def _resolve(value: str, environ: Mapping[str, str]) -> str:

@@ -245,8 +245,7 @@ class _Lane:
                     grown = True
                     bulk.start_worker(self, first=False)
                 doc, request_id, answers, position = job
-                answers[position] = send_to(doc, self.name, request_id) if bulk.hooks is None \
-                    else send_to(doc, self.name, request_id, hooks=bulk.hooks)
+                answers[position] = send_to(doc, self.name, request_id, hooks=bulk.hooks)
                 bulk.emit()
         except BaseException as exc:  # a bug or a failing iterable; send_to turns exchange failures into answers
             bulk.fail(exc)

@@ -43,10 +43,10 @@ from urllib.parse import unquote, urlsplit
 import idna
 
 from fn_openc2.lib.language.addresses import Address, command_addresses
+from fn_openc2.lib.producer.settings import Network
 
 log = logging.getLogger(__name__)
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network  # pylint: disable=unsupported-binary-operation  # runtime union: the app needs Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 Resolver = Callable[[str], list[str]]
 
 #: Actions that can cut a place off or stop it: judged on every place they name.

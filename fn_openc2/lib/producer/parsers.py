@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from fn_openc2.lib.transfer.https import mask_url as mask_url  # re-exported: config code masks URLs through this module
 
 Parser = Callable[[str], object]
 
@@ -20,18 +21,6 @@ _FALSE = {"false", "no", "off", "0"}
 
 def _shown(raw: str) -> str:
     return repr(raw)
-
-
-def mask_url(raw: str) -> str:
-    """A URL with its user:password@ and every query value masked: such URLs end up in logs, config
-    errors and incident notes, and tokens often ride in the query string."""
-    masked = re.sub(r"//[^/?#]*@", "//***@", raw)
-    head, mark, rest = masked.partition("?")
-    if not mark:
-        return masked
-    query, hash_mark, fragment = rest.partition("#")
-    query = "&".join(part.split("=", 1)[0] + "=***" if "=" in part else part for part in query.split("&"))
-    return f"{head}?{query}{hash_mark}{fragment}"
 
 
 def _shown_url(raw: str) -> str:

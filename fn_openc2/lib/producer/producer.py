@@ -51,7 +51,8 @@ class SendHooks(Protocol):
                       answers: list[ConsumerAnswer]) -> None: ...
 
 
-def _load_signing_key(registry: Registry) -> JWK | None:
+def load_signing_key(registry: Registry) -> JWK | None:
+    """The producer's signing key, checked against signing_alg (ConfigError naming the key)."""
     settings = registry.producer
     if not settings.signing_key:
         return None
@@ -66,7 +67,8 @@ def _load_signing_key(registry: Registry) -> JWK | None:
     return key
 
 
-def _load_verify_key(consumer: ConsumerSettings) -> JWK | None:
+def load_verify_key(consumer: ConsumerSettings) -> JWK | None:
+    """A consumer's response_verify_key, loaded (ConfigError naming the key)."""
     if not consumer.response_verify_key:
         return None
     try:
@@ -114,8 +116,8 @@ class Producer:
         for consumer in registry.consumers.values():
             self.rate_limits.set(consumer.name, consumer.rate_limit)
         self.guard = guard_for(registry)
-        self._signing_key = _load_signing_key(registry)
-        self._verify_keys = {c.name: _load_verify_key(c) for c in registry.consumers.values()}
+        self._signing_key = load_signing_key(registry)
+        self._verify_keys = {c.name: load_verify_key(c) for c in registry.consumers.values()}
         self._transports: dict[str, Transport] = {}
         self._transport_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="openc2-send")

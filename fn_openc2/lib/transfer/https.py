@@ -17,6 +17,7 @@ import errno
 import http.client
 import logging
 import socket
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -77,16 +78,25 @@ class _Tls12Adapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **kwargs)
 
 
+def mask_url(raw: str) -> str:
+    """A URL with its user:password@ and every query value masked: such URLs end up in logs,
+    errors and incident notes, and tokens often ride in the query string."""
+    masked = re.sub(r"//[^/?#]*@", "//***@", raw)
+    head, mark, rest = masked.partition("?")
+    if not mark:
+        return masked
+    query, hash_mark, fragment = rest.partition("#")
+    query = "&".join(part.split("=", 1)[0] + "=***" if "=" in part else part for part in query.split("&"))
+    return f"{head}?{query}{hash_mark}{fragment}"
+
+
 def redact_url(url: str) -> str:
-    """The URL with any user:password@ replaced by ***@, for messages and logs."""
+    """``mask_url`` for a URL that must parse, for transfer messages and logs."""
     try:
-        parts = urlsplit(url)
+        urlsplit(url)
     except ValueError:
         return "<unparsable url>"
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit((parts.scheme, "***@" + parts.netloc.rpartition("@")[2], parts.path, parts.query,
-                       parts.fragment))
+    return mask_url(url)
 
 
 def url_path_conflict(url: str, path: str | None) -> str | None:
