@@ -108,7 +108,7 @@ from . import faults
 from .endpoint import endpoint
 from .schema import Column, SchemaError, Table, check_value, output_value
 from .store import DEFAULT_ORG, SoarStore, SoarStoreError, get_store
-from .ui import UiEndpoints
+from .ui import UiEndpoints, ui_state
 
 if TYPE_CHECKING:   # a name of requests_mock's stubs only (see endpoint.py)
     from requests_mock.request import Request
@@ -161,6 +161,7 @@ class OfflineSoar(UiEndpoints):
         store = get_store(org)
         store.reset()
         faults.faults_for(org).reset()
+        ui_state(org).reset()         # layouts and form fields too: nothing leaks between tests
         return store
 
     @classmethod
@@ -400,8 +401,8 @@ class OfflineSoar(UiEndpoints):
 
     @endpoint("POST", r"/incidents/(?P<inc>\d+)/comments")
     def comment_post(self, request: Request, inc: str) -> Response:
-        text, fmt = self._note_text(self._body(request))
         self.soar.incident(int(inc))                  # missing incident: 404 before the body matters
+        text, fmt = self._note_text(self._body(request))
         return self._json(request, self.soar.add_note(int(inc), text, fmt))
 
     # ------------------------------------------------------------ data tables
