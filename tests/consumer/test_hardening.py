@@ -99,6 +99,16 @@ def test_replay_memory_survives_a_restart(start_consumer: Callable[..., RunningC
     assert second.actuator.snapshot()["rules"] == []                # neither was carried out again
 
 
+def test_a_repeated_signed_query_is_answered_again_not_from_memory(start_consumer: Callable[..., RunningConsumer],
+                                                                   keys: tuple[str, str]) -> None:
+    c = start_consumer(signed=False, verify_key=keys[1])
+    query = _signed(keys[0], {"action": "query", "target": {"features": ["versions"]}}, "query-1")
+    first = _response(_post(c, query))
+    again = _response(_post(c, query))
+    assert first["status"] == 200 and "versions" in first["results"]
+    assert again == first                      # the features again, not a bare "answered from memory"
+
+
 def test_deep_nesting_gets_an_answer_not_a_dropped_connection(reference_consumer: RunningConsumer) -> None:
     r = _post(reference_consumer, b"[" * 100_000 + b"]" * 100_000)
     answer = _response(r)

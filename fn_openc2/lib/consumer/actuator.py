@@ -102,7 +102,9 @@ class Actuator:
                 return self.envelope({"status": done.status, "status_text": f"repeat of request {request_id}: "
                                       "answered from memory, not carried out again"}, request_id, sender)
         response = self._respond(request, request_id)
-        if signed and request_id is not None:
+        # only what changes the device is remembered: a repeated query is simply answered again
+        if signed and request_id is not None and isinstance(request, dict) \
+                and request.get("action") in _STATE_CHANGING:
             command_id = request.get("command_id") if isinstance(request, dict) else None
             status = response["status"] if response is not None else 200
             created = headers.get("created")
