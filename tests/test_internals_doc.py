@@ -1,4 +1,4 @@
-"""docs/internals.md is the stable surface between layers (issue 16.7): every public
+"""doc/internals.md is the stable surface between layers (issue 16.7): every public
 name its code blocks declare exists in the layer it is listed under, and the page
 links nothing outside the repository (a newcomer reads it offline, in the checkout)."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = (ROOT / "docs" / "internals.md").read_text(encoding="utf-8")
+DOC = (ROOT / "doc" / "internals.md").read_text(encoding="utf-8")
 SECTION = re.compile(r"^## .*?`(fn_openc2\.lib\.[\w.]+)`", re.M)
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 # A declaration at the start of a code line: "class Name", "name(", "NAME:" / "NAME =", "Class.attr".
@@ -57,7 +57,7 @@ def test_every_public_name_exists(package: str, names: list[tuple[str, str | Non
         elif attr and not any(hasattr(owner, attr) or attr in getattr(owner, "__dataclass_fields__", {})
                               or attr in getattr(owner, "model_fields", {}) for owner in owners):
             missing.append(f"{name}.{attr}")
-    assert missing == [], f"{package}: named in docs/internals.md but not found"
+    assert missing == [], f"{package}: named in doc/internals.md but not found"
 
 
 def test_no_link_leaves_the_repository() -> None:

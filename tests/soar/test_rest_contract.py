@@ -76,10 +76,10 @@ def test_dropping_handle_format_names_breaks_the_app(monkeypatch, client, store)
 
 
 def documented_calls() -> set[tuple[str, str]]:
-    """(method, URI template) of the function calls table in docs/internals.md."""
+    """(method, URI template) of the function calls table in doc/internals.md."""
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[2] / "docs" / "internals.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "doc" / "internals.md").read_text(encoding="utf-8")
     block = text.split("<!-- rest-calls:start -->")[1].split("<!-- rest-calls:end -->")[0]
     rows = [line.split("|") for line in block.splitlines() if line.startswith("| ") and "`" in line]
     return {(cells[1].strip(), cells[2].strip().strip("`")) for cells in rows}
@@ -98,7 +98,7 @@ def as_template(call: str) -> tuple[str, str]:
 
 
 def test_every_call_the_client_makes_is_documented_and_nothing_else(client, store):
-    """docs/internals.md lists exactly the calls IncidentClient sends (method, URI, query)."""
+    """doc/internals.md lists exactly the calls IncidentClient sends (method, URI, query)."""
     store.seed({"id": INCIDENT, "name": "contract"}, attachments={5: {"name": "a.txt", "content": b"x"}})
     soar = IncidentClient(client, INCIDENT)
     before = len(store.requests())
@@ -120,7 +120,7 @@ def test_every_call_the_client_makes_is_documented_and_nothing_else(client, stor
 def test_documented_permissions_are_exactly_the_requested_ones():
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[2] / "docs" / "internals.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "doc" / "internals.md").read_text(encoding="utf-8")
     block = text.split("<!-- rest-calls:start -->")[1].split("<!-- rest-calls:end -->")[0]
     needed = {line.split("|")[4].strip() for line in block.splitlines() if line.startswith("| ") and "`" in line}
     granted = {line.strip() for line in (Path(__file__).resolve().parents[2] / "apikey_permissions.txt")

@@ -1,7 +1,7 @@
 """The OpenC2 Language Specification v2.0 layer: types, validation with JSON
 paths, I-JSON codec, actuator-profile extensions and builders.
 
-Importable without SOAR; see docs/internals.md for the contract.
+Importable without SOAR; see doc/internals.md for the contract.
 
 Adding an actuator profile
 --------------------------

@@ -1,8 +1,8 @@
 """``grade``: a conformance battery a producer can run against a configured consumer.
 
 Each check is one observable requirement of the OpenC2 Language
-Specification v2.0 (../shared/spec/oc2ls-v2.0-csd01.md) or of the transfer
-specifications (HTTPS v1.1, MQTT v1.0; ../shared/docs/openc2-interop-facts.md),
+Specification v2.0 (OASIS CSD01) or of the transfer specifications (OASIS
+HTTPS v1.1, MQTT v1.0; what real consumers do instead: doc/interop.md),
 and names its clause and its key word. Without ``allow_changes`` only
 read-only commands are sent: ``query features`` (well-formed and
 deliberately not), ``query`` of a target the consumer does not list, and a
@@ -360,7 +360,7 @@ class _Grader:
     def https_checks(self, replies: list[tuple[Exchange, Any]]) -> None:
         def http_codes() -> tuple[str, str]:
             # HTTP must answer even when no response was requested: 204 there is the transfer's only
-            # way to say nothing (a known open problem, ../shared/docs/openc2-interop-facts.md), not a failure
+            # way to say nothing (a known open problem of HTTPS transfer v1.1), not a failure
             codes = [reply.http_status for ex, reply in replies if reply.http_status is not None
                      and not (reply.http_status == 204 and _requested(ex) == "none")]
             codes += [s for s in (_failure_status(ex) for ex in self.exchanges) if s is not None]

@@ -29,7 +29,7 @@ from fn_openc2.lib.transfer.dialects import DIALECTS, ENVELOPES, OPENC2_STATUS_C
 from fn_openc2.lib.transfer.model import PRODUCER_ID
 from fn_openc2.lib.transfer.mqtt import MqttSettings
 
-# Paths real consumers listen on besides the presets' (../shared/docs/openc2-interop-facts.md):
+# Paths real consumers listen on besides the presets' (rows of doc/interop.md):
 # "/openc2" (HTTPS v1.0 examples), "/" (a Python consumer framework), and
 # "/.well-known/openc2_command" (a FastAPI consumer). Tried after the presets' own paths.
 FIELD_PATHS = ("/openc2", "/", "/.well-known/openc2_command")

@@ -1,5 +1,5 @@
 """Producer layer: consumer registry, policy guard, routing, rate limits and
-the send-and-collect loop (see docs/internals.md for the contract)."""
+the send-and-collect loop (see doc/internals.md for the contract)."""
 from __future__ import annotations
 
 from fn_openc2.lib.producer.appconfig import read_app_config

@@ -1,6 +1,6 @@
 """OpenC2 message signatures: JCS (RFC 8785) + JWS detached content (RFC 7515).
 
-Knows nothing of transports or SOAR; see docs/internals.md for the contract.
+Knows nothing of transports or SOAR; see doc/internals.md for the contract.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ customer's to arrange. Both honour resilient-lib's ``ui_lock`` switch
 leaves the UI alone. Neither may stop the app: each failure is one warning line
 naming the call, and the functions work without either.
 
-REST calls (see docs/internals.md):
+REST calls (see doc/internals.md):
 - the tab: ``resilient_lib.ui.create_tab`` — GET /types, GET /layouts?type=<organization type id>,
   PUT /layouts/<id> (permissions read_layouts, edit_layouts), as fn_qradar_integration's
   lib/configure_tab.py and fn_randori do;
