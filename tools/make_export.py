@@ -18,7 +18,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from xml.sax.saxutils import escape, quoteattr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,10 @@ OUT = ROOT / "fn_openc2" / "util" / "data" / "export.res"
 PAYLOAD_SAMPLES = ROOT / "payload_samples"
 sys.path.insert(0, str(ROOT))
 
-from fn_openc2.lib.language.profiles import get_profile  # noqa: E402  (after the path fix above)
+from fn_openc2.lib.language import ACTIONS  # noqa: E402  (after the path fix above)
+from fn_openc2.lib.language.profiles import get_profile  # noqa: E402
+from fn_openc2.lib.security.signing import Verdict  # noqa: E402
+from fn_openc2.lib.soar.plan import RESPONSE_REQUESTED  # noqa: E402
 from fn_openc2.lib.soar.artifact_map import FILE_ARTIFACT_TYPES, artifact_to_target  # noqa: E402
 
 NAMESPACE = uuid.UUID("6f1c2a3e-0c2b-5d8e-9a51-0c2f0e6b4d21")
@@ -35,12 +38,8 @@ DESTINATION = "fn_openc2"
 DEFAULT_INCIDENT_TYPE_UUID = "bfeec2d4-3770-11e8-ad39-4a0004044aa0"
 DEFAULT_INCIDENT_FIELD_UUID = "bfeec2d4-3770-11e8-ad39-4a0004044aa1"
 
-ACTIONS = ("scan", "locate", "query", "deny", "contain", "allow", "start", "stop",
-           "restart", "cancel", "set", "update", "redirect", "create", "delete",
-           "detonate", "restore", "copy", "investigate", "remediate")
 PROFILES = ("slpf", "pf", "er")
-RESPONSE_REQUESTED = ("complete", "ack", "status", "none")
-SIGNATURE_VERDICTS = ("verified", "unsigned", "invalid", "not_checked")
+SIGNATURE_VERDICTS = get_args(Verdict)
 
 
 def uid(*parts: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 from fn_openc2.lib.producer.capabilities import CapabilityCache
 from fn_openc2.lib.producer.config import load_registry
 from fn_openc2.lib.producer.errors import RoutingError
-from fn_openc2.lib.producer.routing import resolve_consumers
+from fn_openc2.lib.producer.routing import AUTO, DEFAULT, resolve_consumers, select_consumers
 
 REGISTRY = load_registry({
     "fn_openc2": {"default_consumers": "fw1, fw2"},
@@ -34,8 +34,23 @@ def test_default_and_none_use_default_consumers() -> None:
 
 
 def test_unknown_name_names_it_and_the_known_ones() -> None:
-    with pytest.raises(RoutingError, match=r"unknown consumer 'fw9' \(known: edr, fw1, fw2\)"):
+    with pytest.raises(RoutingError, match=r"unknown consumer 'fw9' \(known: edr, fw1, fw2; or 'default', 'auto'\)"):
         _route(["fw1", "fw9"])
+
+
+def test_unknown_names_are_all_named_once() -> None:
+    with pytest.raises(RoutingError, match=r"unknown consumers 'fw9', 'x' \(known: "):
+        _route("fw9, fw1, x, fw9")
+
+
+def test_selection_is_checked_before_any_command_exists() -> None:
+    """What SOAR and the CLI read before building: the words, or known names; unknown names refused."""
+    assert select_consumers(REGISTRY, None) == DEFAULT
+    assert select_consumers(REGISTRY, ["default"]) == DEFAULT
+    assert select_consumers(REGISTRY, " auto ") == AUTO
+    assert select_consumers(REGISTRY, ["edr", "fw1", "edr"]) == ["edr", "fw1"]
+    with pytest.raises(RoutingError, match=r"unknown consumer 'default' \(known: "):
+        select_consumers(REGISTRY, ["default", "fw1"])
 
 
 def test_no_default_configured() -> None:

@@ -45,6 +45,7 @@ from fn_openc2.lib.producer.settings import (
     KeySpec,
     SECTION,
     ProducerSettings,
+    known_consumers,
 )
 from fn_openc2.lib.transfer.https import url_path_conflict
 
@@ -261,8 +262,8 @@ def load_settings(sections: Mapping[str, Mapping[str, Any]]) -> AppSettings:
         recipients[consumer.recipient] = consumer.name
     for name in producer.default_consumers:
         if name not in consumers:
-            known = ", ".join(sorted(consumers)) or "none configured"
-            raise ConfigError(SECTION, "default_consumers", f"names unknown consumer {name!r} (known: {known})")
+            raise ConfigError(SECTION, "default_consumers",
+                              f"names unknown consumer {name!r} (known: {known_consumers(consumers)})")
     return AppSettings(producer=producer, consumers=consumers)
 
 

@@ -11,7 +11,7 @@ section and key named.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
@@ -229,8 +229,12 @@ class AppSettings:
         try:
             return self.consumers[name]
         except KeyError:
-            known = ", ".join(sorted(self.consumers)) or "none configured"
-            raise KeyError(f"unknown consumer {name!r} (known: {known})") from None
+            raise KeyError(f"unknown consumer {name!r} (known: {known_consumers(self.consumers)})") from None
+
+
+def known_consumers(names: Iterable[str]) -> str:
+    """The configured consumer names for an error message: sorted, or "none configured"."""
+    return ", ".join(sorted(names)) or "none configured"
 
 
 CONFIG_KEYS_PRODUCER: Mapping[str, KeySpec] = config_keys(ProducerSettings)

@@ -20,6 +20,8 @@ from typing import Any
 from collections.abc import Mapping
 
 from fn_openc2.lib.onboard.grade import FAIL, PASS, GradeReport, grade
+from fn_openc2.lib.producer.routing import WORDS
+from fn_openc2.lib.producer.settings import known_consumers
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar import runner as r
 from fn_openc2.lib.soar.journal import Journal, disabled_report
@@ -63,9 +65,9 @@ def check_consumer(opts: Mapping[str, Any], inputs: Mapping[str, Any], rest_clie
         writer = r._journal(rest_client, incident_id, True, log)
         registry, _ = r._open(opts, writer)
         names = i.name_list(inputs.get("openc2_consumers"))
-        if len(names) != 1 or names[0] in ("default", "auto", "all"):
-            known = ", ".join(sorted(registry.consumers)) or "none configured"
-            raise i.InputError("openc2_consumers", f"name exactly one consumer to check (known: {known})")
+        if len(names) != 1 or names[0] in (*WORDS, r.ALL):
+            raise i.InputError("openc2_consumers", "name exactly one consumer to check "
+                                                   f"(known: {known_consumers(registry.consumers)})")
         r._consumers(registry, names)
     except r._EXPECTED as err:
         return r._failed("check consumer", err, inputs, writer, log)

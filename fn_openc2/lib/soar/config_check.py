@@ -19,7 +19,8 @@ from typing import Any
 
 from fn_openc2.lib.producer import ConfigError, load_registry
 from fn_openc2.lib.producer.producer import Producer
-from fn_openc2.lib.soar.producers import CONSUMER_PREFIX, SECTION, app_sections
+from fn_openc2.lib.producer.settings import CONSUMER_PREFIX, SECTION
+from fn_openc2.lib.soar.producers import app_sections
 
 MAX_ROUNDS = 200          # every round removes a key or a section, so a real file ends far sooner
 

@@ -22,11 +22,12 @@ from typing import Any
 from collections.abc import Mapping, Sequence
 
 from fn_openc2.lib.errors import Issue, OpenC2Error
-from fn_openc2.lib.language import OpenC2ValidationError, build_command, read_command, to_dict
+from fn_openc2.lib.language import RESPONSE_TYPES, OpenC2ValidationError, build_command, read_command, to_dict
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar.artifact_map import ArtifactError, artifact_to_target, attachment_target, split_values
 
-RESPONSE_REQUESTED = ("complete", "ack", "status", "none")
+#: The language's response types in the order the form offers them: complete (the default) first, none last.
+RESPONSE_REQUESTED = ("complete", *(t for t in RESPONSE_TYPES if t not in ("complete", "none")), "none")
 
 
 class PlanError(OpenC2Error, ValueError):
@@ -71,7 +72,8 @@ def expires_of(args: Mapping[str, Any] | None, now_ms: int) -> int | None:
     return None
 
 
-def _issues(err: OpenC2ValidationError) -> list[str]:
+def issue_lines(err: OpenC2ValidationError) -> list[str]:
+    """Each validation issue as one line for a note ("path: message")."""
     return [f"{issue.path or '(command)'}: {issue.message}" for issue in err.issues] or [str(err)]
 
 
@@ -210,7 +212,7 @@ def plan_send(raw: Mapping[str, Any], incident_id: int | None,
         try:
             model, _warnings = read_command(expert)
         except OpenC2ValidationError as err:
-            raise PlanError("openc2_command_json is not a valid OpenC2 command", _issues(err)) from None
+            raise PlanError("openc2_command_json is not a valid OpenC2 command", issue_lines(err)) from None
         doc = to_dict(model)
         plan.commands.append(Planned(doc, "command JSON", expires_of(doc.get("args"), now)))
         return plan
@@ -225,7 +227,7 @@ def plan_send(raw: Mapping[str, Any], incident_id: int | None,
             model = build_command(action, target, args=args or None, profile=profile,
                                   command_id=new_command_id(incident_id))
         except OpenC2ValidationError as err:
-            issues.extend(f"{source}: {issue}" for issue in _issues(err))
+            issues.extend(f"{source}: {issue}" for issue in issue_lines(err))
             continue
         doc = to_dict(model)
         plan.commands.append(Planned(doc, source, expires_of(doc.get("args"), now)))

@@ -14,9 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fn_openc2.lib.producer import Registry, load_registry
-
-SECTION = "fn_openc2"
-CONSUMER_PREFIX = "fn_openc2:"
+from fn_openc2.lib.producer.settings import CONSUMER_PREFIX, INTEGRATIONS, SECTION
 
 _lock = threading.Lock()
 _current: tuple[str, Registry, Any] | None = None
@@ -24,7 +22,7 @@ _current: tuple[str, Registry, Any] | None = None
 
 def app_sections(opts: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """The app.config sections the registry reads, as plain {section: {key: str}}."""
-    wanted = (SECTION, "integrations")
+    wanted = (SECTION, INTEGRATIONS)
     return {name: {k: "" if v is None else str(v) for k, v in dict(section).items()}
             for name, section in opts.items()
             if (name in wanted or name.startswith(CONSUMER_PREFIX)) and isinstance(section, Mapping)}

@@ -34,17 +34,22 @@ from collections.abc import Callable, Mapping
 
 from fn_openc2.lib.language import OpenC2ValidationError, build_command, to_dict
 from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Registry
+from fn_openc2.lib.producer.errors import RoutingError
 from fn_openc2.lib.producer.producer import Producer
+from fn_openc2.lib.producer.routing import DEFAULT, Selection, select_consumers
 from fn_openc2.lib.soar import inputs as i
 from fn_openc2.lib.soar import writeback as wb
 from fn_openc2.lib.soar.journal import Journal, disabled_report
-from fn_openc2.lib.soar.plan import PlanError, SendPlan, all_artifacts_wanted, new_command_id, plan_send
+from fn_openc2.lib.soar.plan import (PlanError, SendPlan, all_artifacts_wanted, issue_lines, new_command_id,
+                                    plan_send)
 from fn_openc2.lib.soar.producers import producer_for
 from fn_openc2.lib.soar.soar_client import IncidentClient, RestClient, SoarError
 
 Inputs = Mapping[str, Any]
 T = TypeVar("T")
 _EXPECTED = (i.InputError, PlanError, ConfigError, SoarError)
+#: openc2_query_features only: every configured consumer (as when openc2_consumers is empty).
+ALL = "all"
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -171,19 +176,13 @@ def _failed(what: str, err: Exception, inputs: Inputs, journal: Journal | None, 
             "writeback": journal.report.to_dict() if journal else disabled_report()}
 
 
-def _consumers(registry: Registry, value: Any, field: str = "openc2_consumers") -> list[str] | str | None:
-    """Names, 'default' (or empty: None) or 'auto'; unknown names fail before anything is built."""
-    names = i.name_list(value)
-    if not names or names == ["default"]:
-        return None
-    if names == ["auto"]:
-        return "auto"
-    unknown = [n for n in names if n not in registry.consumers]
-    if unknown:
-        known = ", ".join(sorted(registry.consumers)) or "none configured"
-        raise i.InputError(field, f"unknown consumer {', '.join(repr(n) for n in unknown)} (known: {known}; "
-                                  "or 'default', 'auto')")
-    return names
+def _consumers(registry: Registry, value: Any, field: str = "openc2_consumers") -> Selection:
+    """The producer's routing reads the selection (names, 'default' or empty, 'auto'); an unknown
+    name fails here, against the input ``field``, before anything is built."""
+    try:
+        return select_consumers(registry, i.name_list(value))
+    except RoutingError as err:
+        raise i.InputError(field, str(err)) from None
 
 
 def _record(outcomes: list[CommandOutcome], journal: Journal | None, comment: str,
@@ -291,7 +290,7 @@ def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
         registry, producer = _open(opts, journal)
         features = i.features("openc2_features", inputs.get("openc2_features"))
         names = i.name_list(inputs.get("openc2_consumers"))
-        consumers = sorted(registry.consumers) if names in ([], ["all"]) else _consumers(registry, names)
+        consumers = sorted(registry.consumers) if names in ([], [ALL]) else _consumers(registry, names)
     except _EXPECTED as err:
         return _failed("query features", err, inputs, journal, log)
     started = _now_ms()
@@ -323,9 +322,9 @@ def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
             rows = [(rid, c) for rid, c in _read(journal, "reading openc2_commands",
                                                  lambda: journal.client.rows(wb.COMMANDS_TABLE))
                     if str(c.get("command_id")) == command_id]
-        if consumers is None and rows:
+        if consumers == DEFAULT and rows:
             known = [n for n in dict.fromkeys(str(c.get("consumer")) for _, c in rows) if n in registry.consumers]
-            consumers = known or None
+            consumers = known or DEFAULT
         command = _build("cancel", {"command": command_id}, incident_id)
     except _EXPECTED as err:
         return _failed("cancel", err, inputs, journal, log)
@@ -378,8 +377,7 @@ def _build(action: str, target: dict[str, Any], incident_id: int | None, profile
     try:
         model = build_command(action, target, profile=profile, command_id=new_command_id(incident_id))
     except OpenC2ValidationError as err:
-        raise PlanError(f"the {action} command is not valid OpenC2",
-                        [f"{x.path}: {x.message}" for x in err.issues]) from None
+        raise PlanError(f"the {action} command is not valid OpenC2", issue_lines(err)) from None
     return to_dict(model)
 
 
@@ -405,7 +403,7 @@ def _removal(producer: Producer, rows: list[tuple[int, dict[str, Any]]], consume
                     "device itself")
 
 
-def _lift(producer: Producer, command: dict[str, Any], consumers: list[str] | str | None,
+def _lift(producer: Producer, command: dict[str, Any], consumers: Selection,
           rows: list[tuple[int, dict[str, Any]]],
           journal: Journal | None, comment: str, source: str) -> dict[str, Any]:
     """Send a cancel/delete; rows of the lifted command become 'removed' where it worked."""

@@ -31,9 +31,11 @@ from typing import Any
 from resilient_lib.ui import Datatable, Tab, create_tab
 from resilient_lib.ui.common import permission_to_edit
 
-SECTION = "fn_openc2"
+from fn_openc2.lib.producer.routing import WORDS
+from fn_openc2.lib.producer.settings import CONSUMER_PREFIX, SECTION
+
 CONSUMER_FIELD = "openc2_consumers"
-FIXED_CHOICES = ("default", "auto")
+FIXED_CHOICES = WORDS    # the routing words, offered before the consumers' names
 EXPORT = Path(__file__).resolve().parents[2] / "util" / "data" / "export.res"
 
 
@@ -48,9 +50,8 @@ class OpenC2Tab(Tab):  # type: ignore[misc]  # resilient_lib has no type informa
 
 def consumer_names(opts: Mapping[str, Any]) -> list[str]:
     """The consumers of app.config, one per ``[fn_openc2:<name>]`` section, in file order."""
-    prefix = SECTION + ":"
-    return [key[len(prefix):] for key in opts if isinstance(key, str) and key.startswith(prefix)
-            and key[len(prefix):]]
+    return [key[len(CONSUMER_PREFIX):] for key in opts if isinstance(key, str) and key.startswith(CONSUMER_PREFIX)
+            and key[len(CONSUMER_PREFIX):]]
 
 
 def consumer_choices(opts: Mapping[str, Any]) -> list[str]:

@@ -13,11 +13,12 @@ import string
 import urllib.parse
 from email.utils import parseaddr
 
+from fn_openc2.lib.language import L4_PROTOCOLS
 from fn_openc2.lib.language.semantic import check_hostname, check_idn_hostname
 
 _HEX = set(string.hexdigits)
 _MAC_LENGTHS = (12, 16)  # EUI-48, EUI-64 in hex digits
-_PROTOCOLS = ("tcp", "udp", "sctp", "icmp")
+_PORTED = tuple(p for p in L4_PROTOCOLS if "icmp" not in p)   # the language's layer 4 protocols with ports
 
 
 def is_ascii(text: str) -> bool:
@@ -147,8 +148,8 @@ def port(text: str) -> tuple[int, str | None]:
     value = int(number)
     if not 0 <= value <= 65535:
         raise ValueError(f"port {value} is outside 0..65535")
-    if protocol is not None and protocol not in _PROTOCOLS[:3]:
-        raise ValueError(f"protocol {protocol!r} has no ports; use tcp, udp or sctp")
+    if protocol is not None and protocol not in _PORTED:
+        raise ValueError(f"protocol {protocol!r} has no ports; use {', '.join(_PORTED[:-1])} or {_PORTED[-1]}")
     return value, protocol
 
 
