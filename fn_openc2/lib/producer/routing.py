@@ -20,7 +20,7 @@ DEFAULT: Literal["default"] = "default"
 #: The words a caller may give instead of consumer names.
 WORDS = (DEFAULT, AUTO)
 
-Selection = list[str] | Literal["default", "auto"]
+Selection = list[str] | Literal["default", "auto"]  # pylint: disable=unsupported-binary-operation  # runtime union: Python 3.11 (python_requires); the SDK's pylintrc assumes py-version 3.6
 
 
 def consumer_names(consumers: Sequence[str] | str | None) -> list[str]:
