@@ -1,4 +1,4 @@
-"""The README's promises: its test command is what CI runs, and its
+"""The README's promises: its first screen, its test command is what CI runs, and its
 app.config tables list exactly the keys the registry accepts."""
 from __future__ import annotations
 
@@ -64,3 +64,17 @@ def test_readme_python_example_runs_against_a_real_consumer(tmp_path):
         server.stop()
     outcome = scope["outcome"]
     assert [(a.consumer, a.status, a.delivered, a.succeeded) for a in outcome.answers] == [("fw1", 200, True, True)]
+
+
+def test_first_screen_says_what_it_is_how_to_run_it_and_how_to_use_it():
+    """Issue 16.7: the first screen (about 45 lines) holds the description, the two commands
+    and the whole Python example; the generated reference sits after the hand-written guide."""
+    lines = README.splitlines()
+    first = "\n".join(lines[:45])
+    assert lines[0].startswith("# ") and "OpenC2" in first and "IBM SOAR" in first
+    assert "./dev.sh demo" in first and "./dev.sh test" in first
+    assert "<!-- python-example:start -->" in first and "<!-- python-example:end -->" in first
+    guide_end = README.index("\n## Troubleshooting & Support\n")
+    for marker in ("<!-- functions:start -->", "<!-- datatables:start -->", "<!-- config-keys:start"):
+        assert README.index(marker) > guide_end, marker
+    assert README.index("\n## Architecture\n") < guide_end
