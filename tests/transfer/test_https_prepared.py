@@ -1,5 +1,5 @@
-"""HttpsTransport prepares each consumer's request once and sends through the
-session's adapter: what reaches the consumer must be what Session.post sent."""
+"""HttpsTransport prepares each consumer's request once and sends through its
+urllib3 pool: what reaches the consumer must be what requests' Session.post sends."""
 from __future__ import annotations
 
 import base64

@@ -127,17 +127,32 @@ def test_tls_1_1_only_consumer_is_refused(pki: Pki) -> None:
     assert "1 attempt" in err.value.detail                       # a TLS refusal is not retried
 
 
-def test_adapter_pins_tls_1_2_as_the_minimum() -> None:
+@pytest.mark.parametrize("proxies", [None, {"https": "http://127.0.0.1:3128"}])
+def test_the_pool_pins_tls_1_2_as_the_minimum(pki: Pki, proxies: dict[str, str] | None) -> None:
     import ssl
 
-    transport = HttpsTransport(HttpsSettings(url="https://127.0.0.1:9", retries=0), "fw1")
+    transport = HttpsTransport(HttpsSettings(url="https://127.0.0.1:9", verify=pki.ca_cert, retries=0,
+                                             proxies=proxies), "fw1")
     try:
-        adapter = transport._session.get_adapter("https://127.0.0.1:9")
-        assert adapter.poolmanager.connection_pool_kw["ssl_minimum_version"] == ssl.TLSVersion.TLSv1_2
-        proxied = adapter.proxy_manager_for("http://127.0.0.1:3128")
-        assert proxied.connection_pool_kw["ssl_minimum_version"] == ssl.TLSVersion.TLSv1_2
+        transport._pool()   # made on first use
+        manager = transport._shared.manager
+        context = manager.connection_pool_kw["ssl_context"]
+        assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert type(manager).__name__ == ("ProxyManager" if proxies else "PoolManager")
     finally:
         transport.close()
+
+
+def test_a_missing_ca_file_is_a_config_error_at_send(tmp_path) -> None:
+    transport = HttpsTransport(HttpsSettings(url="https://127.0.0.1:9", verify=str(tmp_path / "nope.pem"),
+                                             retries=0), "fw1")
+    try:
+        with pytest.raises(TransferError) as err:
+            transport.send(envelope())
+    finally:
+        transport.close()
+    assert err.value.kind == "config" and "could not be loaded" in err.value.detail
 
 
 # --- proxies (tests/fixtures/proxy.py) --------------------------------------------------------------------------

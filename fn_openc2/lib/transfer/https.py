@@ -1,36 +1,42 @@
-"""HTTPS transfer: one pooled requests Session per consumer.
+"""HTTPS transfer: one pooled urllib3 connection pool per consumer.
 
-`verify` and the client certificate go on every request because an
-environment CA bundle (REQUESTS_CA_BUNDLE) otherwise silently replaces the
-per-consumer CA; `trust_env` is off for the same reason and for speed
-(proxies come from settings, as resilient-lib hands them over).
-
-Every request to one consumer has the same method, URL, authentication and
-static headers, so the Session prepares them once (the template) and each
-send only adds its body, request id and Date and hands the request to the
-session's adapter: the per-call merging ``Session.request`` repeats (settings,
-headers, hooks, URL parsing) was a quarter of the client CPU of a bulk send.
-Cookies the consumer sets are still kept and sent back, as a Session would."""
+Every request to one consumer has the same method, URL, TLS settings,
+authentication and static headers, so they are settled once (the TLS
+context with its CA and client certificate loaded, the pool, the header
+template) and each send only adds its body, request id and Date. The pool is
+urllib3's, the engine under requests, called directly: requests' per-call
+work (settings merging, per-request certificate path checks, Response
+building) was half of a bulk send's client CPU (bench/bench_bulk.py). What
+requests would send is kept: its default headers, its CA bundle (certifi)
+for ``verify = true``, basic auth from the settings or the URL, and the
+cookies a consumer sets are kept and sent back (requests' cookie jar).
+The environment (REQUESTS_CA_BUNDLE, *_PROXY) is never read: the CA and the
+proxies are per consumer, from settings, as resilient-lib hands them over."""
 from __future__ import annotations
 
 import errno
 import http.client
 import logging
+import os
 import socket
 import re
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
 from collections.abc import Callable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-import requests
-from requests.adapters import HTTPAdapter
-from requests.cookies import extract_cookies_to_jar
+import certifi
+import urllib3
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar, get_cookie_header
 from requests.models import PreparedRequest
-from requests.utils import check_header_validity
+from requests.utils import check_header_validity, default_headers
+from urllib3.exceptions import ConnectTimeoutError, DecodeError, NewConnectionError, ProxyError
+from urllib3.util import make_headers
+from urllib3.util.ssl_ import create_urllib3_context
 
 from fn_openc2.lib.transfer.dialects import Dialect, encode_request, normalize_reply, resolve_dialect
 from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, Reply, TransferError
@@ -66,16 +72,31 @@ class HttpsSettings:
         return f"HttpsSettings(url={redact_url(self.url)!r}, dialect={self.dialect!r})"
 
 
-class _Tls12Adapter(HTTPAdapter):
-    """Pooled adapter refusing anything below TLS 1.2 (direct and via proxy)."""
+def tls_context(verify: bool | str, client_cert: str | None, client_key: str | None) -> ssl.SSLContext:
+    """The consumer's TLS settings, loaded once: TLS 1.2 at least, the CA (a file or a
+    directory; certifi's bundle for ``True``, as requests uses), the hostname checked."""
+    context = create_urllib3_context(ssl_minimum_version=ssl.TLSVersion.TLSv1_2,
+                                     cert_reqs=ssl.CERT_NONE if verify is False else ssl.CERT_REQUIRED)
+    if verify is not False:
+        context.check_hostname = True
+        where = certifi.where() if verify is True else verify
+        if os.path.isdir(where):
+            context.load_verify_locations(capath=where)
+        else:
+            context.load_verify_locations(cafile=where)
+    if client_cert:
+        context.load_cert_chain(client_cert, client_key)
+    return context
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_minimum_version"] = ssl.TLSVersion.TLSv1_2
-        super().init_poolmanager(*args, **kwargs)
 
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        kwargs["ssl_minimum_version"] = ssl.TLSVersion.TLSv1_2
-        return super().proxy_manager_for(proxy, **kwargs)
+def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
+    """The proxy for ``url``, by the keys requests reads: scheme://host, scheme, all://host, all."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    for key in (f"{parts.scheme}://{host}", parts.scheme, f"all://{host}", "all"):
+        if proxies.get(key):
+            return proxies[key]
+    return None
 
 
 def mask_url(raw: str) -> str:
@@ -131,20 +152,20 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def classify(exc: requests.RequestException) -> str:
-    """Which TransferError kind a requests failure is."""
+def classify(exc: BaseException) -> str:
+    """Which TransferError kind a failure to exchange with the consumer is."""
     chain = _chain(exc)
-    if any(isinstance(e, (ssl.SSLError, requests.exceptions.SSLError)) for e in chain):
+    if any(isinstance(e, (ssl.SSLError, urllib3.exceptions.SSLError)) for e in chain):
         return "tls"
-    if any(isinstance(e, (requests.exceptions.Timeout, socket.timeout, TimeoutError)) for e in chain):
+    if any(isinstance(e, (NewConnectionError, ProxyError)) for e in chain):
+        return "connect"        # (urllib3 makes a refused connection a kind of connect timeout)
+    if any(isinstance(e, (urllib3.exceptions.TimeoutError, socket.timeout, TimeoutError)) for e in chain):
         return "timeout"
     if any(isinstance(e, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected,
-                          http.client.IncompleteRead, requests.exceptions.ChunkedEncodingError))
+                          http.client.IncompleteRead, urllib3.exceptions.ProtocolError))
            for e in chain):
         return "reset"
     if any(isinstance(e, OSError) and e.errno == errno.ECONNRESET for e in chain):
-        return "reset"
-    if any(type(e).__name__ == "ProtocolError" for e in chain):
         return "reset"
     return "connect"
 
@@ -174,11 +195,20 @@ def http_date() -> str:
     return cached[1]
 
 
+class _Shared:
+    """What transports to one consumer share (``reuse``): the pool and the cookie jar."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.manager: Any = None
+        self.cookies = RequestsCookieJar()
+
+
 class HttpsTransport:
     """Send envelopes to one consumer; thread-safe, connections pooled."""
 
     def __init__(self, settings: HttpsSettings, name: str, *, reuse: HttpsTransport | None = None) -> None:
-        """``reuse``: send through that transport's session and pooled connections (same
+        """``reuse``: send through that transport's pool and cookie jar (same
         consumer and credentials, another dialect: ``fn-openc2 probe``); it stays its owner's."""
         self.settings = settings
         self.name = name
@@ -194,42 +224,68 @@ class HttpsTransport:
         if settings.client_key and not settings.client_cert:
             raise TransferError("config", f"consumer {name}: client_key given without client_cert")
         self._where = f"consumer {name} at {shown}"
-        self._verify = settings.verify
-        self._cert: str | tuple[str, str] | None = (
-            (settings.client_cert, settings.client_key) if settings.client_cert and settings.client_key
-            else settings.client_cert)
-        self._timeout = settings.timeout
-        self._proxies = dict(settings.proxies or {})
-        self._static_headers = {"Content-Type": self.dialect.content_type, "Accept": self.dialect.accept,
-                                "Cache-Control": "no-cache"}
+        self._timeout = urllib3.Timeout(connect=settings.timeout, read=settings.timeout)
+        parts = urlsplit(self.url)
+        user, password = settings.basic_auth or (unquote(parts.username or ""), unquote(parts.password or ""))
+        if parts.username is not None or parts.password is not None:   # the userinfo never goes on the wire
+            self.url = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, ""))
+        headers = default_headers()             # what requests would send, then the dialect's
+        headers.update({"Content-Type": self.dialect.content_type, "Accept": self.dialect.accept,
+                        "Cache-Control": "no-cache"})
         if settings.bearer_token:
-            self._static_headers["Authorization"] = f"Bearer {settings.bearer_token}"
-        self._owns_session = reuse is None
-        self._session: requests.Session = self._new_session() if reuse is None else reuse._session
-        self._adapter = self._session.get_adapter(self.url)
-        try:
-            template = self._session.prepare_request(requests.Request("POST", self.url, headers=self._static_headers))
-        except (requests.RequestException, ValueError):   # never echo the header: it may hold the token
-            raise TransferError("config", f"consumer {name}: the url or the authentication settings do not "
-                                          f"form a valid HTTP request") from None
-        template.headers.pop("Content-Length", None)
-        template.headers.pop("Cookie", None)
-        self._template_url: str = template.url or self.url
-        self._template_headers = template.headers    # session defaults + dialect headers + Authorization
+            headers["Authorization"] = f"Bearer {settings.bearer_token}"
+        elif user or password:
+            headers["Authorization"] = make_headers(basic_auth=f"{user}:{password}")["authorization"]
+        for header in headers.items():
+            try:
+                check_header_validity(header)
+            except ValueError:   # never echo the header: it may hold the token
+                raise TransferError("config", f"consumer {name}: the url or the authentication settings do not "
+                                              f"form a valid HTTP request") from None
+        self._template_headers = dict(headers)
+        proxy = _proxy_for(self.url, dict(settings.proxies or {}))
+        target = urlsplit(self.url)
+        # through a proxy, plain HTTP names the whole URL in the request line; HTTPS tunnels (CONNECT)
+        self._absolute = proxy is not None and target.scheme == "http"
+        self._target = self.url if self._absolute else urlunsplit(("", "", target.path or "/", target.query, ""))
+        self._proxy = proxy
+        self._owns_pool = reuse is None
+        self._shared: _Shared = _Shared() if reuse is None else reuse._shared
+        self._sender: Any = None
 
     @property
     def profile_encoding(self) -> str:
         return self.dialect.profile_encoding
 
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        session.trust_env = False
-        adapter = _Tls12Adapter(pool_connections=1, pool_maxsize=max(1, self.settings.pool_size), max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        if self.settings.basic_auth:
-            session.auth = tuple(self.settings.basic_auth)  # type: ignore[assignment]
-        return session
+    def _pool(self) -> Any:
+        """The pool to this consumer, made on first use (a missing CA or key file then fails
+        that send with a config error, not the producer's start)."""
+        if self._sender is not None:
+            return self._sender
+        shared = self._shared
+        with shared.lock:
+            if shared.manager is None:
+                settings = self.settings
+                try:
+                    context = tls_context(settings.verify, settings.client_cert, settings.client_key)
+                except (OSError, ssl.SSLError, ValueError) as exc:
+                    raise TransferError("config", f"{self._where}: the TLS files (verify, client certificate "
+                                                  f"or key) could not be loaded: {_reason(exc).strip(' ()') or exc}"
+                                        ) from None
+                cert_reqs = "CERT_NONE" if settings.verify is False else "CERT_REQUIRED"
+                options: dict[str, Any] = {"num_pools": 1, "maxsize": max(1, settings.pool_size), "retries": False,
+                                           "ssl_context": context, "cert_reqs": cert_reqs}
+                if self._proxy:
+                    proxy = urlsplit(self._proxy)
+                    auth = make_headers(proxy_basic_auth=f"{unquote(proxy.username or '')}:"
+                                                         f"{unquote(proxy.password or '')}") \
+                        if proxy.username or proxy.password else None
+                    shared.manager = urllib3.ProxyManager(self._proxy, proxy_headers=auth, **options)
+                else:
+                    shared.manager = urllib3.PoolManager(**options)
+            # plain HTTP through a proxy: the manager's urlopen writes the proxy form
+            self._sender = shared.manager if self._absolute else shared.manager.connection_from_url(self.url)
+            return self._sender
 
     def send(self, message: dict[str, Any], *, await_response: bool = True,
              pace: Callable[[], object] | None = None) -> list[Reply]:
@@ -249,9 +305,10 @@ class HttpsTransport:
         for header in extra.items():
             try:
                 check_header_validity(header)
-            except (requests.RequestException, ValueError):
+            except ValueError:
                 raise TransferError("config", f"{self._where}: header {header[0]} would not be a valid "
                                               f"HTTP header value") from None
+        pool = self._pool()
         started = time.perf_counter()
         attempts = 0
         max_attempts = 1 + max(0, self.settings.retries)
@@ -259,52 +316,53 @@ class HttpsTransport:
             attempts += 1
             if attempts > 1 and pace is not None:
                 pace()
-            request = self._prepared(body, extra)
+            headers = self._headers(body, extra)
             try:
-                resp = self._adapter.send(request, stream=True, timeout=self._timeout, verify=self._verify,
-                                          cert=self._cert, proxies=self._proxies)
+                resp = pool.urlopen("POST", self._target, body=body, headers=headers, retries=False,
+                                    redirect=False, assert_same_host=False, timeout=self._timeout,
+                                    preload_content=False, decode_content=True)
                 if "set-cookie" in resp.headers:
-                    extract_cookies_to_jar(self._session.cookies, request, resp.raw)
+                    extract_cookies_to_jar(self._shared.cookies, self._cookie_request(headers), resp)
                 raw = self._read_bounded(resp)  # read now: a reset in mid-body is a transfer failure, retried
             except TransferError as exc:      # the answer was too large to read
                 exc.attempts = attempts
                 raise
-            except requests.exceptions.ContentDecodingError:
+            except DecodeError:
                 raise TransferError("decode", f"{self._where}: the answer's Content-Encoding could not be "
                                               f"decoded after {attempts} attempt(s)", attempts=attempts) from None
-            except requests.RequestException as exc:
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
                 kind = classify(exc)
                 if kind in _RETRYABLE and attempts < max_attempts:
                     self._pause(attempts, kind)
                     continue
                 # a read timeout means the request was sent: the consumer may have carried it out
-                sent = kind == "timeout" and not isinstance(exc, requests.exceptions.ConnectTimeout)
+                sent = kind == "timeout" and not any(isinstance(e, ConnectTimeoutError) for e in _chain(exc))
                 raise TransferError(kind, f"{self._where}: {self._describe(kind)}{_reason(exc)} "
                                           f"after {attempts} attempt(s)", attempts=attempts,
-                                          maybe_delivered=sent) from None
-            if resp.status_code == 503 and attempts < max_attempts:
-                resp.close()
+                                    maybe_delivered=sent) from None
+            if resp.status == 503 and attempts < max_attempts:
                 self._pause(attempts, "HTTP 503")
                 continue
             return self._reply(resp, raw, request_id, started, attempts)
 
-    def _prepared(self, body: bytes, extra: dict[str, str]) -> PreparedRequest:
-        """What ``Session.prepare_request`` would build, from the per-consumer template."""
-        request = PreparedRequest()
-        request.method = "POST"
-        request.url = self._template_url
+    def _headers(self, body: bytes, extra: dict[str, str]) -> dict[str, str]:
         headers = self._template_headers.copy()
         headers.update(extra)
         headers["Date"] = http_date()
         headers["Content-Length"] = str(len(body))
-        request.headers = headers
-        request.body = body
-        cookies = self._session.cookies
-        if cookies:
-            request.prepare_cookies(cookies)
+        if self._shared.cookies:
+            cookie = get_cookie_header(self._shared.cookies, self._cookie_request(headers))
+            if cookie:
+                headers["Cookie"] = cookie
+        return headers
+
+    def _cookie_request(self, headers: dict[str, str]) -> PreparedRequest:
+        """The request as requests' cookie policy reads it (URL and headers)."""
+        request = PreparedRequest()
+        request.method, request.url, request.headers = "POST", self.url, headers  # type: ignore[assignment]
         return request
 
-    def _read_bounded(self, resp: requests.Response) -> bytes:
+    def _read_bounded(self, resp: urllib3.BaseHTTPResponse) -> bytes:
         """The decoded body, refused beyond max_answer_bytes (decoded size, so a
         small gzip bomb is refused as soon as it inflates past the bound)."""
         limit = self.settings.max_answer_bytes
@@ -312,39 +370,39 @@ class HttpsTransport:
         encoding = resp.headers.get("Content-Encoding", "").strip().lower()
         if declared and declared.isdigit() and int(declared) > limit and encoding in ("", "identity"):
             resp.close()
-            raise TransferError("size", f"{self._where}: HTTP {resp.status_code} answer of {declared} bytes is "
+            raise TransferError("size", f"{self._where}: HTTP {resp.status} answer of {declared} bytes is "
                                         f"larger than max_answer_bytes = {limit}; not read",
-                                http_status=resp.status_code)
+                                http_status=resp.status)
         chunks: list[bytes] = []
         size = 0
-        for chunk in resp.iter_content(64 * 1024):
+        for chunk in resp.stream(64 * 1024, decode_content=True):
             size += len(chunk)
             if size > limit:
                 resp.close()
                 bomb = f" (Content-Encoding {encoding}: refused as a possible compression bomb)" \
                     if encoding not in ("", "identity") else ""
-                raise TransferError("size", f"{self._where}: HTTP {resp.status_code} answer is larger than "
+                raise TransferError("size", f"{self._where}: HTTP {resp.status} answer is larger than "
                                             f"max_answer_bytes = {limit} once decoded{bomb}; not read",
-                                    http_status=resp.status_code)
+                                    http_status=resp.status)
             chunks.append(chunk)
-        resp._content = b"".join(chunks)         # what resp.content would have read, now bounded
-        resp._content_consumed = True
-        return resp._content
+        if resp.status < 200:   # 1xx answers carry no readable body; do not reuse the connection
+            resp.close()
+        else:
+            resp.release_conn()
+        return b"".join(chunks)
 
-    def _reply(self, resp: requests.Response, raw: bytes, request_id: str, started: float,
+    def _reply(self, resp: urllib3.BaseHTTPResponse, raw: bytes, request_id: str, started: float,
                attempts: int) -> list[Reply]:
-        if resp.status_code < 200:  # 1xx answers carry no readable body; do not reuse the connection
-            resp.raw.close()
         warnings: list[str] = []
         try:
-            message = normalize_reply(raw, resp.status_code, resp.headers, self.dialect, request_id, self._where,
+            message = normalize_reply(raw, resp.status, resp.headers, self.dialect, request_id, self._where,
                                       warnings)
         except TransferError as exc:
-            exc.http_status = resp.status_code
+            exc.http_status = resp.status
             exc.attempts = attempts
             raise
         responder = message["headers"].get("from") or self.name
-        return [Reply(transport="https", message=message, raw=raw, http_status=resp.status_code,
+        return [Reply(transport="https", message=message, raw=raw, http_status=resp.status,
                       responder=str(responder), elapsed_ms=(time.perf_counter() - started) * 1000.0,
                       attempts=attempts, warnings=warnings, http_headers=dict(resp.headers))]
 
@@ -361,8 +419,12 @@ class HttpsTransport:
                 "connect": "connection failed"}.get(kind, kind)
 
     def close(self) -> None:
-        if self._owns_session:
-            self._session.close()
+        if self._owns_pool:
+            with self._shared.lock:
+                if self._shared.manager is not None:
+                    self._shared.manager.clear()
+                    self._shared.manager = None
+        self._sender = None
 
     def __enter__(self) -> HttpsTransport:
         return self
