@@ -29,8 +29,8 @@ from typing import Any
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import certifi
 import urllib3
+from requests import certs as requests_certs
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar, get_cookie_header
 from requests.models import PreparedRequest
 from requests.utils import check_header_validity, default_headers
@@ -74,12 +74,12 @@ class HttpsSettings:
 
 def tls_context(verify: bool | str, client_cert: str | None, client_key: str | None) -> ssl.SSLContext:
     """The consumer's TLS settings, loaded once: TLS 1.2 at least, the CA (a file or a
-    directory; certifi's bundle for ``True``, as requests uses), the hostname checked."""
+    directory; for ``True`` the bundle requests uses, certifi), the hostname checked."""
     context = create_urllib3_context(ssl_minimum_version=ssl.TLSVersion.TLSv1_2,
                                      cert_reqs=ssl.CERT_NONE if verify is False else ssl.CERT_REQUIRED)
     if verify is not False:
         context.check_hostname = True
-        where = certifi.where() if verify is True else verify
+        where = requests_certs.where() if verify is True else verify  # type: ignore[attr-defined]  # (re-export of certifi.where)
         if os.path.isdir(where):
             context.load_verify_locations(capath=where)
         else:
