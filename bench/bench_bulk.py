@@ -41,7 +41,7 @@ import common  # noqa: E402  (puts the repository on sys.path)
 import requests  # noqa: E402
 
 from fn_openc2.lib.language import build_command, dumps  # noqa: E402
-from fn_openc2.lib.producer import load_registry  # noqa: E402
+from fn_openc2.lib.producer import load_settings  # noqa: E402
 from fn_openc2.lib.producer.producer import Producer  # noqa: E402
 from fn_openc2.lib.transfer.devpki import Pki, make_pki  # noqa: E402
 from fn_openc2.lib.transfer.dialects import resolve_dialect  # noqa: E402
@@ -54,7 +54,7 @@ MAX_GROWTH = 64 * 1024 * 1024   # bounded-memory check: a streamed run's peak ov
 ARGS = {"response_requested": "complete", "slpf": {"drop_process": "false_ack"}}
 
 
-def registry_for(url: str, pki: Pki, *, signing_key: str | None = None, verify_key: str | None = None):
+def settings_for(url: str, pki: Pki, *, signing_key: str | None = None, verify_key: str | None = None):
     producer = {"producer_id": "soar@example.com", "max_concurrency": str(CONCURRENCY), "retries": "0",
                 "timeout": "30"}
     consumer = {"url": url, "verify": pki.ca_cert, "client_auth_cert": pki.client_cert,
@@ -63,7 +63,7 @@ def registry_for(url: str, pki: Pki, *, signing_key: str | None = None, verify_k
         producer["signing_key"] = signing_key
     if verify_key:
         consumer["response_verify_key"] = verify_key
-    return load_registry({"fn_openc2": producer, "fn_openc2:fw": consumer})
+    return load_settings({"fn_openc2": producer, "fn_openc2:fw": consumer})
 
 
 
@@ -94,7 +94,7 @@ def run_full(url: str, pki: Pki, addresses: list[str], *, signing_key: str | Non
              verify_key: str | None = None, profile: bool = False) -> tuple[float, str | None]:
     """cmds/s through Producer.send_many, streamed (commands built lazily, outcomes checked as
     they come: every command got a 200, and a verified signature when signed)."""
-    producer = Producer(registry_for(url, pki, signing_key=signing_key, verify_key=verify_key))
+    producer = Producer(settings_for(url, pki, signing_key=signing_key, verify_key=verify_key))
     phase = f"full{', signed' if signing_key else ''}"
     try:
         warm, timed = addresses[:WARMUP], addresses[WARMUP:]

@@ -120,17 +120,17 @@ def start_workers(kind: str, port: int) -> list[subprocess.Popen[str]]:
 
 def fn_openc2_rounds(port: int, rounds: int) -> tuple[list[float], list[int]]:
     from fn_openc2.lib.language import build_command
-    from fn_openc2.lib.producer import load_registry
+    from fn_openc2.lib.producer import load_settings
     from fn_openc2.lib.producer.producer import Producer
 
     ids = device_ids()
-    registry = load_registry({
+    settings = load_settings({
         "fn_openc2": {"producer_id": "soar@example.com"},
         "fn_openc2:fleet": {"transport": "mqtt", "broker": f"mqtt://127.0.0.1:{port}", "profiles": "slpf",
                             "expected_responders": ",".join(ids), "collect_seconds": str(ROUND_TIMEOUT)}})
     addresses = common.bench_addresses(rounds + 1)
     times, losses = [], []
-    with Producer(registry) as producer:
+    with Producer(settings) as producer:
         for index in range(rounds + 1):        # round 0 connects and warms up
             command = build_command("deny", {"ipv4_net": next(addresses)},
                                     args={"response_requested": "complete"}, profile="slpf")

@@ -190,19 +190,19 @@ class Meter:
 
 def fn_openc2_producer(port: int, n: int, rounds: int) -> None:
     from fn_openc2.lib.language import build_command
-    from fn_openc2.lib.producer import load_registry
+    from fn_openc2.lib.producer import load_settings
     from fn_openc2.lib.producer.producer import Producer
 
     ids = device_ids(n)
     expected = set(ids)
-    registry = load_registry({
+    settings = load_settings({
         "fn_openc2": {"producer_id": PRODUCER_ID},
         "fn_openc2:fleet": {"transport": "mqtt", "broker": f"mqtt://127.0.0.1:{port}", "profiles": "slpf",
                             "expected_responders": ",".join(ids), "collect_seconds": str(ROUND_TIMEOUT),
                             "max_answers": str(n)}})     # the default cap (1,000) is below a fleet's size
     addresses = common.bench_addresses(rounds + 2)
     meter = Meter(rounds)
-    with Producer(registry) as producer:
+    with Producer(settings) as producer:
         for index in meter.plan():
             command = build_command("deny", {"ipv4_net": next(addresses)},
                                     args={"response_requested": "complete"}, profile="slpf")

@@ -2,7 +2,7 @@
 
 They start real processes (the reference consumer, mosquitto, fleets) so the
 server side never shares the benchmark client's GIL, and they build the
-producer registry the same way SOAR's app.config would.
+producer settings the same way SOAR's app.config would.
 """
 from __future__ import annotations
 

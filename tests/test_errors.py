@@ -11,7 +11,8 @@ import pytest
 import fn_openc2.lib
 from fn_openc2.lib.errors import Issue, OpenC2Error
 from fn_openc2.lib.language import OpenC2ValidationError, parse_command
-from fn_openc2.lib.producer.config import AppSettings, Registry, load_registry, load_settings
+from fn_openc2.lib.producer.appconfig import load_settings
+from fn_openc2.lib.producer.settings import AppSettings
 from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.soar.inputs import InputError
@@ -64,8 +65,16 @@ def test_input_error_names_the_input_and_a_plain_error_its_message() -> None:
     assert OpenC2Error("broke").issues == [Issue("", "broke")]
 
 
-def test_registry_is_the_former_name_of_app_settings() -> None:
-    assert Registry is AppSettings and load_registry is load_settings
+def test_the_app_settings_have_one_name() -> None:
+    """16.6: the config "registry" is AppSettings everywhere; the former names and shim modules are gone."""
+    import importlib
+
+    import fn_openc2.lib.producer as producer
+    assert producer.AppSettings is AppSettings and producer.load_settings is load_settings
+    assert [n for n in ("Registry", "load_registry", "registry_from_file") if hasattr(producer, n)] == []
+    for shim in ("fn_openc2.lib.producer.config", "fn_openc2.lib.producer.cliutil"):
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(shim)
 
 
 def test_one_meaning_of_success_per_question() -> None:

@@ -27,7 +27,7 @@ def test_config_tables_are_generated_from_the_registry_keys():
 
 
 def test_every_config_key_is_in_the_readme():
-    from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER
+    from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER
     documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", README, flags=re.M))
     assert set(CONFIG_KEYS_PRODUCER) | set(CONFIG_KEYS_CONSUMER) <= documented
 

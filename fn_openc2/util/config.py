@@ -6,7 +6,7 @@ Why it looks like this: [fn_openc2] carries producer-wide settings and the
 defaults every consumer inherits; each [fn_openc2:<name>] section is one OpenC2
 Consumer. Every key has a comment line above it (no inline comments: the
 app.config parser would keep them in the value). Optional keys that point at
-files are commented out, because the registry checks that files exist when the
+files are commented out, because the settings loader checks that files exist when the
 app starts. Key and certificate paths point to /etc/rescircuits, where App Host
 puts the files uploaded in the app's configuration tab (next to app.config).
 The text is generated from the fields of ProducerSettings / ConsumerSettings

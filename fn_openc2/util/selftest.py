@@ -24,7 +24,7 @@ from fn_openc2.lib.soar.producers import app_sections
 
 log = logging.getLogger(__name__)
 
-ProducerFactory = Callable[[Any], Any]  # registry -> object with query_features(consumers)
+ProducerFactory = Callable[[Any], Any]  # settings -> object with query_features(consumers)
 
 
 def _describe(name: str, outcome: Any) -> tuple[bool, str]:
@@ -49,23 +49,23 @@ def _describe(name: str, outcome: Any) -> tuple[bool, str]:
 
 def run_selftest(opts: Mapping[str, Any], producer_factory: ProducerFactory | None = None) -> dict[str, Any]:
     """The selftest result dict; producer_factory lets tests supply the producer."""
-    from fn_openc2.lib.producer.config import load_registry  # deferred: keeps `resilient-circuits` start light
+    from fn_openc2.lib.producer.appconfig import load_settings  # deferred: keeps `resilient-circuits` start light
     from fn_openc2.lib.producer.errors import ConfigError
 
     try:
-        registry = load_registry(app_sections(opts))
+        settings = load_settings(app_sections(opts))
     except ConfigError as err:
         return {"state": "failure", "reason": f"app.config is not valid: {err}"}
-    if not registry.consumers:
+    if not settings.consumers:
         return {"state": "failure", "reason": "no consumer configured: add a [fn_openc2:<name>] section"}
     # one try per consumer: retries would stretch a dead consumer's answer to (retries + 1) timeouts
-    registry = dataclasses.replace(registry, consumers={name: dataclasses.replace(consumer, retries=0)
-                                                        for name, consumer in registry.consumers.items()})
+    settings = dataclasses.replace(settings, consumers={name: dataclasses.replace(consumer, retries=0)
+                                                        for name, consumer in settings.consumers.items()})
     if producer_factory is None:
         from fn_openc2.lib.producer.producer import Producer
         producer_factory = Producer
     try:
-        producer = producer_factory(registry)
+        producer = producer_factory(settings)
     except ConfigError as err:  # e.g. a key file that does not load
         return {"state": "failure", "reason": f"app.config is not valid: {err}"}
 
@@ -75,7 +75,7 @@ def run_selftest(opts: Mapping[str, Any], producer_factory: ProducerFactory | No
         except Exception as err:  # one broken consumer must not stop the others being checked
             return False, f"{name}: {type(err).__name__}: {err}"
 
-    names = sorted(registry.consumers)
+    names = sorted(settings.consumers)
     failing, lines = [], []
     try:
         with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="openc2-selftest") as pool:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fn_openc2.lib.producer.answers import answers_for
-from fn_openc2.lib.producer.config import load_registry
+from fn_openc2.lib.producer.appconfig import load_settings
 from fn_openc2.lib.producer.outcome import CommandOutcome
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.producer.transports import Delivery
@@ -122,7 +122,7 @@ def fuzz_producer(https_peer: tuple[Oc2Peer, dict], pki: Pki) -> Iterator[Produc
     server, _ = https_peer
     section = {"url": server.url, "verify": pki.ca_cert, "client_auth_cert": pki.client_cert,
                "client_auth_key": pki.client_key, "timeout": "5", "retries": "0", "max_answer_bytes": str(LIMIT)}
-    with Producer(load_registry({"fn_openc2:fw": section})) as producer:
+    with Producer(load_settings({"fn_openc2:fw": section})) as producer:
         yield producer
 
 
@@ -143,7 +143,7 @@ def test_https_bytes_from_a_consumer_become_an_outcome(exchange: tuple[int, byte
     assert peak < MEMORY_BOUND, peak
 
 
-MQTT_REGISTRY = load_registry({"fn_openc2:edge": {"transport": "mqtt", "broker": "mqtt://127.0.0.1:1",
+MQTT_REGISTRY = load_settings({"fn_openc2:edge": {"transport": "mqtt", "broker": "mqtt://127.0.0.1:1",
                                                   "expected_responders": "fw-a", "max_answer_bytes": str(LIMIT),
                                                   "collect_seconds": "1"}})
 

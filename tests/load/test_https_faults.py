@@ -22,7 +22,7 @@ from jwcrypto.jwk import JWK
 
 from fn_openc2.lib.consumer import Actuator
 from fn_openc2.lib.language import build_command
-from fn_openc2.lib.producer import load_registry
+from fn_openc2.lib.producer import load_settings
 from fn_openc2.lib.producer.outcome import CommandOutcome
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.transfer.devpki import Pki
@@ -163,7 +163,7 @@ def recorded(pki: Pki, consumer_signing_key: tuple[str, str]) -> Iterator[Run]:
     faulty = FaultyConsumer(actuator, pki.server_cert, pki.server_key, script, stall_seconds=TIMEOUT + 1.0,
                             wrong_key=JWK.generate(kty="EC", crv="P-256")).start()
     try:
-        registry = load_registry({
+        registry = load_settings({
             "fn_openc2": {"producer_id": "soar@example.com", "timeout": str(TIMEOUT), "retries": "2"},
             "fn_openc2:fw": {"url": faulty.url, "verify": pki.ca_cert, "profiles": "slpf",
                              "device_id": "faulty-fw@example.com", "response_verify_key": consumer_signing_key[1]}})

@@ -11,7 +11,7 @@ import pytest
 
 from fn_openc2.lib.consumer import Actuator
 from fn_openc2.lib.language import build_command
-from fn_openc2.lib.producer import load_registry
+from fn_openc2.lib.producer import load_settings
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.producer.ratelimit import RateLimits
 from fn_openc2.lib.transfer.devpki import Pki
@@ -50,7 +50,7 @@ def busiest_window(arrivals: Sequence[Arrival], window: float) -> int:
 
 
 def registry(url: str, pki: Pki, **producer: str) -> Any:
-    return load_registry({
+    return load_settings({
         "fn_openc2": {"producer_id": "soar@example.com", "timeout": "5", "retries": "2", **producer},
         "fn_openc2:fw": {"url": url, "verify": pki.ca_cert, "profiles": "slpf", "rate_limit": str(RATE)}})
 
@@ -101,7 +101,7 @@ def gated(pki: Pki, request: pytest.FixtureRequest) -> Iterator[FaultyConsumer]:
 
 
 def test_bulk_sends_keep_to_max_concurrency(gated: FaultyConsumer, pki: Pki) -> None:
-    reg = load_registry({
+    reg = load_settings({
         "fn_openc2": {"producer_id": "soar@example.com", "max_concurrency": "2"},
         "fn_openc2:fw": {"url": gated.url, "verify": pki.ca_cert, "profiles": "slpf"}})
     with Producer(reg) as producer:
@@ -113,7 +113,7 @@ def test_bulk_sends_keep_to_max_concurrency(gated: FaultyConsumer, pki: Pki) -> 
 @pytest.mark.parametrize("gated", [5.0], indirect=True)   # reached at once normally; slack for a loaded machine
 def test_bulk_sends_use_the_concurrency_they_are_given(gated: FaultyConsumer, pki: Pki) -> None:
     """The same consumer does see 3 at once when the producer allows it (the gate is not the limit)."""
-    reg = load_registry({
+    reg = load_settings({
         "fn_openc2": {"producer_id": "soar@example.com", "max_concurrency": "8"},
         "fn_openc2:fw": {"url": gated.url, "verify": pki.ca_cert, "profiles": "slpf"}})
     with Producer(reg) as producer:
@@ -132,7 +132,7 @@ def always_drops(pki: Pki) -> Iterator[FaultyConsumer]:
 
 @pytest.mark.parametrize("retries", [0, 2])
 def test_transport_failure_reports_its_attempts(always_drops: FaultyConsumer, pki: Pki, retries: int) -> None:
-    reg = load_registry({
+    reg = load_settings({
         "fn_openc2": {"producer_id": "soar@example.com", "retries": str(retries)},
         "fn_openc2:fw": {"url": always_drops.url, "verify": pki.ca_cert, "profiles": "slpf"}})
     with Producer(reg) as producer:

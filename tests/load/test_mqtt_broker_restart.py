@@ -11,7 +11,7 @@ import pytest
 
 from fn_openc2.lib.consumer import Fleet
 from fn_openc2.lib.language import build_command
-from fn_openc2.lib.producer import load_registry
+from fn_openc2.lib.producer import load_settings
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.transfer.broker import Broker
 from tests.fixtures.broker import outage_after_freeze
@@ -42,7 +42,7 @@ def test_broker_restart_mid_run(fresh_mosquitto: Broker) -> None:
     fleet = Fleet.of(RESPONDERS, fresh_mosquitto.host, fresh_mosquitto.port, prefix="restart",
                      profiles=("slpf",)).start()
     ids = [a.device_id for a in fleet.actuators]
-    registry = load_registry({
+    registry = load_settings({
         "fn_openc2": {"producer_id": "soar@example.com"},
         "fn_openc2:fleet": {"transport": "mqtt", "broker": fresh_mosquitto.url, "profiles": "slpf",
                             "expected_responders": ",".join(ids), "collect_seconds": str(COLLECT)}})
@@ -112,7 +112,7 @@ def test_publish_not_acknowledged_is_outcome_unknown(fresh_mosquitto: Broker) ->
     window): each answer is either the one that arrived or unknown, never failed."""
     fleet = Fleet.of(1, fresh_mosquitto.host, fresh_mosquitto.port, prefix="down", profiles=("slpf",)).start()
     (device,) = [a.device_id for a in fleet.actuators]
-    registry = load_registry({
+    registry = load_settings({
         "fn_openc2": {"producer_id": "soar@example.com"},
         "fn_openc2:fleet": {"transport": "mqtt", "broker": fresh_mosquitto.url, "profiles": "slpf",
                             "expected_responders": device, "collect_seconds": "5"},

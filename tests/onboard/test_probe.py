@@ -15,7 +15,7 @@ from fn_openc2.lib.cli.main import main
 from fn_openc2.lib.consumer import Actuator
 from fn_openc2.lib.consumer.dialects import DIALECTS as REHEARSED
 from fn_openc2.lib.onboard.probe import ProbeRequest, dialect_keys, probe
-from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER
+from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER
 from fn_openc2.lib.transfer.dialects import DIALECTS
 from tests.transfer.oc2server import Answer, Oc2Peer, Seen
 

@@ -17,7 +17,7 @@ import pytest
 
 from fn_openc2.lib.cli.main import main
 from fn_openc2.lib.onboard.grade import FAIL, grade
-from fn_openc2.lib.producer.config import load_registry
+from fn_openc2.lib.producer.appconfig import load_settings
 from fn_openc2.lib.transfer.devpki import Pki
 from fn_openc2.lib.transfer.dialects import resolve_dialect
 from tests.cli.test_interop_doc import DENY, ROWS, Row, _start
@@ -77,7 +77,7 @@ def test_probe_finds_each_rehearsal_and_the_reference_grades_perfectly(
         assert answer["status"] == 200 and answer["error"] is None, done.stderr
 
         # and the reference consumer grades perfectly in that dialect
-        report = grade(load_registry({"fn_openc2": {}, "fn_openc2:rehearsed": section}), "rehearsed")
+        report = grade(load_settings({"fn_openc2": {}, "fn_openc2:rehearsed": section}), "rehearsed")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)

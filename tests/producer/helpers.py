@@ -7,7 +7,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from fn_openc2.lib.producer.config import Registry, load_registry
+from fn_openc2.lib.producer.appconfig import load_settings
+from fn_openc2.lib.producer.settings import AppSettings
 
 
 def write_keypair(directory: Path, stem: str) -> tuple[str, str]:
@@ -32,11 +33,11 @@ def https_section(consumer: Any, **extra: str) -> dict[str, str]:
     return section
 
 
-def registry(producer: dict[str, str] | None = None, **consumers: dict[str, str]) -> Registry:
+def registry(producer: dict[str, str] | None = None, **consumers: dict[str, str]) -> AppSettings:
     sections: dict[str, dict[str, str]] = {"fn_openc2": dict(producer or {})}
     for name, section in consumers.items():
         sections[f"fn_openc2:{name}"] = section
-    return load_registry(sections)
+    return load_settings(sections)
 
 
 def peer_section(url: str, pki: Any, **extra: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from fn_openc2.lib.consumer import Actuator
 from fn_openc2.lib.language import build_command
-from fn_openc2.lib.producer import bulk as bulk_module, load_registry
+from fn_openc2.lib.producer import bulk as bulk_module, load_settings
 from fn_openc2.lib.producer.outcome import CommandOutcome
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.transfer.devpki import Pki
@@ -78,7 +78,7 @@ def test_an_unfinished_outcome_holds_back_at_most_the_window(first_stalls: Fault
         assert outcome.ok, outcome.to_dict()
         emitted[0] += 1
 
-    reg = load_registry({"fn_openc2": {"producer_id": "soar@example.com", "timeout": "10"},
+    reg = load_settings({"fn_openc2": {"producer_id": "soar@example.com", "timeout": "10"},
                          "fn_openc2:fw": {"url": first_stalls.url, "verify": pki.ca_cert, "profiles": "slpf"}})
     with Producer(reg) as producer:
         producer.send_many(commands(), "fw", concurrency=4, on_outcome=sink)

@@ -1,4 +1,4 @@
-"""Registry loading: every bad, missing or unknown key names its section and key."""
+"""AppSettings loading: every bad, missing or unknown key names its section and key."""
 from __future__ import annotations
 
 import ipaddress
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, load_registry, registry_from_file
+from fn_openc2.lib.producer.appconfig import load_settings, settings_from_file
+from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER
 from fn_openc2.lib.producer.errors import ConfigError
 
 
@@ -16,7 +17,7 @@ def _https(**extra: str) -> dict[str, str]:
 
 
 def test_minimal_registry_has_defaults() -> None:
-    reg = load_registry({"fn_openc2": {"default_consumers": "fw1"}, "fn_openc2:fw1": _https()})
+    reg = load_settings({"fn_openc2": {"default_consumers": "fw1"}, "fn_openc2:fw1": _https()})
     fw1 = reg.consumers["fw1"]
     assert reg.producer.producer_id == "soar@example.com"
     assert reg.producer.default_consumers == ("fw1",)
@@ -26,7 +27,7 @@ def test_minimal_registry_has_defaults() -> None:
 
 
 def test_consumer_inherits_producer_defaults() -> None:
-    reg = load_registry({"fn_openc2": {"timeout": "5", "retries": "0"},
+    reg = load_settings({"fn_openc2": {"timeout": "5", "retries": "0"},
                          "fn_openc2:fw1": _https(), "fn_openc2:fw2": _https(timeout="7.5")})
     assert reg.consumers["fw1"].timeout == 5.0 and reg.consumers["fw1"].retries == 0
     assert reg.consumers["fw2"].timeout == 7.5
@@ -35,7 +36,7 @@ def test_consumer_inherits_producer_defaults() -> None:
 def test_parsed_values(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("x")
-    reg = load_registry({
+    reg = load_settings({
         "fn_openc2": {"protected_networks": "10.0.0.0/8, 2001:db8::/32", "signing_alg": "EdDSA"},
         "fn_openc2:edge": {"transport": "mqtt", "broker": "mqtts://broker.example.com:8883",
                            "topic": "oc2/cmd/ap/slpf", "expected_responders": "fw-a, fw-b",
@@ -80,7 +81,7 @@ def test_bad_value_names_section_and_key(section: str, key: str, value: str, exp
     sections: dict[str, dict[str, str]] = {"fn_openc2": {}, "fn_openc2:fw1": _https()}
     sections[section][key] = value
     with pytest.raises(ConfigError) as info:
-        load_registry(sections)
+        load_settings(sections)
     assert str(info.value).startswith(f"[{section}] {key}: ")
     assert expected in str(info.value)
     assert (info.value.section, info.value.key) == (section, key)
@@ -88,14 +89,14 @@ def test_bad_value_names_section_and_key(section: str, key: str, value: str, exp
 
 def test_unknown_key_is_an_error() -> None:
     with pytest.raises(ConfigError, match=r"^\[fn_openc2:fw1\] tiemout: unknown key"):
-        load_registry({"fn_openc2:fw1": _https(tiemout="5")})
+        load_settings({"fn_openc2:fw1": _https(tiemout="5")})
     with pytest.raises(ConfigError, match=r"^\[fn_openc2\] producerid: unknown key"):
-        load_registry({"fn_openc2": {"producerid": "x"}})
+        load_settings({"fn_openc2": {"producerid": "x"}})
 
 
 def test_key_of_the_other_transport_is_an_error() -> None:
     with pytest.raises(ConfigError, match=r"^\[fn_openc2:fw1\] topic: not used with transport = https"):
-        load_registry({"fn_openc2:fw1": _https(topic="oc2/cmd")})
+        load_settings({"fn_openc2:fw1": _https(topic="oc2/cmd")})
 
 
 @pytest.mark.parametrize("section, key", [
@@ -106,20 +107,20 @@ def test_key_of_the_other_transport_is_an_error() -> None:
 ])
 def test_missing_required_key(section: dict[str, str], key: str) -> None:
     with pytest.raises(ConfigError) as info:
-        load_registry({"fn_openc2:fw1": section})
+        load_settings({"fn_openc2:fw1": section})
     assert info.value.key == key and "missing" in str(info.value)
 
 
 def test_default_consumer_must_exist() -> None:
     with pytest.raises(ConfigError, match=r"\[fn_openc2\] default_consumers: names unknown consumer 'fw9' \(known: fw1\)"):
-        load_registry({"fn_openc2": {"default_consumers": "fw9"}, "fn_openc2:fw1": _https()})
+        load_settings({"fn_openc2": {"default_consumers": "fw9"}, "fn_openc2:fw1": _https()})
 
 
 def test_secret_values_stay_out_of_errors() -> None:
     with pytest.raises(ConfigError) as info:
-        load_registry({"fn_openc2": {"https_proxy": "hunter2-secret"}})
+        load_settings({"fn_openc2": {"https_proxy": "hunter2-secret"}})
     assert "hunter2" not in str(info.value)
-    reg = load_registry({"fn_openc2:fw1": _https(bearer_token="tok-secret")})
+    reg = load_settings({"fn_openc2:fw1": _https(bearer_token="tok-secret")})
     assert "tok-secret" not in repr(reg)
 
 
@@ -128,7 +129,7 @@ def test_secret_values_stay_out_of_errors() -> None:
 def test_url_credentials_stay_out_of_config_errors(key: str, value: str) -> None:
     section = {"url": value} if key == "url" else {"transport": "mqtt", "broker": value}
     with pytest.raises(ConfigError) as info:
-        load_registry({"fn_openc2:fw1": section})
+        load_settings({"fn_openc2:fw1": section})
     assert info.value.key == key and "pw-secret" not in str(info.value) and "***@" in str(info.value)
 
 
@@ -139,15 +140,15 @@ def test_proxies_follow_resilient_lib_precedence(monkeypatch: pytest.MonkeyPatch
                 "fn_openc2": {},
                 "fn_openc2:a": _https(),
                 "fn_openc2:b": _https(http_proxy="http://own:8080")}
-    reg = load_registry(sections)
+    reg = load_settings(sections)
     assert reg.consumers["a"].proxies == {"http": None, "https": "http://corp:3128"}
     assert reg.consumers["b"].proxies == {"http": "http://own:8080", "https": None}
     sections["fn_openc2"] = {"https_proxy": "http://app:3128"}
-    assert load_registry(sections).consumers["a"].proxies == {"http": None, "https": "http://app:3128"}
+    assert load_settings(sections).consumers["a"].proxies == {"http": None, "https": "http://app:3128"}
 
 
 def test_empty_value_means_unset() -> None:
-    reg = load_registry({"fn_openc2": {"signing_key": "", "timeout": ""}, "fn_openc2:fw1": _https()})
+    reg = load_settings({"fn_openc2": {"signing_key": "", "timeout": ""}, "fn_openc2:fw1": _https()})
     assert reg.producer.signing_key is None and reg.producer.timeout == 30.0
 
 
@@ -157,11 +158,11 @@ def test_every_key_is_documented() -> None:
             assert spec.doc.strip(), key
 
 
-def test_registry_from_file(tmp_path: Path) -> None:
+def test_settings_from_file(tmp_path: Path) -> None:
     path = tmp_path / "app.config"
     path.write_text("[fn_openc2]\n; a comment line\nproducer_id = soar@test\n\n"
                     "[fn_openc2:fw1]\n# another\nurl = https://127.0.0.1:9/.well-known/openc2\ntimeout = 3\n")
-    reg = registry_from_file(str(path))
+    reg = settings_from_file(str(path))
     assert reg.producer.producer_id == "soar@test" and reg.consumers["fw1"].timeout == 3.0
 
 
@@ -169,10 +170,10 @@ def test_registry_from_file(tmp_path: Path) -> None:
 def test_environment_proxy_is_resolved_for_the_consumer_url(monkeypatch):
     """The transport ignores the environment, so the registry must hand it the
     environment's proxy explicitly, honouring NO_PROXY."""
-    from fn_openc2.lib.producer import load_registry
+    from fn_openc2.lib.producer import load_settings
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
     monkeypatch.setenv("NO_PROXY", "fw2.example.com")
-    registry = load_registry({
+    registry = load_settings({
         "fn_openc2": {"producer_id": "soar@example.com"},
         "fn_openc2:fw1": {"url": "https://fw1.example.com"},
         "fn_openc2:fw2": {"url": "https://fw2.example.com"},
@@ -184,26 +185,26 @@ def test_environment_proxy_is_resolved_for_the_consumer_url(monkeypatch):
 def test_protected_network_with_host_bits_is_an_error() -> None:
     """10.0.0.1/8 is a typo for one host or for 10.0.0.0/8; the guard must not guess which."""
     with pytest.raises(ConfigError) as info:
-        load_registry({"fn_openc2": {"protected_networks": "192.168.0.0/16, 10.0.0.1/8"},
+        load_settings({"fn_openc2": {"protected_networks": "192.168.0.0/16, 10.0.0.1/8"},
                        "fn_openc2:fw1": _https()})
     assert (info.value.section, info.value.key) == ("fn_openc2", "protected_networks")
     assert "item 2 '10.0.0.1/8' has host bits set: write 10.0.0.0/8" in str(info.value)
-    reg = load_registry({"fn_openc2": {"protected_networks": "10.0.0.1, 2001:DB8::/32"}, "fn_openc2:fw1": _https()})
+    reg = load_settings({"fn_openc2": {"protected_networks": "10.0.0.1, 2001:DB8::/32"}, "fn_openc2:fw1": _https()})
     assert [str(n) for n in reg.producer.protected_networks] == ["10.0.0.1/32", "2001:db8::/32"]
 
 
 @pytest.mark.parametrize("broker", ["mqtts://broker.example.com:8883/oc2", "mqtts://broker.example.com:8883?x=1"])
 def test_broker_with_a_path_is_an_error(broker: str) -> None:
     with pytest.raises(ConfigError) as info:
-        load_registry({"fn_openc2:m": {"transport": "mqtt", "broker": broker}})
+        load_settings({"fn_openc2:m": {"transport": "mqtt", "broker": broker}})
     assert (info.value.section, info.value.key) == ("fn_openc2:m", "broker")
     assert "without a path or query" in str(info.value)
-    assert load_registry({"fn_openc2:m": {"transport": "mqtt", "broker": "mqtts://broker.example.com:8883/"}})
+    assert load_settings({"fn_openc2:m": {"transport": "mqtt", "broker": "mqtts://broker.example.com:8883/"}})
 
 
 def test_consumer_names_differing_only_by_case_are_an_error() -> None:
     with pytest.raises(ConfigError) as info:
-        load_registry({"fn_openc2:fw1": _https(), "fn_openc2:FW1": _https(device_id="other@example.com")})
+        load_settings({"fn_openc2:fw1": _https(), "fn_openc2:FW1": _https(device_id="other@example.com")})
     assert info.value.section == "fn_openc2:FW1"
     assert "differs from [fn_openc2:fw1] only by case" in str(info.value)
 
@@ -224,7 +225,7 @@ def test_consumer_names_differing_only_by_case_are_an_error() -> None:
 ])
 def test_credentials_without_tls_are_refused_at_load(section: dict[str, str], key: str) -> None:
     with pytest.raises(ConfigError) as info:
-        load_registry({"fn_openc2:fw1": section})
+        load_settings({"fn_openc2:fw1": section})
     assert (info.value.section, info.value.key) == ("fn_openc2:fw1", key)
     assert "in clear" in str(info.value) and "secret" not in str(info.value)
 
@@ -232,7 +233,7 @@ def test_credentials_without_tls_are_refused_at_load(section: dict[str, str], ke
 def test_credentials_with_tls_load(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("x")
-    reg = load_registry({
+    reg = load_settings({
         "fn_openc2:a": _https(bearer_token="tok"),
         "fn_openc2:b": {"url": "http://fw.example.com/openc2"},                  # a test consumer, no secret
         "fn_openc2:c": {"transport": "mqtt", "broker": "mqtts://broker.example.com", "username": "u",
@@ -246,7 +247,7 @@ def test_credentials_with_tls_load(tmp_path: Path) -> None:
 
 
 def test_settings_repr_masks_url_credentials_and_query_values() -> None:
-    reg = load_registry({"fn_openc2:fw1": {"url": "https://admin:pw-secret@fw1.example.com/oc2?token=tok-secret&v=2",
+    reg = load_settings({"fn_openc2:fw1": {"url": "https://admin:pw-secret@fw1.example.com/oc2?token=tok-secret&v=2",
                                            "bearer_token": "bearer-secret"},
                          "fn_openc2:m": {"transport": "mqtt", "broker": "mqtts://u:pw-secret@b.example.com",
                                          "password": "pw2-secret", "username": "u"}})
@@ -258,7 +259,7 @@ def test_settings_repr_masks_url_credentials_and_query_values() -> None:
 
 def test_config_errors_mask_url_query_tokens() -> None:
     with pytest.raises(ConfigError) as info:
-        load_registry({"fn_openc2:fw1": {"url": "https://fw1.example.com:99999/oc2?token=tok-secret"}})
+        load_settings({"fn_openc2:fw1": {"url": "https://fw1.example.com:99999/oc2?token=tok-secret"}})
     assert "tok-secret" not in str(info.value) and "token=***" in str(info.value)
 
 
@@ -318,7 +319,7 @@ def test_an_inline_semicolon_is_a_loud_error_not_a_shorter_list(tmp_path: Path) 
     path.write_text("[fn_openc2]\nprotected_networks = 10.0.0.0/8 ; 172.16.0.0/12\n\n"
                     "[fn_openc2:fw1]\nurl = https://fw1.example.com/openc2\n")
     with pytest.raises(ConfigError) as info:
-        registry_from_file(str(path))
+        settings_from_file(str(path))
     assert (info.value.section, info.value.key) == ("fn_openc2", "protected_networks")
     assert "'10.0.0.0/8 ; 172.16.0.0/12'" in str(info.value) and "only at the start of a line" in str(info.value)
 
@@ -327,7 +328,7 @@ def test_a_password_with_a_hash_is_kept_whole(tmp_path: Path) -> None:
     path = tmp_path / "app.config"
     path.write_text("[fn_openc2:fw1]\nurl = https://fw1.example.com/openc2\nbasic_auth_user = soar\n"
                     "basic_auth_password = abc #def\n")
-    assert registry_from_file(str(path)).consumers["fw1"].basic_auth_password == "abc #def"
+    assert settings_from_file(str(path)).consumers["fw1"].basic_auth_password == "abc #def"
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -339,4 +340,4 @@ def test_unreadable_files_are_config_errors(tmp_path: Path, text: str, expected:
     path = tmp_path / "app.config"
     path.write_text(text)
     with pytest.raises(ConfigError, match=re.escape(expected)):
-        registry_from_file(str(path))
+        settings_from_file(str(path))

@@ -519,9 +519,9 @@ def test_the_producer_starts_and_stops_the_re_resolution(caplog: pytest.LogCaptu
     import threading
 
     from fn_openc2.lib.producer import Producer
-    from fn_openc2.lib.producer.config import load_registry
+    from fn_openc2.lib.producer.appconfig import load_settings
 
-    reg = load_registry({"fn_openc2": {"consumer_dns_refresh": "60"},
+    reg = load_settings({"fn_openc2": {"consumer_dns_refresh": "60"},
                          "fn_openc2:fw": {"url": "https://fw.example.invalid/openc2"}})
     with caplog.at_level("ERROR", logger="fn_openc2.lib.producer.guard"):
         producer = Producer(reg)

@@ -121,8 +121,8 @@ def test_configured_proxy_carries_the_request(where: str, reference_consumer: An
         target = consumer if where == "consumer" else sections[where]
         target["https_proxy"] = proxy.url
         sections["fn_openc2:fw1"] = consumer
-        from fn_openc2.lib.producer.config import load_registry
-        with Producer(load_registry(sections)) as producer:
+        from fn_openc2.lib.producer.appconfig import load_settings
+        with Producer(load_settings(sections)) as producer:
             (answer,) = producer.send({"action": "deny", "target": {"ipv4_net": "198.51.100.0/24"}}, "fw1").answers
     finally:
         proxy.close()
@@ -138,11 +138,11 @@ def test_environment_proxy_wins_and_no_proxy_is_honoured(reference_consumer: Any
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
         sections = {"fn_openc2:fw1": https_section(reference_consumer, https_proxy="http://127.0.0.1:9")}
-        from fn_openc2.lib.producer.config import load_registry
-        with Producer(load_registry(sections)) as producer:
+        from fn_openc2.lib.producer.appconfig import load_settings
+        with Producer(load_settings(sections)) as producer:
             assert producer.send({"action": "deny", "target": {"ipv4_net": "198.51.100.1"}}, "fw1").answers[0].ok
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        with Producer(load_registry(sections)) as producer:
+        with Producer(load_settings(sections)) as producer:
             assert producer.send({"action": "deny", "target": {"ipv4_net": "198.51.100.2"}}, "fw1").answers[0].ok
     finally:
         proxy.close()

@@ -14,7 +14,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from fn_openc2.lib.producer.config import ConfigError
+from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.transfer.devpki import Pki
 from tests.producer.helpers import peer_section, registry
@@ -251,7 +251,7 @@ def test_exit_codes_match_the_readme(case: str, pki: Pki) -> None:
 def test_readme_exit_code_table_is_what_the_cli_says() -> None:
     from pathlib import Path
 
-    from fn_openc2.lib.producer.cliutil import EXIT_CODES
+    from fn_openc2.lib.cli.util import EXIT_CODES
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for code in ("0", "1", "2"):

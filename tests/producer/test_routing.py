@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from fn_openc2.lib.producer.capabilities import CapabilityCache
-from fn_openc2.lib.producer.config import load_registry
+from fn_openc2.lib.producer.appconfig import load_settings
 from fn_openc2.lib.producer.errors import RoutingError
 from fn_openc2.lib.producer.routing import AUTO, DEFAULT, resolve_consumers, select_consumers
 
-REGISTRY = load_registry({
+REGISTRY = load_settings({
     "fn_openc2": {"default_consumers": "fw1, fw2"},
     "fn_openc2:fw1": {"url": "https://127.0.0.1:1/"},
     "fn_openc2:fw2": {"url": "https://127.0.0.1:2/"},
@@ -54,7 +54,7 @@ def test_selection_is_checked_before_any_command_exists() -> None:
 
 
 def test_no_default_configured() -> None:
-    reg = load_registry({"fn_openc2:fw1": {"url": "https://127.0.0.1:1/"}})
+    reg = load_settings({"fn_openc2:fw1": {"url": "https://127.0.0.1:1/"}})
     with pytest.raises(RoutingError, match="default_consumers is not set"):
         resolve_consumers(reg, None, action="deny", target_name="ipv4_net")
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, load_registry
+from fn_openc2.lib.producer.appconfig import load_settings
+from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER
 from fn_openc2.util.config import config_section_data
 
 KEY_LINE = re.compile(r"^#?([a-z_][a-z0-9_]*)\s*=")
@@ -59,7 +60,7 @@ def test_producer_template_covers_every_producer_key() -> None:
 def test_template_loads_into_a_registry() -> None:
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(config_section_data())
-    registry = load_registry({name: dict(parser.items(name)) for name in parser.sections()})
+    registry = load_settings({name: dict(parser.items(name)) for name in parser.sections()})
     assert registry.producer.default_consumers == ("fw1",)
     assert registry.consumers["fw1"].transport == "https"
     assert registry.consumers["fw1"].url == "https://fw1.example.com/.well-known/openc2"

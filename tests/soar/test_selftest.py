@@ -23,7 +23,7 @@ OPTS: dict[str, Any] = {
 
 class StubProducer:
     def __init__(self, answers: dict[str, list[ConsumerAnswer]], registry: Any) -> None:
-        self.answers, self.registry, self.asked = answers, registry, []
+        self.answers, self.settings, self.asked = answers, registry, []
 
     def query_features(self, consumers: list[str]) -> CommandOutcome:
         self.asked.append(list(consumers))

@@ -11,7 +11,7 @@ EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    from fn_openc2.lib.producer.cliutil import DEFAULT_CONFIG
+    from fn_openc2.lib.cli.util import DEFAULT_CONFIG
 
     parser = subparsers.add_parser(
         "grade", help="grade a configured consumer against the OpenC2 specs' observable MUSTs and SHOULDs",
@@ -35,8 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     from fn_openc2.lib.onboard.grade import GradeInputError, grade
-    from fn_openc2.lib.producer.cliutil import DEFAULT_CONFIG
-    from fn_openc2.lib.producer.config import registry_from_file
+    from fn_openc2.lib.cli.util import DEFAULT_CONFIG
+    from fn_openc2.lib.producer.appconfig import settings_from_file
     from fn_openc2.lib.producer.errors import ConfigError
     from fn_openc2.lib.transfer import TransferError
 
@@ -47,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
     transfer_log = logging.getLogger("fn_openc2.lib.transfer")
     level = transfer_log.level
     try:
-        registry = registry_from_file(path)
+        settings = settings_from_file(path)
         transfer_log.setLevel(logging.ERROR)   # the report says it all, once
         try:
-            report = grade(registry, args.name, allow_changes=args.allow_changes, target=args.target)
+            report = grade(settings, args.name, allow_changes=args.allow_changes, target=args.target)
         finally:
             transfer_log.setLevel(level)
     except (ConfigError, GradeInputError) as exc:

@@ -6,7 +6,7 @@ import sys
 
 from fn_openc2.lib.language import FEATURES
 from fn_openc2.lib.cli.util import (
-    EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report,
+    EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, settings_and_consumers, report,
 )
 from fn_openc2.lib.producer.errors import ConfigError
 
@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     features: tuple[str, ...] = () if args.no_features else tuple(dict.fromkeys(args.features)) or FEATURES
     try:
-        registry, consumers = registry_and_consumers(args)
-        producer = Producer(registry)
+        settings, consumers = settings_and_consumers(args)
+        producer = Producer(settings)
     except (ConfigError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

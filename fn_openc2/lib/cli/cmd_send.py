@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from fn_openc2.lib.cli.util import (
-    EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, registry_and_consumers, report,
+    EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, settings_and_consumers, report,
 )
 from fn_openc2.lib.producer.errors import ConfigError
 
@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: {issue.path or '(document)'}: {issue.message}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        registry, consumers = registry_and_consumers(args)
-        producer = Producer(registry)
+        settings, consumers = settings_and_consumers(args)
+        producer = Producer(settings)
     except (ConfigError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

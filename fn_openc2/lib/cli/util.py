@@ -9,7 +9,8 @@ import sys
 from typing import Any, TextIO
 
 from fn_openc2.lib.errors import OpenC2Error
-from fn_openc2.lib.producer.config import SIGNING_ALGORITHMS, Registry, load_registry, registry_from_file
+from fn_openc2.lib.producer.appconfig import load_settings, settings_from_file
+from fn_openc2.lib.producer.settings import SIGNING_ALGORITHMS, AppSettings
 from fn_openc2.lib.producer.outcome import CommandOutcome
 from fn_openc2.lib.transfer.dialects import ENVELOPES, STATUS_PLACES
 from fn_openc2.lib.transfer.model import COMMAND_TOPIC, PRODUCER_ID
@@ -102,21 +103,21 @@ def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str
     return {"fn_openc2": producer, f"fn_openc2:{ADHOC}": consumer}
 
 
-def registry_and_consumers(args: argparse.Namespace, err: TextIO = sys.stderr) -> tuple[Registry, list[str]]:
-    """The registry to use and the consumer names to send to (ConfigError / UsageError)."""
+def settings_and_consumers(args: argparse.Namespace, err: TextIO = sys.stderr) -> tuple[AppSettings, list[str]]:
+    """The settings to use and the consumer names to send to (ConfigError / UsageError)."""
     if args.url:
         if (args.cert is None) != (args.key is None):
             raise UsageError("--cert and --key go together")
-        return load_registry(_adhoc_sections(args, err)), [ADHOC]
+        return load_settings(_adhoc_sections(args, err)), [ADHOC]
     adhoc_only = ["--" + dest.replace("_", "-") for dest in _ADHOC_FLAGS if getattr(args, dest) is not None]
     if adhoc_only:
         raise UsageError(f"{', '.join(adhoc_only)} only apply with --url (with --consumer, set them in app.config)")
     path = os.path.expanduser(args.config or DEFAULT_CONFIG)
     if not os.path.isfile(path):
         raise UsageError(f"--config: {path} does not exist")
-    registry = registry_from_file(path)
+    settings = settings_from_file(path)
     names = [n.strip() for item in args.consumer for n in item.split(",") if n.strip()]
-    return registry, names
+    return settings, names
 
 
 def _answer_view(answer: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.language import FEATURES, loads
 from fn_openc2.lib.onboard.link import Exchange, Link, printable, raw_response
-from fn_openc2.lib.producer.config import Registry
+from fn_openc2.lib.producer.settings import AppSettings
 from fn_openc2.lib.transfer.dialects import OPENC2_STATUS_CODES
 from fn_openc2.lib.transfer.https import redact_url
 
@@ -137,12 +137,12 @@ def said(exchange: Exchange) -> str:
 
 
 class _Grader:
-    def __init__(self, registry: Registry, name: str, allow_changes: bool, target: str | None) -> None:
+    def __init__(self, settings: AppSettings, name: str, allow_changes: bool, target: str | None) -> None:
         try:
-            self.consumer = registry.consumer(name)
+            self.consumer = settings.consumer(name)
         except KeyError as exc:
             raise GradeInputError(str(exc.args[0])) from None
-        self.registry = registry
+        self.settings = settings
         self.allow_changes = allow_changes
         self.target = _target(target) if target else None
         if allow_changes and self.target is None:
@@ -151,19 +151,19 @@ class _Grader:
         if target and not allow_changes:
             raise GradeInputError("--target is only used with --allow-changes")
         if self.target is not None:
-            self._guard(registry)
+            self._guard(settings)
         where = self.consumer.url or self.consumer.broker or ""
         self.report = GradeReport(name, f"{self.consumer.transport}, {redact_url(where)}", allow_changes)
         self.exchanges: list[Exchange] = []
         self.profile = getattr(self.consumer, "features_profile", None)
 
-    def _guard(self, registry: Registry) -> None:
+    def _guard(self, settings: AppSettings) -> None:
         """The producer's policy guard has the last word on the admin's target too."""
         from fn_openc2.lib.producer.guard import PolicyGuard
         assert self.target is not None
-        settings = registry.producer
-        hosts = {c.name: c.host for c in registry.consumers.values()} if settings.protect_consumer_addresses else {}
-        guard = PolicyGuard(settings.protected_networks, hosts, protect_special=settings.protect_special_addresses)
+        own = settings.producer
+        hosts = {c.name: c.host for c in settings.consumers.values()} if own.protect_consumer_addresses else {}
+        guard = PolicyGuard(own.protected_networks, hosts, protect_special=own.protect_special_addresses)
         refusal = guard.check({"action": "deny", "target": {self.target[0]: self.target[1]}})
         if refusal:
             raise GradeInputError(f"--target: {refusal}")
@@ -188,7 +188,7 @@ class _Grader:
         return self.send(link, command)
 
     def run(self) -> GradeReport:
-        with Link(self.registry, self.consumer.name) as link:
+        with Link(self.settings, self.consumer.name) as link:
             heartbeat = self.query(link, [])
             features = self.query(link, list(FEATURES))
             with_args = self.query(link, [], {"response_requested": "complete", "duration": 60000})
@@ -580,6 +580,6 @@ def _target(text: str) -> tuple[str, str]:
     return "ipv6_net", str(network)
 
 
-def grade(registry: Registry, name: str, *, allow_changes: bool = False, target: str | None = None) -> GradeReport:
+def grade(settings: AppSettings, name: str, *, allow_changes: bool = False, target: str | None = None) -> GradeReport:
     """Run the battery against consumer ``name`` (GradeInputError for bad input, nothing sent)."""
-    return _Grader(registry, name, allow_changes, target).run()
+    return _Grader(settings, name, allow_changes, target).run()

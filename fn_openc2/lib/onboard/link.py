@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fn_openc2.lib.producer.answers import answers_for
-from fn_openc2.lib.producer.config import ConsumerSettings, Registry
+from fn_openc2.lib.producer.settings import AppSettings, ConsumerSettings
 from fn_openc2.lib.producer.envelope import command_message, new_request_id
 from fn_openc2.lib.producer.outcome import ConsumerAnswer
 from fn_openc2.lib.producer.producer import load_signing_key, load_verify_key
@@ -79,29 +79,29 @@ def raw_response(reply: Reply) -> tuple[dict[str, Any] | None, dict[str, Any] | 
     return headers, doc if "action" not in doc else None
 
 
-def load_keys(registry: Registry, consumer: ConsumerSettings) -> tuple[Any, Any]:
+def load_keys(settings: AppSettings, consumer: ConsumerSettings) -> tuple[Any, Any]:
     """(signing key, response verify key), loaded by the Producer's own loaders."""
-    return load_signing_key(registry), load_verify_key(consumer)
+    return load_signing_key(settings), load_verify_key(consumer)
 
 
 class Link:
     """One open transport to one configured consumer (one HTTPS session or one
     MQTT connection, reused by every exchange on this link)."""
 
-    def __init__(self, registry: Registry, name: str, *, response_topics: tuple[str, ...] | None = None,
+    def __init__(self, settings: AppSettings, name: str, *, response_topics: tuple[str, ...] | None = None,
                  reuse: Link | None = None) -> None:
         """``reuse``: an open HTTPS link to the same consumer whose connection this one
         shares (another dialect, same address and credentials)."""
-        self.registry = registry
-        self.consumer = registry.consumer(name)
-        self._signing_key, self._verify_key = load_keys(registry, self.consumer)
+        self.settings = settings
+        self.consumer = settings.consumer(name)
+        self._signing_key, self._verify_key = load_keys(settings, self.consumer)
         self._https: HttpsTransport | None = None
         self._mqtt: MqttTransport | None = None
         if self.consumer.transport == "mqtt":
-            settings = mqtt_settings(self.consumer, registry.producer)
+            mqtt = mqtt_settings(self.consumer, settings.producer)
             if response_topics:
-                settings.response_topics = tuple(response_topics)
-            self._mqtt = MqttTransport(settings, self.consumer.name)
+                mqtt.response_topics = tuple(response_topics)
+            self._mqtt = MqttTransport(mqtt, self.consumer.name)
             self.profile_encoding = self.consumer.profile_encoding or "string"
         else:
             self._https = HttpsTransport(https_settings(self.consumer, 1), self.consumer.name,
@@ -109,7 +109,7 @@ class Link:
             self.profile_encoding = self._https.profile_encoding
 
     def envelope(self, command: dict[str, Any], request_id: str, profile_encoding: str | None = None) -> dict[str, Any]:
-        return command_message(command, self.consumer, self.registry.producer, request_id,
+        return command_message(command, self.consumer, self.settings.producer, request_id,
                                profile_encoding or self.profile_encoding, self._signing_key)
 
     def exchange(self, command: dict[str, Any], *, profile_encoding: str | None = None,

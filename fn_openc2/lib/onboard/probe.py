@@ -3,7 +3,7 @@
 Every attempt is ``query features`` (LS 4.1, REQUIRED of every consumer and
 read-only by definition); nothing else is ever sent. Candidates come from
 the producer's own sources: the HTTPS presets and override choices of
-``transfer.dialects`` and the consumer keys of ``producer.config`` (the
+``transfer.dialects`` and the consumer keys of ``producer.settings`` (the
 section printed is exactly the one each attempt was made with, so it is
 known to work). The search is bounded (``max_attempts``) and prunes what
 an answer rules out: a path answered 404/405 is not tried again, a
@@ -22,7 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.language import FEATURES
 from fn_openc2.lib.onboard.link import Exchange, Link, printable, raw_response
-from fn_openc2.lib.producer.config import CONFIG_KEYS_CONSUMER, CONSUMER_PREFIX, SECTION, load_registry
+from fn_openc2.lib.producer.appconfig import load_settings
+from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER, CONSUMER_PREFIX, SECTION
 from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.transfer import TransferError
 from fn_openc2.lib.transfer.dialects import DIALECTS, ENVELOPES, OPENC2_STATUS_CODES, PROFILE_ENCODINGS
@@ -249,7 +250,7 @@ def _base(request: ProbeRequest) -> tuple[str, dict[str, str], dict[str, str]]:
     return transport, keys, secrets
 
 
-def _registry(request: ProbeRequest, keys: dict[str, str], secrets: dict[str, str], transport: str) -> Any:
+def _settings(request: ProbeRequest, keys: dict[str, str], secrets: dict[str, str], transport: str) -> Any:
     producer: dict[str, str] = {}
     if request.producer_id:
         producer["producer_id"] = request.producer_id
@@ -261,7 +262,7 @@ def _registry(request: ProbeRequest, keys: dict[str, str], secrets: dict[str, st
     else:
         probe_only["collect_seconds"] = f"{request.collect_seconds:g}"
     section = {**keys, **secrets, **probe_only}
-    return load_registry({SECTION: producer, f"{CONSUMER_PREFIX}{request.name}": section})
+    return load_settings({SECTION: producer, f"{CONSUMER_PREFIX}{request.name}": section})
 
 
 # --- the search -------------------------------------------------------------------------------
@@ -434,11 +435,11 @@ class _Prober:
     def link(self, candidate: _Candidate, reuse: Link | None = None) -> Link:
         keys = {**self.base, **candidate.keys}
         try:
-            registry = _registry(self.request, keys, self.secrets, self.transport)
+            settings = _settings(self.request, keys, self.secrets, self.transport)
         except ConfigError as exc:
             raise ProbeInputError(str(exc)) from None
         try:
-            return Link(registry, self.request.name, response_topics=candidate.response_topics, reuse=reuse)
+            return Link(settings, self.request.name, response_topics=candidate.response_topics, reuse=reuse)
         except TransferError as exc:
             raise ProbeInputError(exc.detail) from None
 

@@ -33,7 +33,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from requests.utils import get_environ_proxies
 
-from fn_openc2.lib.producer import parsers as p
 from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.producer.settings import (
     CONFIG_KEYS_CONSUMER,
@@ -47,7 +46,7 @@ from fn_openc2.lib.producer.settings import (
     ProducerSettings,
     known_consumers,
 )
-from fn_openc2.lib.transfer.https import url_path_conflict
+from fn_openc2.lib.transfer.https import mask_url, url_path_conflict
 
 
 
@@ -214,14 +213,14 @@ def _refuse_credentials_in_clear(section: str, transport: str, values: Mapping[s
             return
         for key in ("bearer_token", "basic_auth_user", "basic_auth_password"):
             if key in values:
-                raise ConfigError(section, key, f"would be sent in clear to {p.mask_url(values['url'])}: "
+                raise ConfigError(section, key, f"would be sent in clear to {mask_url(values['url'])}: "
                                                 "use an https:// url (plain http:// is for test consumers only)")
         if parts.username is not None or parts.password is not None:
-            raise ConfigError(section, "url", f"{p.mask_url(values['url'])} carries credentials that would be sent "
+            raise ConfigError(section, "url", f"{mask_url(values['url'])} carries credentials that would be sent "
                                               "in clear: use https://")
         names = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
         if names & _CREDENTIAL_PARAMS:
-            raise ConfigError(section, "url", f"{p.mask_url(values['url'])} carries a credential "
+            raise ConfigError(section, "url", f"{mask_url(values['url'])} carries a credential "
                                               f"({', '.join(sorted(names & _CREDENTIAL_PARAMS))}) that would be "
                                               "sent in clear: use https://")
         return
@@ -232,10 +231,10 @@ def _refuse_credentials_in_clear(section: str, transport: str, values: Mapping[s
         return
     for key in ("password", "username"):
         if key in values:
-            raise ConfigError(section, key, f"would be sent in clear to {p.mask_url(broker)} (MQTT without TLS): "
+            raise ConfigError(section, key, f"would be sent in clear to {mask_url(broker)} (MQTT without TLS): "
                                             "use mqtts:// (plain mqtt:// is for test brokers only)")
     if parts.username is not None or parts.password is not None:
-        raise ConfigError(section, "broker", f"{p.mask_url(broker)} carries credentials that would be sent in "
+        raise ConfigError(section, "broker", f"{mask_url(broker)} carries credentials that would be sent in "
                                              "clear: use mqtts://")
 
 

@@ -32,4 +32,4 @@ class CommandRefused(OpenC2Error):
 
 
 class RoutingError(OpenC2Error, ValueError):
-    """The caller named consumers that the registry does not know."""
+    """The caller named consumers that app.config does not configure."""

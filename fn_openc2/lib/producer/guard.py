@@ -573,19 +573,19 @@ def _shown(place: Address) -> str:
     return f"{place.value} ({place.path})"
 
 
-def guard_for(registry: Any) -> PolicyGuard:
-    """The guard a Producer uses for this registry (``config.Registry``), re-resolving the
+def guard_for(settings: Any) -> PolicyGuard:
+    """The guard a Producer uses for these settings (``settings.AppSettings``), re-resolving the
     consumers' names on the configured schedule."""
-    settings = registry.producer
-    consumers = list(registry.consumers.values())
-    protect = settings.protect_consumer_addresses
+    own = settings.producer
+    consumers = list(settings.consumers.values())
+    protect = own.protect_consumer_addresses
     guard = PolicyGuard(
-        settings.protected_networks,
+        own.protected_networks,
         {c.name: c.host for c in consumers} if protect else {},
-        protect_special=settings.protect_special_addresses,
+        protect_special=own.protect_special_addresses,
         # not expected_responders: an MQTT fleet's responders are the endpoints it contains, by design
         consumer_ids={c.name: (c.recipient,) for c in consumers} if protect else {},
-        allow_min_prefix=(settings.allow_min_prefix_ipv4, settings.allow_min_prefix_ipv6),
+        allow_min_prefix=(own.allow_min_prefix_ipv4, own.allow_min_prefix_ipv6),
     )
-    guard.start_refresh(settings.consumer_dns_refresh)
+    guard.start_refresh(own.consumer_dns_refresh)
     return guard

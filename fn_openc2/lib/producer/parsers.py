@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from fn_openc2.lib.transfer.https import mask_url as mask_url  # re-exported: config code masks URLs through this module
+from fn_openc2.lib.transfer.https import mask_url
 
 Parser = Callable[[str], object]
 

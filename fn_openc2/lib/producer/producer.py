@@ -1,6 +1,6 @@
 """The send-and-collect loop: validate, guard, route, envelope, sign, send, collect.
 
-One Producer per registry. It owns one transport per consumer (pooled HTTPS
+One Producer per settings. It owns one transport per consumer (pooled HTTPS
 session / one MQTT connection, created on first use and reused), the
 capability cache filled by ``query features`` and the per-consumer rate
 limits. It is safe to call from several SOAR worker threads at once.
@@ -22,7 +22,7 @@ from fn_openc2.lib.language import query_features as build_query_features
 from fn_openc2.lib.producer.answers import answers_for
 from fn_openc2.lib.producer.bulk import OutcomeSink, run_bulk
 from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
-from fn_openc2.lib.producer.config import SECTION, ConsumerSettings, Registry
+from fn_openc2.lib.producer.settings import SECTION, AppSettings, ConsumerSettings
 from fn_openc2.lib.producer.envelope import command_message, new_request_id
 from fn_openc2.lib.producer.errors import CommandRefused, ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import guard_for
@@ -51,18 +51,18 @@ class SendHooks(Protocol):
                       answers: list[ConsumerAnswer]) -> None: ...
 
 
-def load_signing_key(registry: Registry) -> JWK | None:
+def load_signing_key(settings: AppSettings) -> JWK | None:
     """The producer's signing key, checked against signing_alg (ConfigError naming the key)."""
-    settings = registry.producer
-    if not settings.signing_key:
+    own = settings.producer
+    if not own.signing_key:
         return None
-    password = settings.signing_key_password.encode("utf-8") if settings.signing_key_password else None
+    password = own.signing_key_password.encode("utf-8") if own.signing_key_password else None
     try:
-        key = load_private_key(settings.signing_key, password)
+        key = load_private_key(own.signing_key, password)
     except Exception as exc:  # the security layer names the file, never the password
         raise ConfigError(SECTION, "signing_key", f"cannot load the private key: {exc}") from None
-    if settings.signing_alg not in algorithms_for(key):
-        raise ConfigError(SECTION, "signing_alg", f"{settings.signing_alg} does not fit the signing_key "
+    if own.signing_alg not in algorithms_for(key):
+        raise ConfigError(SECTION, "signing_alg", f"{own.signing_alg} does not fit the signing_key "
                                                   f"(usable: {', '.join(algorithms_for(key)) or 'none'})")
     return key
 
@@ -106,22 +106,22 @@ class Prepared(NamedTuple):
 
 
 class Producer:
-    """Sends OpenC2 commands to the registry's consumers and collects their answers."""
+    """Sends OpenC2 commands to the configured consumers and collects their answers."""
 
-    def __init__(self, registry: Registry, *, rate_limits: RateLimits | None = None) -> None:
-        self.registry = registry
-        settings = registry.producer
+    def __init__(self, settings: AppSettings, *, rate_limits: RateLimits | None = None) -> None:
+        self.settings = settings
+        own = settings.producer
         self.capabilities = CapabilityCache()
         self.rate_limits = rate_limits or RateLimits()
-        for consumer in registry.consumers.values():
+        for consumer in settings.consumers.values():
             self.rate_limits.set(consumer.name, consumer.rate_limit)
-        self.guard = guard_for(registry)
-        self._signing_key = load_signing_key(registry)
-        self._verify_keys = {c.name: load_verify_key(c) for c in registry.consumers.values()}
+        self.guard = guard_for(settings)
+        self._signing_key = load_signing_key(settings)
+        self._verify_keys = {c.name: load_verify_key(c) for c in settings.consumers.values()}
         self._transports: dict[str, Transport] = {}
         self._transport_lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="openc2-send")
-        self._in_flight = threading.BoundedSemaphore(settings.max_concurrency)
+        self._executor = ThreadPoolExecutor(max_workers=own.max_concurrency, thread_name_prefix="openc2-send")
+        self._in_flight = threading.BoundedSemaphore(own.max_concurrency)
         self._closed = False
 
     # --- public ---------------------------------------------------------------
@@ -157,7 +157,7 @@ class Producer:
         for name, results in answered.items():      # a fleet behind one topic: every responder counts
             found = self.capabilities.update(name, merge_results(results))
             if found.rate_limit is not None:
-                configured = self.registry.consumers[name].rate_limit
+                configured = self.settings.consumers[name].rate_limit
                 self.rate_limits.set(name, min(found.rate_limit, configured or found.rate_limit))
         return outcome
 
@@ -205,7 +205,7 @@ class Producer:
         stays bounded however many commands a (lazy) iterable yields."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-        concurrency = min(concurrency, self.registry.producer.max_concurrency)
+        concurrency = min(concurrency, self.settings.producer.max_concurrency)
         return run_bulk(self, commands, consumers, concurrency, on_outcome, hooks)
 
     def close(self) -> None:
@@ -247,7 +247,7 @@ class Producer:
         target = doc.get("target") or {}
         target_name = next(iter(target), "")
         try:
-            names = resolve_consumers(self.registry, consumers, action=str(doc.get("action")),
+            names = resolve_consumers(self.settings, consumers, action=str(doc.get("action")),
                                       target_name=target_name, target_value=target.get(target_name),
                                       cache=self.capabilities)
         except RoutingError as exc:
@@ -259,9 +259,9 @@ class Producer:
         with self._transport_lock:
             transport = self._transports.get(name)
             if transport is None:
-                consumer = self.registry.consumers[name]
-                pool = max(16, self.registry.producer.max_concurrency)
-                transport = build_transport(consumer, self.registry.producer, pool)
+                consumer = self.settings.consumers[name]
+                pool = max(16, self.settings.producer.max_concurrency)
+                transport = build_transport(consumer, self.settings.producer, pool)
                 self._transports[name] = transport
             return transport
 
@@ -270,7 +270,7 @@ class Producer:
         if consumer.features_profile and "profile" not in doc and doc.get("action") == "query" \
                 and "features" in (doc.get("target") or {}):
             doc = {**doc, "profile": consumer.features_profile}   # consumers that require one answer 400 without
-        return command_message(doc, consumer, self.registry.producer, request_id, profile_encoding,
+        return command_message(doc, consumer, self.settings.producer, request_id, profile_encoding,
                                self._signing_key)
 
     def send_to(self, command: dict[str, Any], consumer: str, request_id: str, *,
@@ -289,7 +289,7 @@ class Producer:
 
     def _exchange(self, doc: dict[str, Any], name: str, request_id: str) -> list[ConsumerAnswer]:
         """One consumer's exchange; never raises (failures become the answer's error)."""
-        consumer = self.registry.consumers[name]
+        consumer = self.settings.consumers[name]
         wanted = _response_requested(doc)
         started = time.perf_counter()
 

@@ -20,6 +20,7 @@ from fn_openc2.lib.producer import parsers as p
 from fn_openc2.lib.security.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 from fn_openc2.lib.transfer.dialects import DIALECTS as _DIALECTS
 from fn_openc2.lib.transfer.dialects import ENVELOPES, PROFILE_ENCODINGS, STATUS_PLACES
+from fn_openc2.lib.transfer.https import mask_url
 from fn_openc2.lib.transfer.model import COMMAND_TOPIC, MAX_ANSWER_BYTES, MAX_ANSWERS, PRODUCER_ID
 
 SECTION = "fn_openc2"
@@ -203,7 +204,7 @@ class ConsumerSettings:
                 continue
             value = getattr(self, item.name)
             if item.name in ("url", "broker") and isinstance(value, str):
-                value = p.mask_url(value)
+                value = mask_url(value)
             shown.append(f"{item.name}={value!r}")
         return f"ConsumerSettings({', '.join(shown)})"
 

@@ -63,15 +63,15 @@ def check_consumer(opts: Mapping[str, Any], inputs: Mapping[str, Any], rest_clie
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
         writer = r._journal(rest_client, incident_id, True, log)
-        registry, _ = r._open(opts, writer)
+        settings, _ = r._open(opts, writer)
         names = i.name_list(inputs.get("openc2_consumers"))
         if len(names) != 1 or names[0] in (*WORDS, r.ALL):
             raise i.InputError("openc2_consumers", "name exactly one consumer to check "
-                                                   f"(known: {known_consumers(registry.consumers)})")
-        r._consumers(registry, names)
+                                                   f"(known: {known_consumers(settings.consumers)})")
+        r._consumers(settings, names)
     except r._EXPECTED as err:
         return r._failed("check consumer", err, inputs, writer, log)
-    report = grade(registry, names[0])
+    report = grade(settings, names[0])
     if writer is not None:
         writer.note(grade_note(report), note_header(report))
         writer.finish()

@@ -1,6 +1,6 @@
 """app.config checked when the app loads: one log line per bad key.
 
-The registry loader (``fn_openc2.lib.producer.load_registry``) stops at the
+The settings loader (``fn_openc2.lib.producer.load_settings``) stops at the
 first problem, which is right for a function call but makes an operator fix
 the file one restart at a time. Here the same loader runs again with each bad
 key left out (or, when the key itself is missing, its section), until the rest
@@ -17,7 +17,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from fn_openc2.lib.producer import ConfigError, load_registry
+from fn_openc2.lib.producer import ConfigError, load_settings
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.producer.settings import CONSUMER_PREFIX, SECTION
 from fn_openc2.lib.soar.producers import app_sections
@@ -45,8 +45,8 @@ def config_problems(opts: Mapping[str, Any]) -> list[ConfigError]:
     seen: set[tuple[str, str | None]] = set()
     for _ in range(MAX_ROUNDS):
         try:
-            registry = load_registry(sections)
-            Producer(registry).close()          # loads the signing and verify keys, connects nothing
+            settings = load_settings(sections)
+            Producer(settings).close()          # loads the signing and verify keys, connects nothing
             return problems
         except ConfigError as err:
             where = (err.section, err.key)

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from collections.abc import Callable, Mapping
 
 from fn_openc2.lib.language import OpenC2ValidationError, build_command, to_dict
-from fn_openc2.lib.producer import CommandOutcome, ConfigError, ConsumerAnswer, Registry
+from fn_openc2.lib.producer import AppSettings, CommandOutcome, ConfigError, ConsumerAnswer
 from fn_openc2.lib.producer.errors import RoutingError
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.producer.routing import DEFAULT, Selection, select_consumers
@@ -147,20 +147,20 @@ def _read(journal: Journal | None, what: str, call: Callable[[], T]) -> T:
     return value  # type: ignore[return-value]
 
 
-def _open(opts: Mapping[str, Any], journal: Journal | None) -> tuple[Registry, Producer]:
-    """Load the registry and its producer, apply its SOAR settings to the journal, and, with
+def _open(opts: Mapping[str, Any], journal: Journal | None) -> tuple[AppSettings, Producer]:
+    """Load the settings and their producer, apply the SOAR settings to the journal, and, with
     write-back on, stop before anything is sent when the incident cannot be read
     (SoarError): a block nobody can find in the incident is worse than no block."""
-    registry, producer = producer_for(opts)
+    settings, producer = producer_for(opts)
     if journal is not None:
-        settings = registry.producer
-        journal.write_notes = settings.write_note
-        journal.write_rows = settings.write_table
-        journal.client.timeout = settings.soar_timeout
-        journal.budget = settings.writeback_budget
-        journal.rows_per_command = settings.rows_per_command
+        own = settings.producer
+        journal.write_notes = own.write_note
+        journal.write_rows = own.write_table
+        journal.client.timeout = own.soar_timeout
+        journal.budget = own.writeback_budget
+        journal.rows_per_command = own.rows_per_command
         _read(journal, "reading the incident", journal.client.check)
-    return registry, producer
+    return settings, producer
 
 
 def _failed(what: str, err: Exception, inputs: Inputs, journal: Journal | None, log: Logger) -> dict[str, Any]:
@@ -176,11 +176,11 @@ def _failed(what: str, err: Exception, inputs: Inputs, journal: Journal | None, 
             "writeback": journal.report.to_dict() if journal else disabled_report()}
 
 
-def _consumers(registry: Registry, value: Any, field: str = "openc2_consumers") -> Selection:
+def _consumers(settings: AppSettings, value: Any, field: str = "openc2_consumers") -> Selection:
     """The producer's routing reads the selection (names, 'default' or empty, 'auto'); an unknown
     name fails here, against the input ``field``, before anything is built."""
     try:
-        return select_consumers(registry, i.name_list(value))
+        return select_consumers(settings, i.name_list(value))
     except RoutingError as err:
         raise i.InputError(field, str(err)) from None
 
@@ -241,20 +241,20 @@ def send_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
         force = i.flag("openc2_force", inputs.get("openc2_force"), False)
         journal = _journal(rest_client, incident_id, i.flag("openc2_write_back", inputs.get("openc2_write_back"),
                                                             True), log, force)
-        registry, producer = _open(opts, journal)
-        consumers = _consumers(registry, inputs.get("openc2_consumers"))
+        settings, producer = _open(opts, journal)
+        consumers = _consumers(settings, inputs.get("openc2_consumers"))
         attachment = None
         attachment_id = i.integer("openc2_attachment_id", inputs.get("openc2_attachment_id"))
         if attachment_id is not None:
             if incident_id is None or rest_client is None:
                 raise i.InputError("openc2_attachment_id", "needs incident_id to fetch the attachment")
-            client = IncidentClient(rest_client, incident_id, registry.producer.soar_timeout)
+            client = IncidentClient(rest_client, incident_id, settings.producer.soar_timeout)
             attachment = _read(journal, "reading the attachment", lambda: client.attachment(attachment_id))
         artifacts = None
         if all_artifacts_wanted(inputs):
             if incident_id is None or rest_client is None:
                 raise i.InputError("openc2_all_artifacts", "needs incident_id to read the incident's artifacts")
-            client = IncidentClient(rest_client, incident_id, registry.producer.soar_timeout)
+            client = IncidentClient(rest_client, incident_id, settings.producer.soar_timeout)
             artifacts = _read(journal, "listing artifacts", client.artifacts)
         plan: SendPlan = plan_send(inputs, incident_id, attachment, artifacts)
         if journal is not None and not force:
@@ -287,10 +287,10 @@ def query_features(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
         journal = _journal(rest_client, incident_id, True, log)
-        registry, producer = _open(opts, journal)
+        settings, producer = _open(opts, journal)
         features = i.features("openc2_features", inputs.get("openc2_features"))
         names = i.name_list(inputs.get("openc2_consumers"))
-        consumers = sorted(registry.consumers) if names in ([], [ALL]) else _consumers(registry, names)
+        consumers = sorted(settings.consumers) if names in ([], [ALL]) else _consumers(settings, names)
     except _EXPECTED as err:
         return _failed("query features", err, inputs, journal, log)
     started = _now_ms()
@@ -312,18 +312,18 @@ def cancel_command(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestCli
     try:
         incident_id = i.integer("incident_id", inputs.get("incident_id"))
         journal = _journal(rest_client, incident_id, True, log)
-        registry, producer = _open(opts, journal)
+        settings, producer = _open(opts, journal)
         command_id = i.text(inputs.get("openc2_command_id"))
         if not command_id:
             raise i.InputError("openc2_command_id", "required: the command_id of the command to cancel")
-        consumers = _consumers(registry, inputs.get("openc2_consumers"))
+        consumers = _consumers(settings, inputs.get("openc2_consumers"))
         rows: list[tuple[int, dict[str, Any]]] = []
         if journal is not None:
             rows = [(rid, c) for rid, c in _read(journal, "reading openc2_commands",
                                                  lambda: journal.client.rows(wb.COMMANDS_TABLE))
                     if str(c.get("command_id")) == command_id]
         if consumers == DEFAULT and rows:
-            known = [n for n in dict.fromkeys(str(c.get("consumer")) for _, c in rows) if n in registry.consumers]
+            known = [n for n in dict.fromkeys(str(c.get("consumer")) for _, c in rows) if n in settings.consumers]
             consumers = known or DEFAULT
         command = _build("cancel", {"command": command_id}, incident_id)
     except _EXPECTED as err:
@@ -346,7 +346,7 @@ def remove_block(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
         journal = _journal(rest_client, incident_id, True, log)
         if journal is None:
             raise i.InputError("incident_id", "required: the block is found in the incident's openc2_commands rows")
-        registry, producer = _open(opts, journal)
+        settings, producer = _open(opts, journal)
         command_id = i.text(inputs.get("openc2_command_id"))
         if not command_id:
             raise i.InputError("openc2_command_id", "required: the command_id of the row whose block to remove")
@@ -359,7 +359,7 @@ def remove_block(opts: Mapping[str, Any], inputs: Inputs, rest_client: RestClien
                                                     f"command_id {command_id!r}"
                                                     f"{f' for consumer {wanted[0]}' if wanted else ''}")
         consumer = str(rows[0][1].get("consumer"))
-        if consumer not in registry.consumers:
+        if consumer not in settings.consumers:
             raise i.InputError("openc2_consumers", f"the row's consumer {consumer!r} is not in app.config")
         rows = [(rid, c) for rid, c in rows if str(c.get("consumer")) == consumer]
         states = {wb.effective_state(c) for _, c in rows}
