@@ -24,7 +24,7 @@ from fn_openc2.lib.producer.answers import answers_for
 from fn_openc2.lib.producer.appconfig import load_settings
 from fn_openc2.lib.producer.outcome import CommandOutcome
 from fn_openc2.lib.producer.producer import Producer
-from fn_openc2.lib.producer.transports import Delivery
+from fn_openc2.lib.transfer import Delivery
 from fn_openc2.lib.transfer.devpki import Pki
 from fn_openc2.lib.transfer.mqtt import MqttSettings, MqttTransport, _Pending
 from tests.transfer.oc2server import Answer, Oc2Peer, Seen

@@ -22,7 +22,7 @@ def test_v11_default_sends_envelope_to_well_known_path_with_exact_headers(pki: P
                             "body": {"openc2": {"response": {"status": 200}}}})
     server = peer(behave)
     message = envelope()
-    replies = _transport(pki, server.url).send(message)
+    replies = _transport(pki, server.url).send(message).replies
     seen = server.seen[0]
     assert seen.path == "/.well-known/openc2"
     assert seen.headers["Content-Type"] == V11
@@ -44,7 +44,7 @@ def test_v10_sends_bare_command_and_reads_status_from_http_line(pki: Pki, peer) 
         return Answer(501, {"status_text": "not implemented"}, {"X-Request-ID": req.headers["X-Request-ID"]})
     server = peer(behave)
     message = envelope()
-    replies = _transport(pki, server.url, dialect="https-v1.0").send(message)
+    replies = _transport(pki, server.url, dialect="https-v1.0").send(message).replies
     seen = server.seen[0]
     assert seen.headers["Accept"] == V10_RSP
     assert seen.json == message["body"]["openc2"]["request"]
@@ -72,14 +72,14 @@ def test_python_framework_consumer_root_path_v10_type_envelope_object_profile(pk
                            status_in="body", profile_encoding="object")
     assert transport.profile_encoding == "object"
     message = envelope(adapt_command(envelope()["body"]["openc2"]["request"], transport.profile_encoding))
-    replies = transport.send(message)
+    replies = transport.send(message).replies
     assert server.seen[0].json["body"]["openc2"]["request"]["profile"] == {"slpf": {}}
     assert replies[0].message["body"]["openc2"]["response"]["status"] == 500
     assert replies[0].message["headers"]["request_id"] == message["headers"]["request_id"]
     assert replies[0].responder == "py"
 
     quiet = dict(message["body"]["openc2"]["request"], args={"response_requested": "none"})
-    (nothing,) = transport.send(envelope(quiet))           # HTTP 204: recorded, with no body
+    (nothing,) = transport.send(envelope(quiet)).replies           # HTTP 204: recorded, with no body
     assert nothing.http_status == 204 and nothing.raw == b""
 
 
@@ -92,7 +92,7 @@ def test_fastapi_style_consumer_openc2_only_body_and_headers_as_http_headers(pki
     server = peer(behave)
     transport = _transport(pki, server.url, path="/.well-known/openc2_command", envelope="openc2-only")
     message = envelope()
-    replies = transport.send(message)
+    replies = transport.send(message).replies
     seen = server.seen[0]
     assert seen.json == {"openc2": {"request": message["body"]["openc2"]["request"]}}
     assert seen.headers["request_id"] == message["headers"]["request_id"]
@@ -117,25 +117,25 @@ def test_v11_library_with_status_in_http_line_and_actuator_encoding(pki: Pki, pe
     server = peer(behave)
     string_form = _transport(pki, server.url, status_in="http")
     message = envelope()
-    refused = string_form.send(message)
+    refused = string_form.send(message).replies
     assert refused[0].http_status == 400
     assert refused[0].message["body"]["openc2"]["response"]["status"] == 400
 
     delete = {"action": "delete", "target": {"slpf": {"rule_number": 7}}, "profile": "slpf"}
     adapted = adapt_command(delete, "actuator")
     assert adapted == {"action": "delete", "target": {"slpf:rule_number": 7}, "actuator": {"slpf": {}}}
-    unknown = string_form.send(envelope(adapted))
+    unknown = string_form.send(envelope(adapted)).replies
     assert unknown[0].message["body"]["openc2"]["response"] == {"status": 501, "status_text": "no rules here"}
     assert unknown[0].message["headers"]["request_id"]  # filled from the exchange
 
-    ok = string_form.send(envelope(adapt_command(message["body"]["openc2"]["request"], "actuator")))
+    ok = string_form.send(envelope(adapt_command(message["body"]["openc2"]["request"], "actuator"))).replies
     assert ok[0].message["body"]["openc2"]["response"]["status"] == 200
 
 
 def test_error_answer_without_any_request_id_is_matched_to_its_exchange(pki: Pki, peer) -> None:
     server = peer(lambda req: Answer(200, {"status": 400, "status_text": "bad target"}))
     message = envelope()
-    replies = _transport(pki, server.url).send(message)
+    replies = _transport(pki, server.url).send(message).replies
     assert replies[0].message == {"headers": {"request_id": message["headers"]["request_id"]},
                                   "body": {"openc2": {"response": {"status": 400, "status_text": "bad target"}}}}
     assert replies[0].raw == b'{"status": 400, "status_text": "bad target"}'

@@ -36,7 +36,7 @@ def test_503_then_success_resends_same_request_id_and_body(pki: Pki, peer) -> No
         return Answer(200, {"status": 200})
     server = peer(behave)
     message = envelope()
-    replies = _transport(pki, server.url).send(message)
+    replies = _transport(pki, server.url).send(message).replies
     assert [s.headers["X-Request-ID"] for s in server.seen] == [message["headers"]["request_id"]] * 2
     assert server.seen[0].body == server.seen[1].body
     assert effects == [message["headers"]["request_id"]]
@@ -53,7 +53,7 @@ def test_503_that_persists_ends_in_http_error(pki: Pki, peer) -> None:
 
 def test_openc2_503_answer_is_a_reply_once_retries_are_spent(pki: Pki, peer) -> None:
     server = peer(lambda req: Answer(503, {"status": 503, "status_text": "overloaded"}))
-    replies = _transport(pki, server.url, retries=1).send(envelope())
+    replies = _transport(pki, server.url, retries=1).send(envelope()).replies
     assert replies[0].message["body"]["openc2"]["response"]["status"] == 503
     assert replies[0].attempts == 2
 
@@ -92,7 +92,7 @@ def test_http_status_that_is_not_openc2_is_an_http_error(pki: Pki, peer) -> None
 def test_plain_http_url_warns(pki: Pki, peer, caplog: pytest.LogCaptureFixture) -> None:
     server = peer(lambda req: Answer(200, {"status": 200}), cert=None, key=None)
     with caplog.at_level("WARNING"):
-        replies = _transport(pki, server.url).send(envelope())
+        replies = _transport(pki, server.url).send(envelope()).replies
     assert "plain HTTP" in caplog.text
     assert replies[0].message["body"]["openc2"]["response"]["status"] == 200
 
@@ -107,9 +107,9 @@ def test_http_102_processing_is_a_reply_and_the_next_send_still_works(pki: Pki, 
     answers = iter([Answer(102, b""), Answer(200, {"status": 200})])
     server = peer(lambda req: next(answers), cert=pki.server_cert, key=pki.server_key)
     transport = _transport(pki, server.url, status_in="http")
-    first = transport.send(envelope())
+    first = transport.send(envelope()).replies
     assert first[0].message["body"]["openc2"]["response"]["status"] == 102
-    assert transport.send(envelope())[0].message["body"]["openc2"]["response"]["status"] == 200
+    assert transport.send(envelope()).replies[0].message["body"]["openc2"]["response"]["status"] == 200
 
 
 @pytest.mark.parametrize("answer, kind", [
@@ -126,7 +126,7 @@ def test_answers_are_never_retried(pki: Pki, peer, answer: Answer, kind: str | N
     server = peer(lambda req: answer)
     transport = _transport(pki, server.url, retries=3)
     if kind is None:
-        replies = transport.send(envelope())
+        replies = transport.send(envelope()).replies
         assert replies[0].attempts == 1
     else:
         with pytest.raises(TransferError) as err:

@@ -14,7 +14,7 @@ OK = Answer(200, {"status": 200})
 def _send(url: str, **kw: object) -> list:
     transport = HttpsTransport(HttpsSettings(url=url, retries=0, timeout=5, **kw), "fw1")  # type: ignore[arg-type]
     try:
-        return transport.send(envelope())
+        return transport.send(envelope()).replies
     finally:
         transport.close()
 

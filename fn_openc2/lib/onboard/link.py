@@ -22,7 +22,7 @@ from fn_openc2.lib.producer.settings import AppSettings, ConsumerSettings
 from fn_openc2.lib.producer.envelope import command_message, new_request_id
 from fn_openc2.lib.producer.outcome import ConsumerAnswer
 from fn_openc2.lib.producer.producer import load_signing_key, load_verify_key
-from fn_openc2.lib.producer.transports import Delivery, https_settings, mqtt_settings
+from fn_openc2.lib.producer.transports import https_settings, mqtt_settings
 from fn_openc2.lib.transfer import HttpsTransport, MqttTransport, Reply, TransferError
 
 MAX_SHOWN = 300
@@ -129,14 +129,10 @@ class Link:
         started = time.perf_counter()
         try:
             if self._mqtt is not None:
-                collected = self._mqtt.send(done.sent, await_response=wanted != "none", topic=topic)
-                delivery = Delivery(replies=list(collected.replies), missing=list(collected.missing))
-                for extra in ("unmatched", "notices"):       # richer MQTT outcomes, when the transport has them
-                    if hasattr(collected, extra) and hasattr(delivery, extra):
-                        setattr(delivery, extra, list(getattr(collected, extra)))
+                delivery = self._mqtt.send(done.sent, await_response=wanted != "none", topic=topic)
             else:
                 assert self._https is not None
-                delivery = Delivery(replies=self._https.send(done.sent, await_response=wanted != "none"))
+                delivery = self._https.send(done.sent, await_response=wanted != "none")
         except TransferError as exc:
             done.failure = exc
             return done

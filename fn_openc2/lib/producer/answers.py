@@ -12,7 +12,6 @@ signature that does not verify (or is missing where a key is configured).
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import OrderedDict
 from typing import Any
@@ -22,43 +21,12 @@ from jwcrypto.jwk import JWK
 from fn_openc2.lib.language import check_response
 from fn_openc2.lib.producer.settings import ConsumerSettings
 from fn_openc2.lib.producer.outcome import ConsumerAnswer, printable
-from fn_openc2.lib.producer.transports import Delivery
 from fn_openc2.lib.security import signature_verdict
-from fn_openc2.lib.transfer import Reply
-from fn_openc2.lib.transfer.dialects import DIALECTS
+from fn_openc2.lib.transfer import Delivery, Reply
 
 RESPONSE_PATH = "body.openc2.response"
 UNSIGNED_WITH_KEY = "response not signed but response_verify_key is configured"
 _DIGITS = re.compile(r"[1-5][0-9][0-9]")
-
-
-def _may_hold_signature(raw: bytes) -> bool:
-    """False only when the bytes are plainly UTF-8 JSON with no "signature" member
-    anywhere (none spelled out, no escapes that could spell one)."""
-    return b'"signature"' in raw or b"\\u" in raw or not raw.lstrip().startswith(b"{")
-
-
-def _signed_form(reply: Reply) -> dict[str, Any]:
-    """The envelope exactly as received when it was one (the transport may
-    have filled headers, which would break the signature), else the normalised one."""
-    if reply.transport == "mqtt" or not _may_hold_signature(reply.raw):
-        # MQTT keeps the payload's own decode as the message; nothing to recover
-        return reply.message
-    try:
-        doc = json.loads(reply.raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return reply.message
-    return doc if isinstance(doc, dict) and "signature" in doc else reply.message
-
-
-def _carries_signature(consumer: ConsumerSettings) -> bool:
-    """Whether answers in this consumer's transfer form can hold a "signature" member:
-    MQTT and the full LS envelope can; the bare (v1.0) and openc2-only HTTPS forms cannot."""
-    if consumer.transport != "https":
-        return True
-    preset = DIALECTS.get(consumer.dialect)
-    envelope = consumer.envelope or (preset.envelope if preset else "full")
-    return envelope == "full"
 
 
 def read_status(value: Any) -> tuple[int | None, str | None]:
@@ -108,7 +76,7 @@ def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify
     if not isinstance(response, dict):
         kinds = ", ".join(sorted(map(str, content))) if isinstance(content, dict) else type(content).__name__
         errors.append(f"{RESPONSE_PATH}: missing (body.openc2 holds: {printable(kinds or 'nothing', 100)})")
-    elif not reply.raw.strip() and reply.http_status == 204 and response_requested == "none":
+    elif reply.empty and reply.http_status == 204 and response_requested == "none":
         pass                                # HTTP 204 to a command that asked for no response: recorded as such
     else:
         answer.status, note = read_status(response.get("status"))
@@ -133,9 +101,9 @@ def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify
     if answer.signature == "invalid":
         errors.insert(0, f"response signature invalid: {answer.signature_reason}")
     elif answer.signature == "unsigned" and verify_key is not None:
-        if reply.transport == "https" and not reply.raw.strip():
+        if reply.empty:
             answer.signature_reason = "empty body: an HTTP status alone has no place for a signature"
-        elif _carries_signature(consumer):
+        elif reply.envelope == "full":     # this transfer form has a place for a signature
             # a consumer configured to sign that answers unsigned is suspicious (stripped, spoofed)
             answer.signature_reason = UNSIGNED_WITH_KEY
             errors.insert(0, UNSIGNED_WITH_KEY)
@@ -146,9 +114,7 @@ def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify
 
 
 def _verdict(reply: Reply, verify_key: JWK | None) -> tuple[str, str | None]:
-    # Without a key only the presence of a signature matters, and the normalised form keeps it.
-    signed = reply.message if verify_key is None and "signature" in reply.message else _signed_form(reply)
-    return signature_verdict(signed, verify_key)
+    return signature_verdict(reply.as_signed, verify_key)
 
 
 def _final(replies: list[Reply]) -> Reply:

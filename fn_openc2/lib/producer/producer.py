@@ -312,8 +312,8 @@ class Producer:
         started = time.perf_counter()
         try:
             with self._in_flight:   # max_concurrency: messages in flight at once, send and bulk alike
-                delivery = transport.deliver(message, await_response=wanted != "none",
-                                             pace=lambda: limits.wait(name))
+                delivery = transport.send(message, await_response=wanted != "none",
+                                          pace=lambda: limits.wait(name))
         except TransferError as exc:
             return failed(str(exc), exc.attempts, exc.http_status, exc.maybe_delivered)
         except Exception as exc:

@@ -196,7 +196,18 @@ def decode_json(raw: bytes, where: str) -> Any:
 
 def normalize_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], dialect: Dialect,
                     request_id: str, where: str, warnings: list[str] | None = None) -> dict[str, Any]:
-    """The HTTP answer as an envelope.
+    """The HTTP answer as an envelope (``read_reply`` without the body as received)."""
+    return read_reply(raw, http_status, http_headers, dialect, request_id, where, warnings)[0]
+
+
+def read_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], dialect: Dialect,
+               request_id: str, where: str, warnings: list[str] | None = None) -> tuple[dict[str, Any], Any]:
+    """(the HTTP answer as an envelope, the body decoded exactly as received).
+
+    The body is decoded once; the envelope is built beside it (shallow copies
+    where headers or a status are filled in), so the received document stays
+    as the consumer sent it (a signature covers that form). The second item is
+    None for an empty body or one that is not JSON.
 
     Tolerant in what it reads: an empty body with a 1xx/2xx status or an
     OpenC2 status code is a status answer (an ack, a consumer that puts the
@@ -214,7 +225,7 @@ def normalize_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str
             if not is_oc2_status and http_status != 204:
                 notes.append(f"HTTP {http_status}{reason} with an empty body read as status {http_status} "
                              "(not an OpenC2 status code)")
-            return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id)
+            return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id), None
         raise TransferError("http", f"{where}: HTTP {http_status}{reason} with an empty body")
     try:
         doc = decode_json(raw, where)
@@ -223,7 +234,7 @@ def normalize_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str
             raise
         if is_oc2_status and dialect.status_in == "http":
             notes.append(f"body is not OpenC2 JSON, the HTTP status is the answer: {peer_text(raw)}")
-            return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id)
+            return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id), None
         detail = exc.detail.split(": the answer is not I-JSON: ", 1)[-1]
         raise TransferError("http", f"{where}: HTTP {http_status}{reason}: {peer_text(raw)} "
                                     f"(not OpenC2 JSON: {detail})") from None
@@ -239,14 +250,20 @@ def normalize_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str
     response = message["body"]["openc2"].get("response")
     if isinstance(response, dict):
         if "status" not in response and (is_oc2_status or success):
-            response["status"] = http_status
+            _set_status(message, response, http_status)
             if dialect.status_in == "body":
                 notes.append(f"the response has no status: HTTP {http_status} taken as its status")
         elif dialect.status_in == "http" and response.get("status") != http_status and is_oc2_status \
                 and http_status != 200:
             notes.append(f"HTTP status {http_status} differs from the body's status {response.get('status')!r}; "
                          "the body's is shown")
-    return _fill_headers(message, http_headers, request_id)
+    return _fill_headers(message, http_headers, request_id), doc
+
+
+def _set_status(message: dict[str, Any], response: dict[str, Any], status: int) -> None:
+    """The envelope's response with ``status`` added, on copies: the received document is kept as sent."""
+    body = message["body"]
+    message["body"] = {**body, "openc2": {**body["openc2"], "response": {**response, "status": status}}}
 
 
 def _reason(http_status: int) -> str:
@@ -257,13 +274,13 @@ def _reason(http_status: int) -> str:
 
 
 def _as_envelope(doc: Any) -> dict[str, Any] | None:
+    """The envelope form of a decoded answer: a new outer dict (``doc`` is left as it is)."""
     if not isinstance(doc, dict):
         return None
     body = doc.get("body")
     if isinstance(body, dict) and isinstance(body.get("openc2"), dict):
-        if not isinstance(doc.get("headers"), dict):
-            doc["headers"] = {}
-        return doc
+        headers = doc.get("headers")
+        return {**doc, "headers": headers if isinstance(headers, dict) else {}}
     if isinstance(doc.get("openc2"), dict):
         return {"headers": {}, "body": {"openc2": doc["openc2"]}}
     if "action" not in doc and doc.keys() & _RESPONSE_FIELDS:
@@ -272,8 +289,12 @@ def _as_envelope(doc: Any) -> dict[str, Any] | None:
 
 
 def _fill_headers(message: dict[str, Any], http_headers: Mapping[str, str], request_id: str) -> dict[str, Any]:
-    """Bring request_id (and from, for openc2-only consumers) into headers."""
+    """Bring request_id (and from, for openc2-only consumers) into headers (a copy of them:
+    the received document keeps its own)."""
     headers = message["headers"]
+    if "request_id" in headers and "from" in headers:
+        return message
+    headers = message["headers"] = dict(headers)
     if "request_id" not in headers:
         headers["request_id"] = _header(http_headers, "X-Request-ID") or request_id
     if "from" not in headers:

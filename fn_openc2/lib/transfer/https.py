@@ -38,8 +38,8 @@ from urllib3.exceptions import ConnectTimeoutError, DecodeError, NewConnectionEr
 from urllib3.util import make_headers
 from urllib3.util.ssl_ import create_urllib3_context
 
-from fn_openc2.lib.transfer.dialects import Dialect, encode_request, normalize_reply, resolve_dialect
-from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, Reply, TransferError
+from fn_openc2.lib.transfer.dialects import Dialect, encode_request, read_reply, resolve_dialect
+from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, Delivery, Reply, TransferError
 
 log = logging.getLogger(__name__)
 
@@ -288,8 +288,8 @@ class HttpsTransport:
             return self._sender
 
     def send(self, message: dict[str, Any], *, await_response: bool = True,
-             pace: Callable[[], object] | None = None) -> list[Reply]:
-        """POST the envelope; return the normalised answer(s) ([] for none).
+             pace: Callable[[], object] | None = None) -> Delivery:
+        """POST the envelope; return what came back (one reply: HTTP always answers).
 
         Retries transport failures and HTTP 503 with exponential backoff,
         resending the same bytes and X-Request-ID. ``pace`` is called before
@@ -343,7 +343,7 @@ class HttpsTransport:
             if resp.status == 503 and attempts < max_attempts:
                 self._pause(attempts, "HTTP 503")
                 continue
-            return self._reply(resp, raw, request_id, started, attempts)
+            return Delivery(replies=[self._reply(resp, raw, request_id, started, attempts)])
 
     def _headers(self, body: bytes, extra: dict[str, str]) -> dict[str, str]:
         headers = self._template_headers.copy()
@@ -392,19 +392,20 @@ class HttpsTransport:
         return b"".join(chunks)
 
     def _reply(self, resp: urllib3.BaseHTTPResponse, raw: bytes, request_id: str, started: float,
-               attempts: int) -> list[Reply]:
+               attempts: int) -> Reply:
         warnings: list[str] = []
         try:
-            message = normalize_reply(raw, resp.status, resp.headers, self.dialect, request_id, self._where,
-                                      warnings)
+            message, received = read_reply(raw, resp.status, resp.headers, self.dialect, request_id,
+                                           self._where, warnings)
         except TransferError as exc:
             exc.http_status = resp.status
             exc.attempts = attempts
             raise
         responder = message["headers"].get("from") or self.name
-        return [Reply(transport="https", message=message, raw=raw, http_status=resp.status,
-                      responder=str(responder), elapsed_ms=(time.perf_counter() - started) * 1000.0,
-                      attempts=attempts, warnings=warnings, http_headers=dict(resp.headers))]
+        return Reply(transport="https", message=message, raw=raw, http_status=resp.status,
+                     responder=str(responder), elapsed_ms=(time.perf_counter() - started) * 1000.0,
+                     attempts=attempts, warnings=warnings, http_headers=dict(resp.headers), received=received,
+                     empty=not raw.strip(), envelope=self.dialect.envelope)
 
     def _pause(self, attempt: int, why: str) -> None:
         delay = self.settings.backoff * (2 ** (attempt - 1))

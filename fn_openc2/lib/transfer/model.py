@@ -43,7 +43,17 @@ MAX_ANSWERS = 1000
 
 @dataclass
 class Reply:
-    """One answer, normalised to the Message envelope form.
+    """One answer, as it arrived and normalised to the Message envelope form.
+
+    The transfer layer decodes each answer once and says what arrived, so
+    readers never go back to ``raw``: ``received`` is the body decoded exactly
+    as it came off the wire (before headers were filled in or a bare body
+    wrapped; None for an empty body or one that is not JSON), ``message`` the
+    normalised envelope (for MQTT the same object: nothing is rewritten),
+    ``empty`` says the body was empty (an HTTP status alone), ``envelope`` the
+    transfer form the consumer answers in ("full" can carry a signature;
+    "bare" and "openc2-only" cannot). Both dicts share their inner values:
+    treat them as read-only.
 
     ``correlated`` is False for an MQTT answer without our request_id that was
     attributed to the command by who sent it (see MqttTransport); ``warnings``
@@ -60,13 +70,41 @@ class Reply:
     correlated: bool = True
     warnings: list[str] = field(default_factory=list)
     http_headers: dict[str, str] | None = None
+    received: Any = None
+    empty: bool = False
+    envelope: str = "full"
+
+    @property
+    def signed(self) -> bool:
+        """The answer carries a "signature" member (as received)."""
+        return "signature" in self.as_signed
+
+    @property
+    def as_signed(self) -> dict[str, Any]:
+        """What a signature covers: the envelope exactly as received when it carries a
+        signature (normalising may have filled headers, which would break it), else the
+        normalised envelope."""
+        received = self.received
+        if isinstance(received, dict) and "signature" in received:
+            return received
+        return self.message
 
 
 @dataclass
-class Collected:
-    """What an MQTT collection window brought back."""
+class Delivery:
+    """What came back for one message, whatever the transport.
+
+    ``replies`` in arrival order; ``missing`` the expected responders that
+    stayed silent (MQTT); ``unmatched`` answers seen that could not be matched
+    to the message ("from X, 400 ... (no request_id)"); ``notices`` answers not
+    counted and why (unexpected sender, max_answers cap hit). HTTPS fills
+    ``replies`` only (one answer, or none)."""
 
     replies: list[Reply] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)   # answers seen that could not be matched to it
-    notices: list[str] = field(default_factory=list)     # caps hit, answers not counted and why
+    unmatched: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+Collected = Delivery
+"""The MQTT transport's former name for a Delivery."""

@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +28,7 @@ from fn_openc2.lib.transfer.model import (
     MAX_ANSWER_BYTES,
     MAX_ANSWERS,
     PRODUCER_ID,
-    Collected,
+    Delivery,
     Reply,
     TransferError,
 )
@@ -60,6 +60,7 @@ class MqttSettings:
     publish_timeout: float = 10.0
     max_answers: int = MAX_ANSWERS
     max_answer_bytes: int = MAX_ANSWER_BYTES
+    profile_encoding: str | None = None      # how commands name their profile (None: as the producer wrote it)
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return f"MqttSettings(broker={self.broker!r}, topic={self.topic!r})"
@@ -351,7 +352,8 @@ class MqttTransport:
             pending = self._pending.get(request_id) if isinstance(request_id, str) else None
             if pending is not None:
                 pending.add(Reply(transport="mqtt", message=doc, raw=bytes(payload), http_status=None,
-                                  responder=responder, elapsed_ms=(now - pending.started) * 1000.0, attempts=1))
+                                  responder=responder, elapsed_ms=(now - pending.started) * 1000.0, attempts=1,
+                                  received=doc))
                 return
         to = headers.get("to")
         recipients = to if isinstance(to, list) else [to] if to is not None else None
@@ -364,7 +366,7 @@ class MqttTransport:
                 chosen = candidates[0]
                 chosen.add(Reply(transport="mqtt", message=doc, raw=bytes(payload), http_status=None,
                                  responder=responder, elapsed_ms=(now - chosen.started) * 1000.0, attempts=1,
-                                 correlated=False))
+                                 correlated=False, received=doc))
                 return
         self._unmatched(describe_answer(doc))
 
@@ -377,10 +379,13 @@ class MqttTransport:
 
     # --- sending ------------------------------------------------------------
 
-    def send(self, message: dict[str, Any], *, await_response: bool = True, topic: str | None = None) -> Collected:
+    def send(self, message: dict[str, Any], *, await_response: bool = True, topic: str | None = None,
+             pace: Callable[[], object] | None = None) -> Delivery:
         """Publish the envelope QoS 1; collect answers unless await_response is False.
 
-        ``topic`` overrides the configured command topic for this one message, on the
+        ``pace`` is accepted for the HTTPS transport's signature and never called: a
+        message is published once (QoS 1 redelivery is the client library's, not a
+        new command). ``topic`` overrides the configured command topic for this one message, on the
         same connection (``fn-openc2 probe`` tries several topics of one broker).
 
         Collection ends when every expected responder has settled (see
@@ -401,7 +406,7 @@ class MqttTransport:
         try:
             self._publish(client, payload, topic or self.settings.topic)
             if not await_response:
-                return Collected()
+                return Delivery()
             pending.done.wait(self.settings.collect_seconds)
         finally:
             if await_response:
@@ -412,7 +417,7 @@ class MqttTransport:
             unmatched = list(pending.unmatched)
             notices = pending.notices()
         answered = {r.responder for r in replies}
-        return Collected(replies=replies, missing=[r for r in self.settings.expected_responders if r not in answered],
+        return Delivery(replies=replies, missing=[r for r in self.settings.expected_responders if r not in answered],
                          unmatched=unmatched, notices=notices)
 
     def _publish(self, client: paho.Client, payload: bytes, topic: str) -> None:
@@ -435,6 +440,10 @@ class MqttTransport:
         if not info.is_published():
             raise TransferError("timeout", f"{self._where}: no PUBACK within {self.settings.publish_timeout}s",
                                 maybe_delivered=True)
+
+    @property
+    def profile_encoding(self) -> str | None:
+        return self.settings.profile_encoding
 
     def close(self) -> None:
         with self._lock:
