@@ -104,3 +104,34 @@ def test_a_rule_marked_for_an_action_runs_for_it_and_only_for_it() -> None:
         assert seen == ["delete"]
     finally:
         unregister_profile("toyact")
+
+
+CHECKED = [
+    ({"action": "deny", "target": {"ipv4_net": "10.0.0.0/8"}, "args": {"slpf": {"drop_process": "none"}},
+      "profile": "slpf"}, "command"),
+    ({"action": "deny", "target": {"ipv4_net": "10.0.0.0/33"}, "profile": "slpf"}, "command"),
+    ({"action": "deny", "target": {"ipv4_net": "10.0.0.0/8"}, "args": {"slpf": {"drop_process": "bogus"}}}, "command"),
+    # non-canonical text in a profile map (a rewrite stops the plain pass), then a finding after it
+    ({"action": "deny", "target": {"pf": {"advanced_connection": {"src_addr": "2001:0DB8::10"}}}, "profile": "pf"}, "command"),
+    ({"action": "deny", "target": {"pf": {"advanced_connection": {"src_addr": "2001:0DB8::10"}}},
+      "args": {"pf": {"insert_rule": 1.5}}, "profile": "pf"}, "command"),
+    ({"status": 200, "results": {"slpf": {"rule_number": 124}}}, "response"),
+    ({"status": 200, "results": {"slpf": {"rule_number": "x"}}}, "response"),
+    ({"status": 200, "results": {"nope": {}}}, "response"),
+]
+
+
+@pytest.mark.parametrize(("doc", "kind"), CHECKED)
+def test_check_fast_path_says_what_the_full_pass_says(doc: dict[str, Any], kind: str) -> None:
+    from fn_openc2.lib.language import check_response, rules
+    from fn_openc2.lib.language.command import Command
+    from fn_openc2.lib.language.response import Response
+    from fn_openc2.lib.language.validate import _run
+
+    model, rule_pass, check = {"command": (Command, rules.command_issues, check_command),
+                               "response": (Response, rules.response_issues, check_response)}[kind]
+    full = _run(model, doc, kind, rule_pass).issues
+    if "2001:0DB8::10" in str(doc):   # these stop the plain pass: the check must finish it the full way
+        with pytest.raises(rules.Rewritten):
+            rule_pass(doc, rules.PLAIN)
+    assert [(i.path, i.message) for i in check(doc)] == [(i.path, i.message) for i in full]

@@ -102,7 +102,19 @@ def _parse(model: type[M], doc: Any, what: str, rule_pass: Rules | None) -> M:
 
 
 def _check(model: type[M], doc: Any, what: str, rule_pass: Rules | None) -> list[Issue]:
-    if isinstance(doc, model):
+    if type(doc) is dict:  # the usual case, valid: the two passes and nothing more (as in _parse)
+        try:
+            model.__pydantic_validator__.validate_python(doc)
+        except ValidationError:
+            pass
+        else:
+            try:
+                more = rule_pass(doc, _PLAIN) if rule_pass is not None else None
+            except rules.Rewritten:
+                pass  # extension text in a non-canonical form stopped the pass: the full path finishes it
+            else:
+                return sort_issues(more, doc) if more else []  # what _run would say
+    elif isinstance(doc, model):
         return []
     try:
         data = _decode(doc, what)
