@@ -87,3 +87,15 @@ def test_read_command_still_validates() -> None:
         read_command({"action": "deny", "target": {"ipv4_net": "1.2.3.4"}, "actuator": {"slpf": {}},
                       "profile": "er"})
     assert [i.path for i in info.value.issues] == ["actuator"]
+
+
+def test_requested_response_reads_json_as_the_model_does() -> None:
+    """One reading of args.response_requested for JSON: the value when it is a response type, else complete."""
+    from fn_openc2.lib.language import requested_response
+
+    assert requested_response({"action": "deny", "args": {"response_requested": "ack"}}) == "ack"
+    assert requested_response({"action": "deny"}) == "complete"
+    for odd in ({"args": {"response_requested": "bogus"}}, {"args": {"response_requested": 1}}, {"args": []}, None):
+        assert requested_response(odd) == "complete"
+    model = build_command("deny", {"ipv4_net": "198.51.100.1"}, args={"response_requested": "none"})
+    assert requested_response(to_dict(model)) == model.response_requested == "none"

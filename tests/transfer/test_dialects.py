@@ -99,3 +99,15 @@ def test_answers_are_decoded_as_i_json(body: bytes, path: str) -> None:
     assert caught.value.kind == "decode" and "is not I-JSON" in str(caught.value)
     if path:
         assert f"{path}: " in str(caught.value)
+
+
+def test_printable_is_the_one_log_line_helper() -> None:
+    """A peer's control characters never reach a log line; the bound is exact, the cut marked
+    (or not, for the consumer's hard cut); one_line folds white space (onboarding, peer_text)."""
+    from fn_openc2.lib.transfer.dialects import printable
+
+    assert printable("ok\r\nINJECTED\x1b[31m") == "ok  INJECTED [31m"
+    assert printable("x" * 10, 5) == "xxxx…" and len(printable("y" * 400)) == 300
+    assert printable("x" * 10, 5, mark="") == "xxxxx"
+    assert printable(" a \n\t b ", one_line=True) == "a b"
+    assert printable(12345, 3) == "12…"

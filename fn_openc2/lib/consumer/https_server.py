@@ -21,6 +21,7 @@ from fn_openc2.lib.consumer.actuator import Actuator
 from fn_openc2.lib.consumer.dialects import Dialect, content_type_ok, get_dialect
 
 from fn_openc2.lib.language import loads as _loads
+from fn_openc2.lib.transfer.dialects import printable
 
 log = logging.getLogger(__name__)
 IDLE_TIMEOUT = 30.0
@@ -34,11 +35,6 @@ def safe_request_id(value: Any) -> str | None:
     """A request id fit to echo in an HTTP header: visible ASCII, no spaces, CR or LF
     (a body's headers.request_id is attacker text until the signature is checked)."""
     return value if isinstance(value, str) and _SAFE_ID.fullmatch(value) else None
-
-
-def printable(text: Any, limit: int) -> str:
-    value = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return value[:limit]
 
 
 @dataclass(frozen=True)
@@ -158,7 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
         dialect = self.server.dialect
         header_id = safe_request_id(self.headers.get("X-Request-ID"))
         if self.path.split("?", 1)[0] != dialect.path:
-            return self._refuse(404, f"no OpenC2 endpoint at {printable(self.path, 100)} (it is {dialect.path})",
+            where = printable(self.path, 100, mark="")
+            return self._refuse(404, f"no OpenC2 endpoint at {where} (it is {dialect.path})",
                                 self._id_of(self._discard_body()) or header_id)
         if not content_type_ok(self.headers.get("Content-Type"), dialect):
             return self._refuse(400, f"Content-Type must be {dialect.expected_type}",
@@ -214,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.dialect.envelope == "openc2-only":      # headers travel as HTTP headers
             body = {"openc2": message["body"]["openc2"]}
             if isinstance(headers.get("from"), str):
-                extra["from"] = printable(headers["from"], 200)
+                extra["from"] = printable(headers["from"], 200, mark="")
         code = status if self.server.dialect.status_in_line and isinstance(status, int) else 200
         self._reply(code, request_id, body, extra)
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from .build import build_command, build_response, encode, query_features, read_command, to_dict
 from .codec import dumps, loads
-from .command import Args, Command, Target
+from .command import Args, Command, Target, requested_response
 from .constants import ACTIONS, FEATURES, L4_PROTOCOLS, PROFILE_NAMES, RESPONSE_TYPES, STATUS_TEXT, TARGETS
 from .errors import Issue, OpenC2ValidationError
 from .message import Body, Event, Headers, Message, OpenC2Content
@@ -69,5 +69,5 @@ __all__ = [
     "build_command", "build_response", "check_command", "check_event", "check_message", "check_response",
     "dumps", "encode", "extended_target_name", "get_profile", "loads", "parse_command", "parse_event",
     "parse_message", "parse_response", "query_features", "read_command", "register_profile",
-    "registered_profiles", "review", "to_dict", "unregister_profile",
+    "registered_profiles", "requested_response", "review", "to_dict", "unregister_profile",
 ]

@@ -6,12 +6,14 @@ profile needs no change to these models.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
 from .addresses import Address, command_addresses
 from .base import NonEmptyModel, Opt, StrictModel
+from .constants import RESPONSE_TYPES
 from .targets import Artifact, Device, File, IPv4Connection, IPv6Connection, Process
 from .types import (
     Action,
@@ -120,3 +122,12 @@ class Command(StrictModel):
             return None
         value = self.args.__pydantic_extra__.get(nsid)  # pylint: disable=no-member  # pydantic model field: pylint infers the FieldInfo default, not the model instance
         return value if isinstance(value, dict) else None
+
+
+def requested_response(command: object) -> str:
+    """What a command (as JSON) asks to be answered with: ``args.response_requested`` when it
+    is a response type, else "complete" (the spec's default, LS v2.0 section 3.3.1.4). The one
+    reading of it for JSON (the producer, the MQTT transport's collection, onboarding)."""
+    args = command.get("args") if isinstance(command, Mapping) else None
+    value = args.get("response_requested") if isinstance(args, Mapping) else None
+    return value if isinstance(value, str) and value in RESPONSE_TYPES else "complete"

@@ -21,8 +21,8 @@ from typing import Any
 from collections.abc import Callable, Iterable
 
 from fn_openc2.lib.errors import OpenC2Error
-from fn_openc2.lib.language import FEATURES, loads
-from fn_openc2.lib.onboard.link import Exchange, Link, printable, raw_response
+from fn_openc2.lib.language import FEATURES, loads, requested_response
+from fn_openc2.lib.onboard.link import Exchange, Link, one_line, raw_response
 from fn_openc2.lib.producer.settings import AppSettings
 from fn_openc2.lib.transfer.dialects import OPENC2_STATUS_CODES
 from fn_openc2.lib.transfer.https import redact_url
@@ -123,16 +123,16 @@ class GradeReport:
 def said(exchange: Exchange) -> str:
     """What came back, the consumer's own words first (bounded, printable)."""
     if exchange.failure is not None:
-        return f"no readable answer: {printable(exchange.failure.detail, 300)}"
+        return f"no readable answer: {one_line(exchange.failure.detail, 300)}"
     parts = []
     for answer in exchange.answers:
-        who = f"{printable(answer.responder, 60)}: " if len(exchange.answers) > 1 and answer.responder else ""
+        who = f"{one_line(answer.responder, 60)}: " if len(exchange.answers) > 1 and answer.responder else ""
         if answer.status is not None:
-            text = f" {printable(answer.status_text, 200)}" if answer.status_text else ""
+            text = f" {one_line(answer.status_text, 200)}" if answer.status_text else ""
             http = f" (HTTP {answer.http_status})" if answer.http_status not in (None, answer.status) else ""
             parts.append(f"{who}{answer.status}{text}{http}")
         elif answer.error:
-            parts.append(f"{who}{printable(answer.error, 300)}")
+            parts.append(f"{who}{one_line(answer.error, 300)}")
     return "; ".join(parts) or "no answer"
 
 
@@ -223,7 +223,7 @@ class _Grader:
                 if key not in results:
                     return FAIL, f"200 without {key} in results"
                 problem = form(results[key])
-                return (FAIL, problem) if problem else (PASS, f"{key}: {printable(_show(results[key]), 200)}")
+                return (FAIL, problem) if problem else (PASS, f"{key}: {one_line(_show(results[key]), 200)}")
             return judge
 
         self.check(f"{LS} §4.1", "MUST", "versions: answered 200 with the versions supported",
@@ -248,7 +248,7 @@ class _Grader:
             value = results["rate_limit"]
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
                 return PASS, f"rate_limit: {value:g} per minute"
-            return FAIL, f"rate_limit is not a number >= 0: {printable(value, 60)}"
+            return FAIL, f"rate_limit is not a number >= 0: {one_line(value, 60)}"
         self.check(f"{LS} §4.1", "SHOULD", "rate_limit: answered 200 (populated, or MAY be left out)", rate)
 
     def argument_checks(self, with_args: Exchange) -> None:
@@ -299,7 +299,7 @@ class _Grader:
                         continue
                 seen += 1
                 if echoed != ex.request_id:
-                    wrong.append(f"answer to {ex.command.get('action')} carries {printable(echoed, 80)!s}, "
+                    wrong.append(f"answer to {ex.command.get('action')} carries {one_line(echoed, 80)!s}, "
                                  f"sent {ex.request_id}")
             if wrong:
                 return FAIL, "; ".join(wrong[:3])
@@ -318,7 +318,7 @@ class _Grader:
                     continue
                 looked += 1
                 if not isinstance(response.get("status"), int):
-                    missing.append(f"answer to {ex.command.get('action')}: {printable(reply.raw, 120)}")
+                    missing.append(f"answer to {ex.command.get('action')}: {one_line(reply.raw, 120)}")
             if missing:
                 return FAIL, "; ".join(missing[:3])
             return (PASS, f"{looked} response(s) carried a status") if looked else (NA, "no response bodies")
@@ -342,7 +342,7 @@ class _Grader:
                 try:
                     loads(reply.raw)
                 except ValueError as exc:
-                    bad.append(printable(exc, 160))
+                    bad.append(one_line(exc, 160))
             if bad:
                 return FAIL, "; ".join(bad[:2])
             return (PASS, f"{looked} answer(s) are I-JSON") if looked else (NA, "no answer bodies")
@@ -362,7 +362,7 @@ class _Grader:
             # HTTP must answer even when no response was requested: 204 there is the transfer's only
             # way to say nothing (a known open problem of HTTPS transfer v1.1), not a failure
             codes = [reply.http_status for ex, reply in replies if reply.http_status is not None
-                     and not (reply.http_status == 204 and _requested(ex) == "none")]
+                     and not (reply.http_status == 204 and requested_response(ex.command) == "none")]
             codes += [s for s in (_failure_status(ex) for ex in self.exchanges) if s is not None]
             bad = sorted({c for c in codes if c not in OPENC2_STATUS_CODES})
             if bad:
@@ -377,7 +377,7 @@ class _Grader:
                 observed = [getattr(reply, "http_headers", None) for _, reply in replies if reply.raw.strip()]
                 if not observed or any(h is None for h in observed):
                     return NA, "HTTP response headers are not observable in this version"
-                bad = [printable(_header(h, name), 80) for h in observed if not good(_header(h, name) or "")]
+                bad = [one_line(_header(h, name), 80) for h in observed if not good(_header(h, name) or "")]
                 if bad:
                     return FAIL, f"{name}: {', '.join(dict.fromkeys(bad))} (expected {shown})"
                 return PASS, f"{name}: {shown}"
@@ -423,7 +423,7 @@ class _Grader:
                 signed = sum(1 for a in answers if a.signature == "not_checked")
                 return NA, (f"{signed} signed answer(s) seen; " if signed else "") + \
                     "set response_verify_key in the consumer's section to check signatures"
-            bad = [f"{a.signature}: {printable(a.signature_reason, 120)}" for a in answers if a.signature != "verified"]
+            bad = [f"{a.signature}: {one_line(a.signature_reason, 120)}" for a in answers if a.signature != "verified"]
             if bad:
                 return FAIL, "; ".join(dict.fromkeys(bad))
             return PASS, f"{len(answers)} answer(s) verified"
@@ -491,12 +491,6 @@ def _status(exchange: Exchange) -> int | None:
     return statuses[0] if statuses else None
 
 
-def _requested(exchange: Exchange) -> str:
-    args = exchange.command.get("args")
-    value = args.get("response_requested") if isinstance(args, dict) else None
-    return value if isinstance(value, str) else "complete"
-
-
 def _failure_status(exchange: Exchange) -> int | None:
     if exchange.failure is None:
         return None
@@ -524,7 +518,7 @@ def _show(value: Any) -> str:
 
 def _versions(results: dict[str, Any]) -> tuple[str, str]:
     bad = [v for v in results["versions"] if not isinstance(v, str) or not VERSION_FORM.match(v)]
-    return (FAIL, f"not Major.Minor: {printable(bad, 120)}") if bad else (PASS, ", ".join(results["versions"]))
+    return (FAIL, f"not Major.Minor: {one_line(bad, 120)}") if bad else (PASS, ", ".join(results["versions"]))
 
 
 def _unlisted_query(pairs: dict[str, Any] | None, profile: str | None = None) -> tuple[str, Any] | None:

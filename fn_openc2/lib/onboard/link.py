@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from fn_openc2.lib.language import requested_response
 from fn_openc2.lib.producer.answers import answers_for
 from fn_openc2.lib.producer.settings import AppSettings, ConsumerSettings
 from fn_openc2.lib.producer.envelope import command_message, new_request_id
@@ -24,16 +25,14 @@ from fn_openc2.lib.producer.outcome import ConsumerAnswer
 from fn_openc2.lib.producer.producer import load_signing_key, load_verify_key
 from fn_openc2.lib.producer.transports import https_settings, mqtt_settings
 from fn_openc2.lib.transfer import HttpsTransport, MqttTransport, Reply, TransferError
+from fn_openc2.lib.transfer.dialects import printable
 
 MAX_SHOWN = 300
 
 
-def printable(text: Any, limit: int = MAX_SHOWN) -> str:
-    """One terminal-safe line of a peer's words: control characters (CR/LF, ANSI
-    escapes) become spaces and the length is bounded. HTML escaping is the
-    renderer's job (the SOAR note escapes again)."""
-    value = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
-    return value if len(value) <= limit else value[:limit - 1] + "…"
+def one_line(text: object, limit: int = MAX_SHOWN) -> str:
+    """A peer's words as onboarding reports show them: ``printable`` on one line (the SOAR note escapes again)."""
+    return printable(text, limit, one_line=True)
 
 
 @dataclass
@@ -118,9 +117,7 @@ class Link:
         publishes this one on another MQTT command topic of the same connection."""
         request_id = new_request_id()
         done = Exchange(command=command, request_id=request_id)
-        wanted = ((command.get("args") or {}) if isinstance(command.get("args"), dict) else {}) \
-            .get("response_requested", "complete")
-        wanted = wanted if wanted in ("none", "ack", "status", "complete") else "complete"
+        wanted = requested_response(command)
         try:
             done.sent = self.envelope(command, request_id, profile_encoding)
         except TransferError as exc:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.language import FEATURES
-from fn_openc2.lib.onboard.link import Exchange, Link, printable, raw_response
+from fn_openc2.lib.onboard.link import Exchange, Link, one_line, raw_response
 from fn_openc2.lib.producer.appconfig import load_settings
 from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER, CONSUMER_PREFIX, SECTION
 from fn_openc2.lib.producer.errors import ConfigError
@@ -85,10 +85,10 @@ class Attempt:
         if self.http_status is not None:
             parts.append(f"HTTP {self.http_status}")
         if self.status is not None:
-            said = f"{self.status}" + (f" {printable(self.status_text, 200)!s}" if self.status_text else "")
+            said = f"{self.status}" + (f" {one_line(self.status_text, 200)!s}" if self.status_text else "")
             parts.append(f"consumer said: {said}")
         if self.error:
-            parts.append(printable(self.error, 400))
+            parts.append(one_line(self.error, 400))
         return ", ".join(parts) or "no answer"
 
     def line(self) -> str:
@@ -128,7 +128,7 @@ class ProbeResult:
         out += [attempt.line() for attempt in self.attempts]
         out.append("")
         for responder, results in self.features.items():
-            out.append(f"features of {printable(responder, 120)}:")
+            out.append(f"features of {one_line(responder, 120)}:")
             out += [f"  {line}" for line in describe_features(results)]
         out += [f"note: {remark}" for remark in self.remarks]
         if self.found:
@@ -151,15 +151,15 @@ def describe_features(results: dict[str, Any]) -> list[str]:
     for key in ("versions", "profiles"):
         value = results.get(key)
         if isinstance(value, list):
-            lines.append(f"{key}: {printable(', '.join(str(v) for v in value), 200) or '(none)'}")
+            lines.append(f"{key}: {one_line(', '.join(str(v) for v in value), 200) or '(none)'}")
     pairs = results.get("pairs")
     if isinstance(pairs, dict):
         lines.append("pairs:")
         for action, targets in list(pairs.items())[:40]:
             shown = ", ".join(str(t) for t in targets) if isinstance(targets, list) else str(targets)
-            lines.append(f"  {printable(action, 40)}: {printable(shown, 200)}")
+            lines.append(f"  {one_line(action, 40)}: {one_line(shown, 200)}")
     if "rate_limit" in results:
-        lines.append(f"rate_limit: {printable(results['rate_limit'], 40)} per minute")
+        lines.append(f"rate_limit: {one_line(results['rate_limit'], 40)} per minute")
     else:
         lines.append("rate_limit: not given")
     return lines

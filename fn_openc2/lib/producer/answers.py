@@ -20,9 +20,10 @@ from jwcrypto.jwk import JWK
 
 from fn_openc2.lib.language import check_response
 from fn_openc2.lib.producer.settings import ConsumerSettings
-from fn_openc2.lib.producer.outcome import ConsumerAnswer, printable
+from fn_openc2.lib.producer.outcome import ConsumerAnswer
 from fn_openc2.lib.security import signature_verdict
 from fn_openc2.lib.transfer import Delivery, Reply
+from fn_openc2.lib.transfer.dialects import printable
 
 RESPONSE_PATH = "body.openc2.response"
 UNSIGNED_WITH_KEY = "response not signed but response_verify_key is configured"

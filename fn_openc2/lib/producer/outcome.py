@@ -5,13 +5,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fn_openc2.lib.language import STATUS_TEXT
-
-
-def printable(text: Any, limit: int = 300) -> str:
-    """One line a terminal or log can show as-is: a peer's control characters
-    (CR/LF, ANSI escapes) become spaces and the text is bounded."""
-    value = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return value if len(value) <= limit else value[:limit - 1] + "…"
+from fn_openc2.lib.transfer.dialects import printable
 
 OUTCOME_UNKNOWN = "outcome unknown: may have been carried out"
 

@@ -12,12 +12,12 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from jwcrypto.jwk import JWK
 
-from fn_openc2.lib.language import FEATURES, OpenC2ValidationError, parse_command, to_dict
+from fn_openc2.lib.language import FEATURES, OpenC2ValidationError, parse_command, requested_response, to_dict
 from fn_openc2.lib.language import query_features as build_query_features
 from fn_openc2.lib.producer.answers import answers_for
 from fn_openc2.lib.producer.bulk import OutcomeSink, run_bulk
@@ -26,12 +26,13 @@ from fn_openc2.lib.producer.settings import SECTION, AppSettings, ConsumerSettin
 from fn_openc2.lib.producer.envelope import command_message, new_request_id
 from fn_openc2.lib.producer.errors import CommandRefused, ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import guard_for
-from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer, printable
+from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.producer.ratelimit import RateLimits
 from fn_openc2.lib.producer.routing import resolve_consumers
 from fn_openc2.lib.producer.transports import Transport, build_transport
 from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key
 from fn_openc2.lib.transfer import TransferError
+from fn_openc2.lib.transfer.dialects import printable
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +91,6 @@ def refused_features(answer: ConsumerAnswer, asked: Sequence[str]) -> list[str]:
     text = answer.status_text.lower()
     named = [f for f in asked if re.search(rf"(?<![a-z_]){re.escape(f)}(?![a-z_])", text)]
     return named if len(named) < len(asked) else []
-
-
-def _response_requested(command: Mapping[str, Any]) -> str:
-    args = command.get("args")
-    value = args.get("response_requested") if isinstance(args, Mapping) else None
-    return value if isinstance(value, str) else "complete"
 
 
 class Prepared(NamedTuple):
@@ -290,7 +285,7 @@ class Producer:
     def _exchange(self, doc: dict[str, Any], name: str, request_id: str) -> list[ConsumerAnswer]:
         """One consumer's exchange; never raises (failures become the answer's error)."""
         consumer = self.settings.consumers[name]
-        wanted = _response_requested(doc)
+        wanted = requested_response(doc)
         started = time.perf_counter()
 
         def failed(error: str, attempts: int = 1, http_status: int | None = None,

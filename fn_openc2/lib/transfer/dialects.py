@@ -175,11 +175,20 @@ def _wrap(content: dict[str, Any], kind: str) -> dict[str, Any]:
     return {"headers": {}, "body": {"openc2": {kind: content}}}
 
 
+def printable(text: object, limit: int = 300, *, one_line: bool = False, mark: str = "…") -> str:
+    """A peer's words made safe for one log or terminal line: control characters
+    (CR/LF, ANSI escapes) become spaces (``one_line``: every run of white space one
+    space, ends trimmed) and at most ``limit`` characters are kept, the last being
+    ``mark`` when cut. The one helper every layer uses; HTML escaping is the renderer's job."""
+    value = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    if one_line:
+        value = " ".join(value.split())
+    return value if len(value) <= limit else value[:limit - len(mark)] + mark
+
+
 def peer_text(raw: bytes, limit: int = 200) -> str:
     """A short, printable quote of what a peer sent (for error lines; escaped again where HTML renders)."""
-    text = raw[:limit * 4].decode("utf-8", errors="replace")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    text = " ".join(text.split())
+    text = printable(raw[:limit * 4].decode("utf-8", errors="replace"), limit * 4, one_line=True)
     return repr(text[:limit] + ("…" if len(text) > limit or len(raw) > limit * 4 else ""))
 
 

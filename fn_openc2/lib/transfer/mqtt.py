@@ -21,8 +21,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from fn_openc2.lib.language import OpenC2ValidationError, loads
-from fn_openc2.lib.transfer.dialects import dumps
+from fn_openc2.lib.language import OpenC2ValidationError, loads, requested_response
+from fn_openc2.lib.transfer.dialects import dumps, printable
 from fn_openc2.lib.transfer.model import (
     COMMAND_TOPIC,
     MAX_ANSWER_BYTES,
@@ -67,12 +67,12 @@ class MqttSettings:
 
 
 def response_requested(message: dict[str, Any]) -> str:
-    """args.response_requested of the envelope's command ("complete" when absent)."""
+    """What the envelope's command asks to be answered with, read as the language reads it."""
     try:
-        value = message["body"]["openc2"]["request"]["args"]["response_requested"]
+        command = message["body"]["openc2"]["request"]
     except (KeyError, TypeError):
-        return "complete"
-    return value if isinstance(value, str) else "complete"
+        command = None
+    return requested_response(command)
 
 
 def _status(reply: Reply) -> Any:
@@ -86,17 +86,12 @@ PER_RESPONDER = 16
 """Most answers kept from one sender for one command (102s, a final, QoS duplicates aside)."""
 
 
-def _printable(text: object, limit: int = 120) -> str:
-    value = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return value if len(value) <= limit else value[:limit - 1] + "…"
-
-
 def describe_answer(doc: Any, size: int | None = None) -> str:
     """'from X, 400 Malformed OpenC2 message': what a person needs to recognise an answer."""
     headers = doc.get("headers") if isinstance(doc, dict) else None
     headers = headers if isinstance(headers, dict) else {}
     sender = headers.get("from")
-    who = f"from {_printable(sender)!r}" if sender is not None else "from an unnamed sender"
+    who = f"from {printable(sender, 120)!r}" if sender is not None else "from an unnamed sender"
     try:
         response = doc["body"]["openc2"]["response"]
     except (KeyError, TypeError):
@@ -104,11 +99,11 @@ def describe_answer(doc: Any, size: int | None = None) -> str:
     if isinstance(response, dict):
         status = response.get("status")
         text = response.get("status_text")
-        said = " ".join(_printable(x, 160) for x in (status, text) if x is not None) or "no status"
+        said = " ".join(printable(x, 160) for x in (status, text) if x is not None) or "no status"
     else:
         said = "no response in the body"
     rid = headers.get("request_id")
-    tail = f" (request_id {_printable(rid, 60)!r})" if rid is not None else " (no request_id)"
+    tail = f" (request_id {printable(rid, 60)!r})" if rid is not None else " (no request_id)"
     return f"{who}, {said}{tail}"
 
 
@@ -145,7 +140,7 @@ class _Pending:
         if key in self.seen:  # a QoS 1 duplicate
             return
         if self.expected and reply.responder not in self.expected:
-            name = _printable(reply.responder)
+            name = printable(reply.responder, 120)
             if name in self.unexpected or len(self.unexpected) < 20:
                 self.unexpected[name] = self.unexpected.get(name, 0) + 1
             else:
@@ -184,7 +179,7 @@ class _Pending:
             more = f"; {self.over_cap} more answer(s) arrived and were not counted" if self.over_cap else ""
             out.append(f"answer cap reached: max_answers = {self.cap}; collection ended there{more}")
         for sender, count in list(self.over_sender.items())[:20]:
-            out.append(f"{_printable(sender)!r} sent more than {PER_RESPONDER} answers: {count} not counted")
+            out.append(f"{printable(sender, 120)!r} sent more than {PER_RESPONDER} answers: {count} not counted")
         if self.unmatched_dropped:
             out.append(f"{self.unmatched_dropped} more answers that could not be matched were not listed")
         return out
@@ -336,7 +331,7 @@ class MqttTransport:
             doc = loads(payload)
         except OpenC2ValidationError as exc:
             issue = exc.issues[0] if exc.issues else None
-            self._unmatched(f"a message on {msg.topic} that is not I-JSON ({_printable(issue, 200)})")
+            self._unmatched(f"a message on {msg.topic} that is not I-JSON ({printable(issue, 200)})")
             return
         headers = doc.get("headers") if isinstance(doc, dict) else None
         body = doc.get("body") if isinstance(doc, dict) else None
