@@ -2,25 +2,23 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import sys
 
+from fn_openc2.lib.cli.util import add_json_flag, print_report, quiet_transfer_log, report_command
 from fn_openc2.lib.transfer.model import PRODUCER_ID
 
 EXIT_FOUND, EXIT_NONE, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "probe", help="find the wire dialect of a consumer and print its app.config section",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = report_command(
+        subparsers, "probe", summary="find the wire dialect of a consumer and print its app.config section",
         description="Try the known OpenC2 dialects against a consumer with 'query features' only (never a "
                     "state-changing command), in a bounded number of attempts, and print every attempt with "
                     "the consumer's own answer, the features found and the [fn_openc2:NAME] section that "
                     "reaches it (only keys that differ from the defaults).",
-        epilog="exit codes:\n  0  a working dialect was found (the section is printed)\n"
+        exit_codes="exit codes:\n  0  a working dialect was found (the section is printed)\n"
                "  1  none worked (every attempt is explained)\n  2  bad input: nothing was sent\n\n"
                "Secrets (--password, --bearer-token) may also come from the environment variables "
                "FN_OPENC2_PASSWORD and FN_OPENC2_BEARER_TOKEN; they are never printed.")
@@ -47,7 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--collect-seconds", type=float, default=3.0,
                         help="MQTT: seconds to collect answers per attempt (default 3)")
     parser.add_argument("--max-attempts", type=int, default=16, help="most attempts in all (default 16)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_json_flag(parser, "result")
     parser.set_defaults(func=run)
     return parser
 
@@ -77,20 +75,11 @@ def run(args: argparse.Namespace) -> int:
     if args.url.startswith(("http://", "mqtt://")):
         print(f"warning: {args.url} is plain {'HTTP' if args.url.startswith('http') else 'MQTT'}, without "
               "TLS: for test consumers only", file=sys.stderr)
-    transfer_log = logging.getLogger("fn_openc2.lib.transfer")
-    level = transfer_log.level
-    transfer_log.setLevel(logging.ERROR)   # said once above, not per attempt
     try:
-        try:
+        with quiet_transfer_log():          # said once above, not per attempt
             result = probe(request)
-        finally:
-            transfer_log.setLevel(level)
     except ProbeInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(result.render())
+    print_report(result, args.json)
     return EXIT_FOUND if result.found else EXIT_NONE

@@ -5,19 +5,14 @@ import argparse
 import sys
 
 from fn_openc2.lib.language import FEATURES
-from fn_openc2.lib.cli.util import (
-    EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, settings_and_consumers, report,
-)
-from fn_openc2.lib.producer.errors import ConfigError
+from fn_openc2.lib.cli.util import EXIT_USAGE, consumer_command, send_and_report
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("query", help="query features of a consumer",
-                                   description="Send 'query features' and print the answers as JSON. Without "
-                                               "FEATURE, all four are asked for; a consumer that refuses some "
-                                               "by name is asked once more without them.",
-                                   epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_consumer_arguments(parser)
+    parser = consumer_command(subparsers, "query", summary="query features of a consumer",
+                              description="Send 'query features' and print the answers as JSON. Without FEATURE, "
+                                          "all four are asked for; a consumer that refuses some by name is asked "
+                                          "once more without them.")
     parser.add_argument("features", metavar="FEATURE", nargs="*",
                         help=f"one of {', '.join(FEATURES)} (default: all)")
     parser.add_argument("--no-features", action="store_true",
@@ -27,19 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from fn_openc2.lib.producer.producer import Producer
-
     unknown = [f for f in args.features if f not in FEATURES]
     if unknown:
         print(f"error: FEATURE: {unknown[0]!r} is not one of {', '.join(FEATURES)}", file=sys.stderr)
         return EXIT_USAGE
     features: tuple[str, ...] = () if args.no_features else tuple(dict.fromkeys(args.features)) or FEATURES
-    try:
-        settings, consumers = settings_and_consumers(args)
-        producer = Producer(settings)
-    except (ConfigError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    with producer:
-        outcome = producer.query_features(consumers, features)
-    return report(outcome)
+    return send_and_report(args, lambda producer, consumers: producer.query_features(consumers, features))

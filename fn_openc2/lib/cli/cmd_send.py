@@ -4,19 +4,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fn_openc2.lib.cli.util import (
-    EXIT_CODES, EXIT_USAGE, UsageError, add_consumer_arguments, settings_and_consumers, report,
-)
-from fn_openc2.lib.producer.errors import ConfigError
+from fn_openc2.lib.cli.util import EXIT_USAGE, consumer_command, send_and_report
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("send", help="send one OpenC2 command to a consumer and print the response(s)",
-                                   description="Send one command (bare command JSON) and print the responses "
-                                               "as JSON on stdout, one line per answer on stderr (the "
-                                               "consumer's status and status text first).",
-                                   epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_consumer_arguments(parser)
+    parser = consumer_command(subparsers, "send", summary="send one OpenC2 command to a consumer and print the "
+                                                         "response(s)",
+                              description="Send one command (bare command JSON) and print the responses as JSON "
+                                          "on stdout, one line per answer on stderr (the consumer's status and "
+                                          "status text first).")
     parser.add_argument("file", metavar="FILE", help="command JSON file, or - for standard input")
     parser.set_defaults(func=run)
     return parser
@@ -31,7 +27,6 @@ def _read(path: str) -> bytes:
 
 def run(args: argparse.Namespace) -> int:
     from fn_openc2.lib.language import OpenC2ValidationError, parse_command
-    from fn_openc2.lib.producer.producer import Producer
 
     name = "<stdin>" if args.file == "-" else args.file
     try:
@@ -45,12 +40,4 @@ def run(args: argparse.Namespace) -> int:
         for issue in exc.issues:
             print(f"{name}: {issue.path or '(document)'}: {issue.message}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        settings, consumers = settings_and_consumers(args)
-        producer = Producer(settings)
-    except (ConfigError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    with producer:
-        outcome = producer.send(command, consumers)
-    return report(outcome)
+    return send_and_report(args, lambda producer, consumers: producer.send(command, consumers))

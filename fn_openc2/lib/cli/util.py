@@ -1,17 +1,22 @@
-"""What ``fn-openc2 send`` and ``fn-openc2 query`` share: choosing the
-consumer (app.config section or an ad-hoc URL), printing outcomes, exit codes."""
+"""What the subcommands share: choosing the consumer (app.config section or an
+ad-hoc URL) for ``send`` and ``query``, printing outcomes and reports, exit codes."""
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-from typing import Any, TextIO
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from fn_openc2.lib.errors import OpenC2Error
 from fn_openc2.lib.producer.appconfig import load_settings, settings_from_file
 from fn_openc2.lib.producer.settings import SIGNING_ALGORITHMS, AppSettings
+from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.producer.outcome import CommandOutcome
+from fn_openc2.lib.producer.routing import consumer_names
 from fn_openc2.lib.transfer.dialects import ENVELOPES, STATUS_PLACES
 from fn_openc2.lib.transfer.model import COMMAND_TOPIC, PRODUCER_ID
 
@@ -19,6 +24,9 @@ DEFAULT_CONFIG = os.path.join("~", ".resilient", "app.config")
 ADHOC = "cli"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+if TYPE_CHECKING:
+    from fn_openc2.lib.producer.producer import Producer
 
 
 _HTTPS_FLAGS = ("dialect", "path", "content_type", "accept", "status_in", "envelope")
@@ -34,6 +42,31 @@ EXIT_CODES = """exit codes:
 
 class UsageError(OpenC2Error):
     """Bad flags or input: exit 2 with this message."""
+
+
+def consumer_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, *, summary: str,
+                     description: str) -> argparse.ArgumentParser:
+    """A subcommand that talks to the consumers chosen by --consumer / --url (send, query)."""
+    parser = subparsers.add_parser(name, help=summary, description=description, epilog=EXIT_CODES,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_consumer_arguments(parser)
+    return parser
+
+
+def send_and_report(args: argparse.Namespace, act: Callable[[Producer, list[str]], CommandOutcome]) -> int:
+    """Open a Producer for the chosen consumers, ``act`` with it, print the outcome: the exit code
+    (2 with the reason on stderr when the flags or app.config are wrong: nothing sent)."""
+    from fn_openc2.lib.producer.producer import Producer
+
+    try:
+        settings, consumers = settings_and_consumers(args)
+        producer = Producer(settings)
+    except (ConfigError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with producer:
+        outcome = act(producer, consumers)
+    return report(outcome)
 
 
 def add_consumer_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,8 +149,7 @@ def settings_and_consumers(args: argparse.Namespace, err: TextIO = sys.stderr) -
     if not os.path.isfile(path):
         raise UsageError(f"--config: {path} does not exist")
     settings = settings_from_file(path)
-    names = [n.strip() for item in args.consumer for n in item.split(",") if n.strip()]
-    return settings, names
+    return settings, consumer_names(",".join(args.consumer))
 
 
 def _answer_view(answer: dict[str, Any]) -> dict[str, Any]:
@@ -165,3 +197,44 @@ def report(outcome: CommandOutcome, out: TextIO = sys.stdout, err: TextIO = sys.
     for answer in outcome.answers:
         print(("" if answer.succeeded else "error: ") + answer.line(), file=err)
     return exit_code(outcome)
+
+
+class Renders(Protocol):
+    """A report that prints as text or as JSON (probe's ProbeResult, grade's GradeReport)."""
+
+    def render(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def report_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, *, summary: str,
+                   description: str, exit_codes: str) -> argparse.ArgumentParser:
+    """A subcommand whose result is a report printed as text, or as JSON with ``add_json_flag`` (probe, grade)."""
+    return subparsers.add_parser(name, help=summary, description=description, epilog=exit_codes,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_json_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--json", action="store_true", help=f"print the {what} as JSON")
+
+
+def print_report(result: Renders, as_json: bool, out: TextIO | None = None) -> None:
+    """The report on stdout: its text, or with --json its dict as indented JSON."""
+    out = out or sys.stdout
+    if as_json:
+        json.dump(result.to_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(result.render())
+
+
+@contextmanager
+def quiet_transfer_log() -> Iterator[None]:
+    """The transfer layer's warnings silenced while a report that says it all, once, is made."""
+    transfer_log = logging.getLogger("fn_openc2.lib.transfer")
+    level = transfer_log.level
+    transfer_log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        transfer_log.setLevel(level)
