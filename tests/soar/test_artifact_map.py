@@ -25,6 +25,7 @@ GOOD = [
     ("Email Sender", "Bad Guy <bad@evil.example.com>", {"email_addr": "bad@evil.example.com"}),
     ("Email Recipient", "用户@例子.广告", {"idn_email_addr": "用户@例子.广告"}),
     ("Email Recipient", "josé@example.com", {"idn_email_addr": "josé@example.com"}),
+    ("Email Sender", "x@[192.0.2.1]", {"email_addr": "x@[192.0.2.1]"}),   # a domain literal, as the language reads it
     ("MAC Address", "AA-BB-CC-DD-EE-FF", {"mac_addr": "aa:bb:cc:dd:ee:ff"}),
     ("MAC Address", "aabb.ccdd.eeff", {"mac_addr": "aa:bb:cc:dd:ee:ff"}),
     ("MAC Address", "0011223344556677", {"mac_addr": "00:11:22:33:44:55:66:77"}),
@@ -65,11 +66,13 @@ BAD = [
     ("URL", "evil.example.com/path", "no scheme"),
     ("URL", "https:///path", "no host"),
     ("URL", "https://evil.example.com/a b", "white space"),
+    ("URL", "https://evil.example.com/a<b>", "must be percent-encoded"),     # the language's RFC 3986 rule
     ("Email Sender", "no-at-sign.example.com", "local-part@domain"),
     ("Email Sender", "@example.com", "local-part@domain"),
     ("Email Sender", "x@exa mple.com", "white space"),
     ("Email Sender", "x@bad..domain", "domain of"),
     ("Email Recipient", "a" * 65 + "@example.com", "longer than 64"),
+    ("Email Sender", "a..b@example.com", "local part 'a..b' is not valid"),   # the language's RFC 5322 rule
     ("MAC Address", "aa:bb:cc:dd:ee", "not a MAC address"),
     ("MAC Address", "gg:bb:cc:dd:ee:ff", "not a MAC address"),
     ("MAC Address", "aa:bb-cc:dd:ee:ff", "mixes separators"),

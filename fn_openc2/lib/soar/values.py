@@ -14,7 +14,8 @@ import urllib.parse
 from email.utils import parseaddr
 
 from fn_openc2.lib.language import L4_PROTOCOLS
-from fn_openc2.lib.language.semantic import check_hostname, check_idn_hostname
+from fn_openc2.lib.language.semantic import (check_email, check_hostname, check_idn_email, check_idn_hostname,
+                                              check_iri, check_uri)
 
 _HEX = set(string.hexdigits)
 _MAC_LENGTHS = (12, 16)  # EUI-48, EUI-64 in hex digits
@@ -88,7 +89,9 @@ def any_hostname(text: str) -> tuple[bool, str]:
 
 
 def email(text: str) -> tuple[bool, str]:
-    """(is_idn, address); a 'Name <addr>' form is reduced to the address."""
+    """(is_idn, address); a 'Name <addr>' form is reduced to the address. The plain
+    mistakes are named here; the address is then held to the language's own rule
+    (RFC 5322 / RFC 6531), so "valid artifact" and "valid email_addr target" are one thing."""
     address = text
     if "<" in text:
         _, address = parseaddr(text)
@@ -101,15 +104,22 @@ def email(text: str) -> tuple[bool, str]:
         raise ValueError(f"{address!r} is not of the form local-part@domain")
     if len(local) > 64:
         raise ValueError(f"the local part of {address!r} is longer than 64 characters")
+    if not (domain.startswith("[") and domain.endswith("]")):     # a domain literal is the language's to judge
+        try:
+            any_hostname(domain)
+        except ValueError as err:
+            raise ValueError(f"the domain of {address!r} is not valid: {err}") from None
+    idn = not is_ascii(address)
     try:
-        idn_domain, _ = any_hostname(domain)
+        (check_idn_email if idn else check_email)(address)
     except ValueError as err:
-        raise ValueError(f"the domain of {address!r} is not valid: {err}") from None
-    return (idn_domain or not is_ascii(local)), address
+        raise ValueError(str(err)) from None
+    return idn, address
 
 
 def uri(text: str) -> tuple[bool, str]:
-    """(is_iri, value): an absolute URI with a scheme; hierarchical ones need a host."""
+    """(is_iri, value): an absolute URI with a scheme; hierarchical ones need a host; then the
+    language's own rule (RFC 3986 / RFC 3987), as for a uri / iri target."""
     if any(c.isspace() for c in text):
         raise ValueError(f"{text!r} contains white space")
     parts = urllib.parse.urlsplit(text)
@@ -117,7 +127,12 @@ def uri(text: str) -> tuple[bool, str]:
         raise ValueError(f"{text!r} has no scheme (such as https://)")
     if parts.scheme.lower() in ("http", "https", "ftp", "ftps", "ws", "wss") and not parts.hostname:
         raise ValueError(f"{text!r} has no host")
-    return (not is_ascii(text)), text
+    iri = not is_ascii(text)
+    try:
+        (check_iri if iri else check_uri)(text)
+    except ValueError as err:
+        raise ValueError(str(err)) from None
+    return iri, text
 
 
 def mac(text: str) -> str:
