@@ -42,6 +42,18 @@ def test_untrusted_server_certificate_is_refused(pki: Pki, peer) -> None:
     assert server.seen == []
 
 
+def test_a_certificate_for_another_name_is_refused(pki: Pki, peer) -> None:
+    """The certificate must name the host in the URL: a trusted certificate for
+    localhost/127.0.0.1 does not vouch for "127.1" (same address, other name)."""
+    server = peer(lambda req: OK)
+    url = server.url.replace("127.0.0.1", "127.1")
+    assert url != server.url
+    with pytest.raises(TransferError) as err:
+        _send(url, verify=pki.ca_cert)
+    assert err.value.kind == "tls" and "not valid for '127.1'" in err.value.detail, err.value.detail
+    assert server.seen == []
+
+
 def test_mutual_tls_works_with_the_client_certificate(pki: Pki, peer) -> None:
     server = peer(lambda req: OK, client_ca=pki.ca_cert)
     replies = _send(server.url, verify=pki.ca_cert, client_cert=pki.client_cert, client_key=pki.client_key)
