@@ -65,6 +65,7 @@ PRODUCER_ID = "soar@example.com"
 RESPONSE_TOPICS = ("oc2/rsp", f"oc2/rsp/{PRODUCER_ID}")
 MAX_BYTES_PER_ANSWER = 16 * 1024     # the bounded-memory check (fn_openc2 producer, one round)
 LEAK_SLACK = 8 * 1024 * 1024          # resident growth allowed between the first and last timed round
+MAX_STREAMED_BYTES_PER_ANSWER = 2 * 1024   # streamed fan-out: peak RSS growth per added answer, N=1,000 -> N=10,000
 
 
 def device_ids(n: int) -> list[str]:
@@ -188,7 +189,7 @@ class Meter:
                            "resident": self.resident, "traced": self.traced})
 
 
-def fn_openc2_producer(port: int, n: int, rounds: int) -> None:
+def fn_openc2_producer(port: int, n: int, rounds: int, stream: bool = False) -> None:
     from fn_openc2.lib.language import build_command
     from fn_openc2.lib.producer import load_settings
     from fn_openc2.lib.producer.producer import Producer
@@ -208,9 +209,14 @@ def fn_openc2_producer(port: int, n: int, rounds: int) -> None:
                                     args={"response_requested": "complete"}, profile="slpf")
             meter.start(index)
             started = time.perf_counter()
-            outcome = producer.send(command, "fleet")
+            if stream:     # each answer passed on as it is judged; only who answered is kept (as the floor does)
+                answered: set[str | None] = set()
+                outcome = producer.send(command, "fleet", on_answer=lambda a: answered.add(a.responder)
+                                        if a.ok and a.status == 200 else None)
+            else:
+                outcome = producer.send(command, "fleet")
+                answered = {a.responder for a in outcome.answers if a.ok and a.status == 200}
             elapsed = time.perf_counter() - started
-            answered = {a.responder for a in outcome.answers if a.ok and a.status == 200}
             lost = len(expected - answered)
             meter.done(index, elapsed, lost)
             del outcome, answered
@@ -312,12 +318,14 @@ def main() -> None:
           f"{common.cpu_count_note()}", flush=True)
     broker = fleet_broker(options.broker_defaults)
     rows, failures = [], []
+    streamed_growth: dict[int, int] = {}
     try:
         for n in sizes:
             workers = start_responders(broker.port, n)
             try:
                 results = {"plain paho": run_producer("paho", broker.port, n, rounds),
-                           "fn_openc2": run_producer("fleet", broker.port, n, rounds)}
+                           "fn_openc2": run_producer("fleet", broker.port, n, rounds),
+                           "streamed": run_producer("stream", broker.port, n, rounds)}
             finally:
                 common.stop_processes(workers)
             medians = {}
@@ -332,7 +340,9 @@ def main() -> None:
                       f"{result['traced'] / n / 1024:.2f} KiB per answer", flush=True)
                 if any(result["losses"]):
                     failures.append(f"N={n} {name}: answers lost {result['losses']}")
-                if name == "fn_openc2":
+                if name == "streamed":
+                    streamed_growth[n] = growth
+                if name in ("fn_openc2", "streamed"):
                     if growth / n > MAX_BYTES_PER_ANSWER:
                         failures.append(f"N={n}: peak RSS grew {growth / n / 1024:.1f} KiB per answer > "
                                         f"{MAX_BYTES_PER_ANSWER / 1024:.0f} KiB")
@@ -343,17 +353,28 @@ def main() -> None:
             ratio = medians["fn_openc2"] / medians["plain paho"]
             peak = results["fn_openc2"]["peak"]
             rows.append((n, medians["plain paho"], medians["fn_openc2"], ratio, peak,
-                         results["fn_openc2"]["traced"] / n))
+                         results["fn_openc2"]["traced"] / n, medians["streamed"], results["streamed"]["peak"]))
             print(f"N={n:>6} ratio {ratio:.3f}", flush=True)
     finally:
         broker.stop()
-    print("\n| N | plain paho ms/round | fn_openc2 ms/round | ratio | fn_openc2 peak RSS | traced KiB per answer |")
-    print("|---|---|---|---|---|---|")
-    for n, floor, ours, ratio, peak, per in rows:
-        print(f"| {n:,} | {floor * 1e3:.0f} | {ours * 1e3:.0f} | {ratio:.2f} | {mib(peak)} | {per / 1024:.2f} |")
+    print("\n| N | plain paho ms/round | fn_openc2 ms/round | ratio | fn_openc2 peak RSS | traced KiB per answer "
+          "| streamed ms/round | streamed peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, floor, ours, ratio, peak, per, streamed, streamed_peak in rows:
+        print(f"| {n:,} | {floor * 1e3:.0f} | {ours * 1e3:.0f} | {ratio:.2f} | {mib(peak)} | {per / 1024:.2f} "
+              f"| {streamed * 1e3:.0f} | {mib(streamed_peak)} |")
+    low, high = min(streamed_growth), max(streamed_growth)
+    if high > low:
+        per_answer = (streamed_growth[high] - streamed_growth[low]) / (high - low)
+        print(f"streamed fan-out: peak RSS growth {mib(streamed_growth[low])} at N={low:,}, "
+              f"{mib(streamed_growth[high])} at N={high:,}: {per_answer / 1024:.2f} KiB per added answer "
+              f"(bound {MAX_STREAMED_BYTES_PER_ANSWER / 1024:.1f} KiB)")
+        if per_answer > MAX_STREAMED_BYTES_PER_ANSWER:
+            failures.append(f"streamed fan-out: peak RSS grew {per_answer / 1024:.2f} KiB per added answer "
+                            f"from N={low} to N={high} > {MAX_STREAMED_BYTES_PER_ANSWER / 1024:.1f} KiB")
     if failures:
         raise SystemExit("bench_fleet failed: " + "; ".join(failures))
-    n, _, _, ratio, _, _ = rows[-1]
+    n, _, _, ratio, _, _, _, _ = rows[-1]
     print(f"ratio: {ratio:.3f} (fn_openc2 fleet round time over plain paho round time, N={n})")
 
 
@@ -361,6 +382,9 @@ if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "--responders":
         responders(*map(int, sys.argv[2:]))
     elif len(sys.argv) == 6 and sys.argv[1] == "--producer":
-        (fn_openc2_producer if sys.argv[2] == "fleet" else paho_producer)(*map(int, sys.argv[3:]))
+        if sys.argv[2] == "paho":
+            paho_producer(*map(int, sys.argv[3:]))
+        else:
+            fn_openc2_producer(*map(int, sys.argv[3:]), stream=sys.argv[2] == "stream")
     else:
         main()

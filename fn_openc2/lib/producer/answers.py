@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from jwcrypto.jwk import JWK
@@ -130,14 +131,16 @@ def _status(reply: Reply) -> Any:
     return response.get("status") if isinstance(response, dict) else None
 
 
-def _counted(group: list[Reply], verify_key: JWK | None) -> tuple[Reply, tuple[str, str | None], list[str]]:
+def _counted(group: list[Reply], verify_key: JWK | None,
+             verdicts: list[tuple[str, str | None]] | None = None) -> tuple[Reply, tuple[str, str | None], list[str]]:
     """The reply that stands for one responder, its signature verdict, and flags.
 
     With a verify key only verified answers count: unsigned or invalid ones
     claiming the same sender are flagged, not taken. Without one, a mix of
     signed and unsigned answers under one sender is flagged too (someone may
-    be answering in its name)."""
-    verdicts = [_verdict(r, verify_key) for r in group]
+    be answering in its name). ``verdicts``: the group's, when already known."""
+    if verdicts is None:
+        verdicts = [_verdict(r, verify_key) for r in group]
     flags: list[str] = []
     if verify_key is not None:
         verified = [r for r, v in zip(group, verdicts, strict=True) if v[0] == "verified"]
@@ -157,42 +160,124 @@ def _counted(group: list[Reply], verify_key: JWK | None) -> tuple[Reply, tuple[s
     return chosen, verdicts[group.index(chosen)], flags
 
 
-def answers_for(consumer: ConsumerSettings, request_id: str, delivery: Delivery, response_requested: str,
-                verify_key: JWK | None, elapsed_ms: float) -> list[ConsumerAnswer]:
-    by_responder: OrderedDict[str | None, list[Reply]] = OrderedDict()
-    for reply in delivery.replies:
-        by_responder.setdefault(reply.responder, []).append(reply)
-    answers = []
-    for group in by_responder.values():
-        chosen, verdict, flags = _counted(group, verify_key)
-        answer = from_reply(consumer, request_id, chosen, verify_key, response_requested, verdict)
-        answer.warnings.extend(flags)
-        answers.append(answer)
-    if response_requested == "complete":
-        for answer in answers:
-            if answer.status == 102 and answer.error is None:
-                answer.error = "only an interim answer (102 Processing) arrived, no final response"
+def _judged(consumer: ConsumerSettings, request_id: str, group: list[Reply], verify_key: JWK | None,
+            response_requested: str, verdicts: list[tuple[str, str | None]] | None = None) -> ConsumerAnswer:
+    """One responder's answer from all it sent."""
+    chosen, verdict, flags = _counted(group, verify_key, verdicts)
+    answer = from_reply(consumer, request_id, chosen, verify_key, response_requested, verdict)
+    answer.warnings.extend(flags)
+    if response_requested == "complete" and answer.status == 102 and answer.error is None:
+        answer.error = "only an interim answer (102 Processing) arrived, no final response"
+    return answer
+
+
+def _closing(consumer: ConsumerSettings, request_id: str, delivery: Delivery, response_requested: str,
+             elapsed_ms: float, answered: bool) -> tuple[list[ConsumerAnswer], list[str]]:
+    """(an answer per silent responder, or one saying nothing came back; the lines every answer carries)."""
     silence = _silence(consumer, response_requested)
     unmatched = _unmatched_line(delivery.unmatched)
     if unmatched:
         silence = f"{silence}; {unmatched}"
     # an MQTT command was published: a silent responder may still have carried it out
     unknown = consumer.transport == "mqtt"
-    for missing in delivery.missing:
-        answers.append(ConsumerAnswer(consumer=consumer.name, responder=missing, request_id=request_id,
-                                      error=silence, elapsed_ms=elapsed_ms, attempts=1,
-                                      transport=consumer.transport, outcome_unknown=unknown))
-    if not answers:
+    closing = [ConsumerAnswer(consumer=consumer.name, responder=missing, request_id=request_id, error=silence,
+                              elapsed_ms=elapsed_ms, attempts=1, transport=consumer.transport,
+                              outcome_unknown=unknown)
+               for missing in delivery.missing]
+    if not closing and not answered:
         none_wanted = response_requested == "none"
-        answers.append(ConsumerAnswer(consumer=consumer.name, responder=None, request_id=request_id,
+        closing.append(ConsumerAnswer(consumer=consumer.name, responder=None, request_id=request_id,
                                       error=None if none_wanted and not unmatched else silence,
                                       elapsed_ms=elapsed_ms, attempts=1, transport=consumer.transport,
                                       outcome_unknown=unknown and not none_wanted))
-    extra = list(delivery.notices) + ([unmatched] if unmatched else [])
-    if extra:
-        for answer in answers:
-            answer.warnings.extend(line for line in extra if not (answer.error and line in answer.error))
+    return closing, list(delivery.notices) + ([unmatched] if unmatched else [])
+
+
+def _with_lines(answer: ConsumerAnswer, extra: list[str]) -> ConsumerAnswer:
+    answer.warnings.extend(line for line in extra if not (answer.error and line in answer.error))
+    return answer
+
+
+def answers_for(consumer: ConsumerSettings, request_id: str, delivery: Delivery, response_requested: str,
+                verify_key: JWK | None, elapsed_ms: float) -> list[ConsumerAnswer]:
+    by_responder: OrderedDict[str | None, list[Reply]] = OrderedDict()
+    for reply in delivery.replies:
+        by_responder.setdefault(reply.responder, []).append(reply)
+    answers = [_judged(consumer, request_id, group, verify_key, response_requested)
+               for group in by_responder.values()]
+    closing, extra = _closing(consumer, request_id, delivery, response_requested, elapsed_ms, bool(answers))
+    answers.extend(closing)
+    for answer in answers:
+        _with_lines(answer, extra)
     return answers
+
+
+LATE_SHOWN = 20
+
+
+class AnswerStream:
+    """An MQTT fan-out's answers judged as they arrive, each passed on once (``emit``).
+
+    A responder's answer is passed on as soon as it has settled the way the
+    transport counts it (any answer with ``ack``; a final, non-102 one with
+    ``complete``) and, with a verify key, verified: its answers so far are
+    judged as ``answers_for`` judges a group. Responders that never settled
+    are judged at ``finish``, then the silent ones. What the transfer layer
+    did not count, and answers arriving from a responder already passed on
+    (not counted), are returned by ``finish`` as lines for the whole command
+    (and carried by the answers passed on at finish), not repeated on every
+    answer. Held per responder: only its unsettled answers (the transport
+    keeps at most 16 of a sender)."""
+
+    def __init__(self, consumer: ConsumerSettings, request_id: str, response_requested: str,
+                 verify_key: JWK | None, emit: Callable[[ConsumerAnswer], None]) -> None:
+        self.consumer = consumer
+        self.request_id = request_id
+        self.response_requested = response_requested
+        self.verify_key = verify_key
+        self.emit = emit
+        self._held: dict[str | None, tuple[list[Reply], list[tuple[str, str | None]]]] = {}
+        self._passed: set[str | None] = set()
+        self._late: dict[str, int] = {}
+        self._late_total = 0
+
+    def add(self, reply: Reply) -> None:
+        who = reply.responder
+        if who in self._passed:
+            self._late_total += 1
+            if len(self._late) < LATE_SHOWN or printable(who, 120) in self._late:
+                name = printable(who, 120)
+                self._late[name] = self._late.get(name, 0) + 1
+            return
+        group, verdicts = self._held.setdefault(who, ([], []))
+        group.append(reply)
+        verdict = _verdict(reply, self.verify_key)
+        verdicts.append(verdict)
+        if self.response_requested == "complete" and _status(reply) == 102:
+            return
+        if self.verify_key is not None and verdict[0] != "verified":
+            return
+        del self._held[who]
+        self._passed.add(who)
+        self.emit(_judged(self.consumer, self.request_id, group, self.verify_key, self.response_requested,
+                          verdicts))
+
+    def finish(self, delivery: Delivery, elapsed_ms: float) -> list[str]:
+        """Pass on the rest (unsettled responders, then the silent ones); the command's lines."""
+        answered = bool(self._passed or self._held)
+        closing, extra = _closing(self.consumer, self.request_id, delivery, self.response_requested, elapsed_ms,
+                                  answered)
+        if self._late_total:
+            names = ", ".join(f"{n!r} ({c})" for n, c in self._late.items())
+            extra.append(f"{self._late_total} further answer(s) from responders already counted were not "
+                         f"counted: {names}")
+        for group, verdicts in self._held.values():
+            self.emit(_with_lines(_judged(self.consumer, self.request_id, group, self.verify_key,
+                                          self.response_requested, verdicts), extra))
+        self._held.clear()
+        for answer in closing:
+            self.emit(_with_lines(answer, extra))
+        return extra
 
 
 def _unmatched_line(unmatched: list[str]) -> str | None:

@@ -109,6 +109,44 @@ class ConsumerAnswer:
         return out
 
 
+STREAM_KEEP = 50
+"""Answers of each kind (succeeded, not) a streamed outcome keeps as a sample (the first ones)."""
+
+
+@dataclass
+class AnswerTally:
+    """A streamed command's answers, counted as they were passed on (``Producer.send(on_answer=)``).
+
+    The answers themselves went to the stream's consumer; the outcome keeps
+    only a bounded sample (the first STREAM_KEEP that succeeded and the first
+    STREAM_KEEP that did not), so a 10,000-answer fan-out holds counts, not
+    answers. ``by_status``: "200", "501", ... or "failed" / "unknown" for
+    answers without a status; ``notices``: what the transfer layer did not
+    count, said once for the command instead of on every answer."""
+
+    total: int = 0
+    delivered: int = 0
+    succeeded: int = 0
+    outcome_unknown: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+    def add(self, answer: ConsumerAnswer) -> bool:
+        """Count one answer; True when the outcome should keep it in its sample."""
+        self.total += 1
+        self.delivered += answer.delivered
+        self.succeeded += answer.succeeded
+        self.outcome_unknown += answer.outcome_unknown
+        key = str(answer.status) if answer.status is not None else ("unknown" if answer.outcome_unknown else
+                                                                    "failed")
+        self.by_status[key] = self.by_status.get(key, 0) + 1
+        kind = self.succeeded if answer.succeeded else self.total - self.succeeded
+        return kind <= STREAM_KEEP
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class CommandOutcome:
     """One command: the command as sent, and every consumer's answer.
@@ -122,10 +160,13 @@ class CommandOutcome:
     request_id: str
     refused: str | None = None
     answers: list[ConsumerAnswer] = field(default_factory=list)
+    tally: AnswerTally | None = None       # streamed: every answer counted, ``answers`` a bounded sample
 
     @property
     def delivered(self) -> bool:
         """Sent, and every answer delivered."""
+        if self.tally is not None:
+            return self.refused is None and self.tally.delivered == self.tally.total
         return self.refused is None and all(answer.delivered for answer in self.answers)
 
     @property
@@ -136,8 +177,13 @@ class CommandOutcome:
     @property
     def succeeded(self) -> bool:
         """Sent, and every answer succeeded (delivered and 1xx/2xx)."""
+        if self.tally is not None:
+            return self.refused is None and self.tally.succeeded == self.tally.total
         return self.refused is None and all(answer.succeeded for answer in self.answers)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"command": self.command, "request_id": self.request_id, "refused": self.refused,
-                "ok": self.ok, "answers": [answer.to_dict() for answer in self.answers]}
+        out = {"command": self.command, "request_id": self.request_id, "refused": self.refused,
+               "ok": self.ok, "answers": [answer.to_dict() for answer in self.answers]}
+        if self.tally is not None:
+            out["tally"] = self.tally.to_dict()
+        return out

@@ -12,26 +12,26 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from jwcrypto.jwk import JWK
 
 from fn_openc2.lib.language import FEATURES, OpenC2ValidationError, parse_command, requested_response, to_dict
 from fn_openc2.lib.language import query_features as build_query_features
-from fn_openc2.lib.producer.answers import answers_for
+from fn_openc2.lib.producer.answers import AnswerStream, answers_for
 from fn_openc2.lib.producer.bulk import OutcomeSink, run_bulk
 from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
 from fn_openc2.lib.producer.settings import SECTION, AppSettings, ConsumerSettings
 from fn_openc2.lib.producer.envelope import command_message, new_request_id
 from fn_openc2.lib.producer.errors import CommandRefused, ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import guard_for
-from fn_openc2.lib.producer.outcome import CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer.outcome import AnswerTally, CommandOutcome, ConsumerAnswer
 from fn_openc2.lib.producer.ratelimit import RateLimits
 from fn_openc2.lib.producer.routing import resolve_consumers
 from fn_openc2.lib.producer.transports import Transport, build_transport
 from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key
-from fn_openc2.lib.transfer import TransferError
+from fn_openc2.lib.transfer import MqttTransport, TransferError
 from fn_openc2.lib.transfer.dialects import printable
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,32 @@ class Prepared(NamedTuple):
     consumers: list[str]
 
 
+class _Stream:
+    """Where a streamed send's answers go: counted, sampled, handed to the caller one at a time."""
+
+    def __init__(self, on_answer: Callable[[ConsumerAnswer], None]) -> None:
+        self.tally = AnswerTally()
+        self.kept: list[ConsumerAnswer] = []
+        self._on_answer = on_answer
+        self._lock = threading.Lock()
+
+    def answer(self, answer: ConsumerAnswer) -> None:
+        with self._lock:
+            if self.tally.add(answer):
+                self.kept.append(answer)
+            self._on_answer(answer)
+
+    def take(self, answers: list[ConsumerAnswer]) -> list[ConsumerAnswer]:
+        """Pass on answers judged whole (HTTPS, failures); nothing left to return."""
+        for answer in answers:
+            self.answer(answer)
+        return []
+
+    def notices(self, lines: list[str]) -> None:
+        with self._lock:
+            self.tally.notices.extend(line for line in lines if line not in self.tally.notices)
+
+
 class Producer:
     """Sends OpenC2 commands to the configured consumers and collects their answers."""
 
@@ -121,17 +147,39 @@ class Producer:
 
     # --- public ---------------------------------------------------------------
 
-    def send(self, command: Any, consumers: Consumers = None, *, hooks: SendHooks | None = None) -> CommandOutcome:
-        """Send one command (Command model, dict or JSON) to the routed consumers."""
+    def send(self, command: Any, consumers: Consumers = None, *, hooks: SendHooks | None = None,
+             on_answer: Callable[[ConsumerAnswer], None] | None = None) -> CommandOutcome:
+        """Send one command (Command model, dict or JSON) to the routed consumers.
+
+        ``on_answer``: stream the answers instead of accumulating them. Each
+        answer is passed to it as soon as it is judged (an MQTT fan-out's one
+        by one while the collection window is still open, in the connection's
+        network thread: keep it quick), one at a time (calls are serialised
+        across consumers); the outcome then keeps only
+        counts (``CommandOutcome.tally``) and a bounded sample in ``answers``,
+        so memory stays flat however many responders answer. Not combined
+        with ``hooks`` (a journal sees whole answer lists)."""
+        if on_answer is not None and hooks is not None:
+            raise ValueError("send: on_answer streams the answers; hooks (after_answers) need them whole")
         try:
             doc, names = self.prepare(command, consumers)
         except CommandRefused as refused:
             return refused.outcome
         ids = [new_request_id() for _ in names]
-        futures = [self._executor.submit(self.send_to, doc, name, rid, hooks=hooks)
+        stream = _Stream(on_answer) if on_answer is not None else None
+        futures = [self._executor.submit(self._send_one, doc, name, rid, hooks, stream)
                    for name, rid in zip(names, ids, strict=True)]
         answers = [answer for future in futures for answer in future.result()]
+        if stream is not None:
+            return CommandOutcome(command=doc, request_id=ids[0], answers=stream.kept, tally=stream.tally)
         return CommandOutcome(command=doc, request_id=ids[0], answers=answers)
+
+    def _send_one(self, doc: dict[str, Any], name: str, request_id: str, hooks: SendHooks | None,
+                  stream: _Stream | None) -> list[ConsumerAnswer]:
+        if stream is None:
+            return self.send_to(doc, name, request_id, hooks=hooks)
+        self._exchange(doc, name, request_id, stream)
+        return []
 
     def query_features(self, consumers: Consumers = None,
                        features: Sequence[str] = ALL_FEATURES) -> CommandOutcome:
@@ -282,18 +330,21 @@ class Producer:
         hooks.after_answers(command, consumer, request_id, answers)
         return answers
 
-    def _exchange(self, doc: dict[str, Any], name: str, request_id: str) -> list[ConsumerAnswer]:
-        """One consumer's exchange; never raises (failures become the answer's error)."""
+    def _exchange(self, doc: dict[str, Any], name: str, request_id: str,
+                  stream: _Stream | None = None) -> list[ConsumerAnswer]:
+        """One consumer's exchange; never raises (failures become the answer's error).
+        With ``stream`` every answer goes to it (an MQTT fan-out's as they arrive) and [] is returned."""
         consumer = self.settings.consumers[name]
         wanted = requested_response(doc)
         started = time.perf_counter()
 
         def failed(error: str, attempts: int = 1, http_status: int | None = None,
                    maybe_done: bool = False) -> list[ConsumerAnswer]:
-            return [ConsumerAnswer(consumer=name, responder=None, request_id=request_id, error=error,
-                                   elapsed_ms=(time.perf_counter() - started) * 1000.0, attempts=attempts,
-                                   transport=consumer.transport, http_status=http_status,
-                                   outcome_unknown=maybe_done)]
+            answers = [ConsumerAnswer(consumer=name, responder=None, request_id=request_id, error=error,
+                                      elapsed_ms=(time.perf_counter() - started) * 1000.0, attempts=attempts,
+                                      transport=consumer.transport, http_status=http_status,
+                                      outcome_unknown=maybe_done)]
+            return stream.take(answers) if stream is not None else answers
 
         try:
             transport = self._transport(name)
@@ -305,14 +356,25 @@ class Producer:
         limits = self.rate_limits
         limits.wait(name)
         started = time.perf_counter()
+        verify_key = self._verify_keys.get(name)
+        judge = AnswerStream(consumer, request_id, wanted, verify_key, stream.answer) \
+            if stream is not None and isinstance(transport, MqttTransport) else None
         try:
             with self._in_flight:   # max_concurrency: messages in flight at once, send and bulk alike
-                delivery = transport.send(message, await_response=wanted != "none",
-                                          pace=lambda: limits.wait(name))
+                if judge is not None:
+                    assert isinstance(transport, MqttTransport)
+                    delivery = transport.send(message, await_response=wanted != "none", on_reply=judge.add)
+                else:
+                    delivery = transport.send(message, await_response=wanted != "none",
+                                              pace=lambda: limits.wait(name))
         except TransferError as exc:
             return failed(str(exc), exc.attempts, exc.http_status, exc.maybe_delivered)
         except Exception as exc:
             log.exception("consumer %s: unexpected failure while sending", name)
             return failed(f"unexpected {type(exc).__name__} while sending to consumer {name}: {exc}")
         elapsed = (time.perf_counter() - started) * 1000.0
-        return answers_for(consumer, request_id, delivery, wanted, self._verify_keys.get(name), elapsed)
+        if judge is not None and stream is not None:
+            stream.notices(judge.finish(delivery, elapsed))
+            return []
+        answers = answers_for(consumer, request_id, delivery, wanted, verify_key, elapsed)
+        return stream.take(answers) if stream is not None else answers

@@ -5,6 +5,7 @@ spec's PUBLISH properties and answers are collected on oc2/rsp[/<producer>]
 by headers.request_id, told apart by headers.from."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import ssl
@@ -117,13 +118,26 @@ class _Pending:
     Anyone on the broker can publish on the response topic, so answers count
     only from expected responders when those are configured, at most `cap`
     answers are kept (then collection ends) and at most PER_RESPONDER per
-    sender; what was not counted is said in ``notices``."""
+    sender; what was not counted is said in ``notices``.
+
+    With ``on_reply`` set, counted answers are handed to it (``hand_over``, in
+    the network thread, outside the collection lock) instead of kept in
+    ``replies``: what stays is a few bytes per sender (who answered, a digest
+    of each answer for QoS 1 duplicates). The end of collection is then
+    signalled after the last answer was handed over, and nothing is handed
+    over once the sender has closed it."""
 
     expected: frozenset[str]
     started: float
     wants_final: bool = True
     cap: int = MAX_ANSWERS
     replies: list[Reply] = field(default_factory=list)
+    on_reply: Callable[[Reply], None] | None = None
+    counted: int = 0
+    outbox: Reply | None = None
+    ending: bool = False
+    closed: bool = False
+    handing: threading.Lock = field(default_factory=threading.Lock)
     seen: set[tuple[str | None, bytes]] = field(default_factory=set)
     settled: set[str | None] = field(default_factory=set)
     done: threading.Event = field(default_factory=threading.Event)
@@ -136,7 +150,7 @@ class _Pending:
     unmatched_dropped: int = 0
 
     def add(self, reply: Reply) -> None:
-        key = (reply.responder, reply.raw)
+        key = (reply.responder, hashlib.blake2b(reply.raw, digest_size=16).digest())
         if key in self.seen:  # a QoS 1 duplicate
             return
         if self.expected and reply.responder not in self.expected:
@@ -146,23 +160,57 @@ class _Pending:
             else:
                 self.unexpected["(others)"] = self.unexpected.get("(others)", 0) + 1
             return
-        if len(self.replies) >= self.cap:
+        if self.counted >= self.cap:
             self.over_cap += 1
-            self.done.set()
+            self._end()
             return
         if self.per_sender.get(reply.responder, 0) >= PER_RESPONDER:
             self.over_sender[reply.responder] = self.over_sender.get(reply.responder, 0) + 1
             return
         self.seen.add(key)
         self.per_sender[reply.responder] = self.per_sender.get(reply.responder, 0) + 1
-        self.replies.append(reply)
+        self.counted += 1
+        if self.on_reply is not None:
+            self.outbox = reply
+        else:
+            self.replies.append(reply)
         if not self.wants_final or _status(reply) != 102:
             self.settled.add(reply.responder)
-        if len(self.replies) >= self.cap:
+        if self.counted >= self.cap:
             self.capped = True
-            self.done.set()
+            self._end()
         elif self.expected and self.expected <= self.settled:
+            self._end()
+
+    def _end(self) -> None:
+        """Collection is over: wake the waiting sender (streaming: once the last answer is handed over)."""
+        if self.on_reply is None:
             self.done.set()
+        else:
+            self.ending = True
+
+    def take(self) -> tuple[Reply | None, bool]:
+        """(the answer to hand over, whether collection ended); under the collection lock."""
+        out, end = self.outbox, self.ending
+        self.outbox, self.ending = None, False
+        return out, end
+
+    def hand_over(self, reply: Reply | None, end: bool) -> None:
+        """In the network thread, outside the collection lock: the answer to on_reply, then the end."""
+        if self.on_reply is None or (reply is None and not end):
+            return
+        with self.handing:
+            if self.closed:
+                return
+            if reply is not None:
+                self.on_reply(reply)
+            if end:
+                self.done.set()
+
+    def close(self) -> None:
+        """The sender stops listening: no answer is handed over after this returns."""
+        with self.handing:
+            self.closed = True
 
     def note_unmatched(self, line: str) -> None:
         if len(self.unmatched) < 50:
@@ -349,7 +397,10 @@ class MqttTransport:
                 pending.add(Reply(transport="mqtt", message=doc, raw=bytes(payload), http_status=None,
                                   responder=responder, elapsed_ms=(now - pending.started) * 1000.0, attempts=1,
                                   received=doc))
-                return
+                out, end = pending.take()
+        if pending is not None:
+            pending.hand_over(out, end)
+            return
         to = headers.get("to")
         recipients = to if isinstance(to, list) else [to] if to is not None else None
         if recipients is not None and self.settings.producer_id not in recipients:
@@ -357,12 +408,15 @@ class MqttTransport:
         with self._collect_lock:
             candidates = [p for p in self._pending.values()
                           if responder is not None and responder in p.expected and responder not in p.settled]
-            if request_id is None and len(candidates) == 1:
-                chosen = candidates[0]
+            chosen = candidates[0] if request_id is None and len(candidates) == 1 else None
+            if chosen is not None:
                 chosen.add(Reply(transport="mqtt", message=doc, raw=bytes(payload), http_status=None,
                                  responder=responder, elapsed_ms=(now - chosen.started) * 1000.0, attempts=1,
                                  correlated=False, received=doc))
-                return
+                out, end = chosen.take()
+        if chosen is not None:
+            chosen.hand_over(out, end)
+            return
         self._unmatched(describe_answer(doc))
 
     def _unmatched(self, line: str) -> None:
@@ -375,13 +429,21 @@ class MqttTransport:
     # --- sending ------------------------------------------------------------
 
     def send(self, message: dict[str, Any], *, await_response: bool = True, topic: str | None = None,
-             pace: Callable[[], object] | None = None) -> Delivery:
+             pace: Callable[[], object] | None = None,
+             on_reply: Callable[[Reply], None] | None = None) -> Delivery:
         """Publish the envelope QoS 1; collect answers unless await_response is False.
 
         ``pace`` is accepted for the HTTPS transport's signature and never called: a
         message is published once (QoS 1 redelivery is the client library's, not a
         new command). ``topic`` overrides the configured command topic for this one message, on the
         same connection (``fn-openc2 probe`` tries several topics of one broker).
+
+        ``on_reply``: each counted answer is passed to it as it arrives (in the
+        network thread, one at a time, never after send returns) and not kept:
+        the Delivery then holds no replies, only who stayed silent, what could
+        not be matched and the notices (a fan-out to thousands streams instead
+        of accumulating). It must be quick: the connection reads no further
+        answer while it runs (the broker queues them).
 
         Collection ends when every expected responder has settled (see
         _Pending: with response_requested complete a 102 alone does not
@@ -394,7 +456,8 @@ class MqttTransport:
         payload = dumps(message)
         client = self._ensure_connected()
         pending = _Pending(frozenset(self.settings.expected_responders), time.perf_counter(),
-                           wants_final=response_requested(message) == "complete", cap=self.settings.max_answers)
+                           wants_final=response_requested(message) == "complete", cap=self.settings.max_answers,
+                           on_reply=on_reply)
         if await_response:
             with self._collect_lock:
                 self._pending[request_id] = pending
@@ -407,13 +470,14 @@ class MqttTransport:
             if await_response:
                 with self._collect_lock:
                     self._pending.pop(request_id, None)
+            pending.close()
         with self._collect_lock:
             replies = list(pending.replies)
             unmatched = list(pending.unmatched)
             notices = pending.notices()
-        answered = {r.responder for r in replies}
+            answered = set(pending.per_sender)
         return Delivery(replies=replies, missing=[r for r in self.settings.expected_responders if r not in answered],
-                         unmatched=unmatched, notices=notices)
+                        unmatched=unmatched, notices=notices)
 
     def _publish(self, client: paho.Client, payload: bytes, topic: str) -> None:
         if not client.is_connected():
