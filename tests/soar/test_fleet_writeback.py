@@ -104,3 +104,52 @@ def test_lost_upload_reply_is_not_uploaded_twice(store, client):
     faults_for().add("POST", r"/incidents/\d+/attachments", kind="reset", when="after", times=1)
     journal = write(client, fleet(100))
     assert len(store.attachments(INCIDENT)) == 2 and journal.report.landed_after_error == 1
+
+
+def test_answers_taken_one_by_one_are_spooled_not_held(store, client):
+    """Issue 13.5: a fan-out's answers reach the journal one at a time (``on_answer``): it keeps
+    at most rows_per_command of them and spools the rest to the attachment files as they come,
+    so its memory does not grow with N; what lands in SOAR is what the list form writes."""
+    import tracemalloc
+
+    n = 10_000
+    journal = Journal(IncidentClient(client, INCIDENT), LOG, sleep=lambda s: None)
+    assert journal.before_send(COMMAND, "edge", "r-1") is True
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for answer in fleet(n // 10):                      # warm up: the spool files opened
+            journal.on_answer(COMMAND, "edge", "r-1", answer)
+        warm = tracemalloc.get_traced_memory()[0]
+        for k in range(9):
+            for answer in fleet(n // 10):
+                journal.on_answer(COMMAND, "edge", "r-1", answer)
+        grown = tracemalloc.get_traced_memory()[0] - warm
+    finally:
+        tracemalloc.stop()
+    spool = journal._streams[("r-1", "edge")]
+    assert len(spool.first) == journal.rows_per_command and spool.counts.total == n
+    assert grown < 200_000, (before, warm, grown)        # 9,000 more answers: counters only, no answers
+    journal.after_answers(COMMAND, "edge", "r-1", [])
+    _record([CommandOutcome(COMMAND, "r-1", answers=fleet(n))], journal, "fleet test")
+    (row,) = store.rows(INCIDENT, wb.COMMANDS_TABLE)
+    assert row["responder"] == f"{n} responders"
+    by_name = {a["name"]: a for a in store.attachments(INCIDENT)}
+    csv_name, json_name = (wb.fleet_file_name(COMMAND, "edge", ext) for ext in ("csv", "json"))
+    expected = dict((name, content) for name, content, _ in
+                    wb.fleet_files(COMMAND, "edge", [a for _ in range(10) for a in fleet(n // 10)]))
+    for name in (csv_name, json_name):
+        assert store.attachment_content(INCIDENT, by_name[name]["id"]) == expected[name]
+    assert journal.report.unwritten == [] and journal.fleets == []
+
+
+def test_few_answers_taken_one_by_one_get_their_rows(store, client):
+    journal = Journal(IncidentClient(client, INCIDENT), LOG, sleep=lambda s: None)
+    assert journal.before_send(COMMAND, "edge", "r-1") is True
+    answers = fleet(50)
+    for answer in answers[:30]:
+        journal.on_answer(COMMAND, "edge", "r-1", answer)
+    journal.after_answers(COMMAND, "edge", "r-1", answers[30:])       # the rest handed over whole
+    rows = store.rows(INCIDENT, wb.COMMANDS_TABLE)
+    assert [r["responder"] for r in rows] == [a.responder for a in answers]
+    assert store.attachments(INCIDENT) == []

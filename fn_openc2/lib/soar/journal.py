@@ -22,6 +22,10 @@ Nothing here raises: the function's payload must survive SOAR failing.
 
 Fleets: a (command, consumer) with more answers than ``rows_per_command``
 gets one summary row (counts by status) instead of one row per responder.
+Answers are taken one at a time (``on_answer``, or each of ``after_answers``'
+list): counted and spooled to temporary CSV/JSON files for the attachments,
+only the first ``rows_per_command`` kept, so the write-back holds counts, not
+a fleet's answers.
 """
 from __future__ import annotations
 
@@ -104,7 +108,8 @@ class Journal:
         self.expires: dict[str, int | None] = {}        # command_id -> expires (epoch ms)
         self.skipped: dict[str, list[str]] = {}         # command_id -> why it was not sent again
         self.unsent: dict[str, list[str]] = {}          # command_id -> its row could not be written: not sent
-        self.fleet_answers: list[tuple[dict[str, Any], str, list[ConsumerAnswer]]] = []
+        self.fleets: list[wb.FleetSpool] = []        # (command, consumer)s past rows_per_command: attachments
+        self._streams: dict[tuple[str, str], wb.FleetSpool] = {}   # (request_id, consumer) -> answers so far
         self._sleep = sleep
         self._spent = 0.0
         self._gave_up = False
@@ -230,19 +235,39 @@ class Journal:
             self._sending[item] = row_id
             return True
 
-    def after_answers(self, command: dict[str, Any], consumer: str, request_id: str,
-                      answers: list[ConsumerAnswer]) -> None:
+    def on_answer(self, command: dict[str, Any], consumer: str, request_id: str, answer: ConsumerAnswer) -> None:
+        """One answer of a (command, consumer), as it comes (a streamed fan-out): counted and
+        spooled to the attachment files, only the first ``rows_per_command`` kept (for their
+        rows); ``after_answers`` then writes the rows or the summary row. No SOAR call here."""
         with self._lock:
             if not self.write_rows:
                 return
+            key = (request_id, consumer)
+            spool = self._streams.get(key)
+            if spool is None:
+                spool = self._streams[key] = wb.FleetSpool(command, consumer, keep=self.rows_per_command)
+            spool.add(answer)
+
+    def after_answers(self, command: dict[str, Any], consumer: str, request_id: str,
+                      answers: list[ConsumerAnswer]) -> None:
+        """The (command, consumer)'s answers are all in: ``answers`` (the ones not already passed to
+        ``on_answer``) are taken one by one like the streamed ones, then its rows are written."""
+        with self._lock:
+            if not self.write_rows:
+                return
+            for answer in answers:
+                self.on_answer(command, consumer, request_id, answer)
+            spool = self._streams.pop((request_id, consumer), None) or \
+                wb.FleetSpool(command, consumer, keep=self.rows_per_command)
             row_id = self._sending.pop((request_id, consumer), None)
             base = wb.command_cells(command, consumer, request_id, time_ms=self.time_ms,
                                     expires_ms=self.expires.get(str(command.get("command_id"))))
-            if len(answers) > self.rows_per_command:
-                self.fleet_answers.append((command, consumer, answers))
-                self._put_row(row_id, wb.summary_cells(command, answers, base), (request_id, consumer))
+            if spool.counts.total > self.rows_per_command:
+                self.fleets.append(spool)
+                self._put_row(row_id, wb.summary_cells(command, spool.counts, base), (request_id, consumer))
                 return
-            for n, answer in enumerate(answers):
+            spool.close()
+            for n, answer in enumerate(spool.first):
                 cells = wb.answer_cells(command, answer, base)
                 self._put_row(row_id if n == 0 else None, cells, (request_id, consumer) if n == 0 else _key(cells))
 
@@ -341,10 +366,15 @@ class Journal:
                 self.report.attachments.append(name)
 
     def fleet_attachments(self) -> None:
-        """Every answer of each fleet (more answers than rows_per_command) as CSV and JSON."""
-        for command, consumer, answers in self.fleet_answers:
-            for name, content, content_type in wb.fleet_files(command, consumer, answers):
-                self.attachment(name, content, content_type)
+        """Every answer of each fleet (more answers than rows_per_command) as CSV and JSON,
+        read back from where they were spooled as they came."""
+        fleets, self.fleets = self.fleets, []
+        for spool in fleets:
+            try:
+                for name, content, content_type in spool.files():
+                    self.attachment(name, content, content_type)
+            finally:
+                spool.close()
 
     def finish(self) -> None:
         """One note listing what could not be written (when SOAR takes notes again)."""

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
+import tempfile
 import time
 from html import escape
 from typing import Any
@@ -330,22 +330,81 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _fleet_row(command: Mapping[str, Any], a: ConsumerAnswer) -> dict[str, Any]:
+    return {"consumer": a.consumer, "responder": a.responder, "request_id": a.request_id,
+            "state": answer_state(command, a), "status": a.status, "status_text": a.status_text,
+            "signature": a.signature, "signature_reason": a.signature_reason, "error": error_text(a),
+            "results": a.results}
+
+
+class FleetSpool:
+    """Every answer of one (command, consumer), taken one at a time (issue 13.5): the first
+    ``keep`` are kept (their rows, when no more come); past them, every answer is written to
+    temporary CSV and JSON files as it comes and counted, never held. ``files()`` gives the two
+    attachments (the bytes ``fleet_files`` makes from a list); ``counts`` feeds the summary row."""
+
+    def __init__(self, command: Mapping[str, Any], consumer: str, keep: int = 0) -> None:
+        self.command = command
+        self.consumer = consumer
+        self.keep = keep
+        self.first: list[ConsumerAnswer] = []
+        self.counts = AnswerCounts()
+        self._csv: Any = None
+        self._json: Any = None
+        self._written = 0
+
+    def add(self, answer: ConsumerAnswer) -> None:
+        self.counts.add(self.command, answer)
+        if self._csv is None and len(self.first) < self.keep:
+            self.first.append(answer)
+            return
+        if self._csv is None:
+            self._open()
+        self._write(answer)
+
+    def _open(self) -> None:
+        """The files, with the answers kept so far (a fleet after all)."""
+        self._csv = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self._json = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._writer = csv.writer(self._csv)
+        self._writer.writerow(FLEET_COLUMNS)
+        self._json.write(json.dumps({"command": self.command, "consumer": self.consumer}, ensure_ascii=False)[:-1]
+                         + ', "answers": [')
+        for answer in self.first:
+            self._write(answer)
+
+    def _write(self, answer: ConsumerAnswer) -> None:
+        row = _fleet_row(self.command, answer)
+        self._writer.writerow([_csv_cell(row[c]) for c in FLEET_COLUMNS])
+        self._json.write((", " if self._written else "") + json.dumps(row, ensure_ascii=False))
+        self._written += 1
+
+    def files(self) -> list[tuple[str, bytes, str]]:
+        """(file name, bytes, MIME type) of the CSV and JSON (read back for the upload)."""
+        if self._csv is None:
+            self._open()
+        self._csv.seek(0)
+        self._json.seek(0)
+        return [(fleet_file_name(self.command, self.consumer, "csv"), self._csv.read().encode("utf-8"), "text/csv"),
+                (fleet_file_name(self.command, self.consumer, "json"), (self._json.read() + "]}").encode("utf-8"),
+                 "application/json")]
+
+    def close(self) -> None:
+        for handle in (self._csv, self._json):
+            if handle is not None:
+                handle.close()
+
+
 def fleet_files(command: Mapping[str, Any], consumer: str,
                 answers: list[ConsumerAnswer]) -> list[tuple[str, bytes, str]]:
     """(file name, bytes, MIME type) of the CSV and JSON holding every answer of a fleet."""
-    rows = [{"consumer": a.consumer, "responder": a.responder, "request_id": a.request_id,
-             "state": answer_state(command, a), "status": a.status, "status_text": a.status_text,
-             "signature": a.signature, "signature_reason": a.signature_reason, "error": error_text(a),
-             "results": a.results} for a in answers]
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(FLEET_COLUMNS)
-    for row in rows:
-        writer.writerow([_csv_cell(row[c]) for c in FLEET_COLUMNS])
-    document = {"command": command, "consumer": consumer, "answers": rows}
-    return [(fleet_file_name(command, consumer, "csv"), text.getvalue().encode("utf-8"), "text/csv"),
-            (fleet_file_name(command, consumer, "json"), json.dumps(document, ensure_ascii=False).encode("utf-8"),
-             "application/json")]
+    spool = FleetSpool(command, consumer)
+    try:
+        for answer in answers:
+            spool.add(answer)
+        return spool.files()
+    finally:
+        spool.close()
 
 
 def unwritten_note(incident_id: int, unwritten: list[str]) -> str:
@@ -395,19 +454,38 @@ def command_row(outcome: CommandOutcome, answer: ConsumerAnswer, *, time_ms: int
     return answer_cells(outcome.command, answer, base)
 
 
-def summary_cells(command: Mapping[str, Any], answers: list[ConsumerAnswer], base: Mapping[str, Any]) -> dict[str, Any]:
-    """One row for a fleet's answers to one command (more responders than rows_per_command)."""
-    by_state: dict[str, int] = {}
-    by_status: dict[str, int] = {}
-    for a in answers:
-        by_state[answer_state(command, a)] = by_state.get(answer_state(command, a), 0) + 1
+class AnswerCounts:
+    """A fleet's answers counted by row state and by status (what its summary row shows)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.by_state: dict[str, int] = {}
+        self.by_status: dict[str, int] = {}
+
+    def add(self, command: Mapping[str, Any], a: ConsumerAnswer) -> None:
+        self.total += 1
+        state = answer_state(command, a)
+        self.by_state[state] = self.by_state.get(state, 0) + 1
         key = str(a.status) if a.status is not None else ("unknown" if a.outcome_unknown else "failed")
-        by_status[key] = by_status.get(key, 0) + 1
+        self.by_status[key] = self.by_status.get(key, 0) + 1
+
+
+def summary_cells(command: Mapping[str, Any], answers: list[ConsumerAnswer] | AnswerCounts,
+                  base: Mapping[str, Any]) -> dict[str, Any]:
+    """One row for a fleet's answers to one command (more responders than rows_per_command);
+    ``answers`` as a list or already counted (a streamed fleet)."""
+    if isinstance(answers, AnswerCounts):
+        counts = answers
+    else:
+        counts = AnswerCounts()
+        for a in answers:
+            counts.add(command, a)
+    by_state, by_status = counts.by_state, counts.by_status
     state = max(by_state, key=lambda s: (by_state[s], s))
     if "sending" not in by_state and ("active" in by_state or "unknown" in by_state):
         state = "active" if "active" in by_state else "unknown"   # in effect somewhere: it can be lifted
-    not_ok = len(answers) - by_state.get("active", 0) - by_state.get("done", 0)
-    return dict(base, state=state, responder=f"{len(answers)} responders",
+    not_ok = counts.total - by_state.get("active", 0) - by_state.get("done", 0)
+    return dict(base, state=state, responder=f"{counts.total} responders",
                 status_text=", ".join(f"{k}: {v}" for k, v in sorted(by_status.items())),
                 error=f"{not_ok} not OK (see the note and the answers attachment)" if not_ok else None)
 
