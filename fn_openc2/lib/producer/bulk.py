@@ -106,8 +106,7 @@ class _Bulk:
                 if answers is not None:
                     if any(part is None for part in answers):
                         return
-                    for part in answers:
-                        outcome.answers.extend(part or ())
+                    outcome.take([part or [] for part in answers])
                 pending.popleft()
                 self.sink(outcome)
                 self.emitting.notify_all()

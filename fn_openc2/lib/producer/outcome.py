@@ -129,10 +129,14 @@ class AnswerTally:
     succeeded: int = 0
     outcome_unknown: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    by_consumer: dict[str, list[int]] = field(default_factory=dict)   # consumer -> [answers, succeeded]
     notices: list[str] = field(default_factory=list)
 
     def add(self, answer: ConsumerAnswer) -> bool:
         """Count one answer; True when the outcome should keep it in its sample."""
+        mine = self.by_consumer.setdefault(answer.consumer, [0, 0])
+        mine[0] += 1
+        mine[1] += answer.succeeded
         self.total += 1
         self.delivered += answer.delivered
         self.succeeded += answer.succeeded
@@ -143,8 +147,36 @@ class AnswerTally:
         kind = self.succeeded if answer.succeeded else self.total - self.succeeded
         return kind <= STREAM_KEEP
 
+    def merge(self, other: AnswerTally) -> None:
+        """Add another exchange's counts (one command, several consumers)."""
+        self.total += other.total
+        self.delivered += other.delivered
+        self.succeeded += other.succeeded
+        self.outcome_unknown += other.outcome_unknown
+        for key, count in other.by_status.items():
+            self.by_status[key] = self.by_status.get(key, 0) + count
+        for name, (answers, succeeded) in other.by_consumer.items():
+            mine = self.by_consumer.setdefault(name, [0, 0])
+            mine[0] += answers
+            mine[1] += succeeded
+        self.notices.extend(line for line in other.notices if line not in self.notices)
+
+    @property
+    def failed(self) -> int:
+        """Answers neither succeeded nor of unknown outcome."""
+        return self.total - self.succeeded - self.outcome_unknown
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class Sampled(list[ConsumerAnswer]):
+    """A streamed exchange's answers as ``send_to`` returns them: the bounded sample, with the
+    counts of all of them in ``tally``."""
+
+    def __init__(self, answers: list[ConsumerAnswer], tally: AnswerTally) -> None:
+        super().__init__(answers)
+        self.tally = tally
 
 
 @dataclass
@@ -180,6 +212,30 @@ class CommandOutcome:
         if self.tally is not None:
             return self.refused is None and self.tally.succeeded == self.tally.total
         return self.refused is None and all(answer.succeeded for answer in self.answers)
+
+    def counted(self) -> AnswerTally:
+        """Counts of every answer: the tally when streamed, else counted from ``answers``."""
+        if self.tally is not None:
+            return self.tally
+        tally = AnswerTally()
+        for answer in self.answers:
+            tally.add(answer)
+        return tally
+
+    def take(self, parts: list[list[ConsumerAnswer]]) -> None:
+        """Each consumer's answers (``send_to``'s lists, some maybe ``Sampled``) into this outcome."""
+        streamed = [part for part in parts if isinstance(part, Sampled)]
+        for part in parts:
+            self.answers.extend(part)
+        if streamed:
+            tally = AnswerTally()
+            for part in parts:
+                if isinstance(part, Sampled):
+                    tally.merge(part.tally)
+                else:
+                    for answer in part:
+                        tally.add(answer)
+            self.tally = tally
 
     def to_dict(self) -> dict[str, Any]:
         out = {"command": self.command, "request_id": self.request_id, "refused": self.refused,

@@ -13,7 +13,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from jwcrypto.jwk import JWK
 
@@ -26,7 +26,7 @@ from fn_openc2.lib.producer.settings import SECTION, AppSettings, ConsumerSettin
 from fn_openc2.lib.producer.envelope import command_message, new_request_id
 from fn_openc2.lib.producer.errors import CommandRefused, ConfigError, RoutingError
 from fn_openc2.lib.producer.guard import guard_for
-from fn_openc2.lib.producer.outcome import AnswerTally, CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer.outcome import AnswerTally, CommandOutcome, ConsumerAnswer, Sampled
 from fn_openc2.lib.producer.ratelimit import RateLimits
 from fn_openc2.lib.producer.routing import resolve_consumers
 from fn_openc2.lib.producer.transports import Transport, build_transport
@@ -44,12 +44,24 @@ class SendHooks(Protocol):
     """Called around each (command, consumer) exchange, in the sending thread, so the
     caller can journal it: ``before_send`` runs before the message goes out (False:
     do not send it; that consumer then has no answer), ``after_answers`` as soon as
-    that consumer's answers are in. Both must not raise."""
+    that consumer's answers are in. Both must not raise.
+
+    Hooks that also have ``on_answer(command, consumer, request_id, answer)``
+    get an MQTT consumer's answers one at a time, as each is judged while the
+    collection window is open (a fan-out streams); ``after_answers`` then
+    receives [] and the outcome keeps counts (``tally``) and a bounded sample."""
 
     def before_send(self, command: dict[str, Any], consumer: str, request_id: str) -> bool: ...
 
     def after_answers(self, command: dict[str, Any], consumer: str, request_id: str,
                       answers: list[ConsumerAnswer]) -> None: ...
+
+
+@runtime_checkable
+class StreamHooks(SendHooks, Protocol):
+    """SendHooks that take a fan-out's answers one at a time (see SendHooks)."""
+
+    def on_answer(self, command: dict[str, Any], consumer: str, request_id: str, answer: ConsumerAnswer) -> None: ...
 
 
 def load_signing_key(settings: AppSettings) -> JWK | None:
@@ -169,10 +181,12 @@ class Producer:
         stream = _Stream(on_answer) if on_answer is not None else None
         futures = [self._executor.submit(self._send_one, doc, name, rid, hooks, stream)
                    for name, rid in zip(names, ids, strict=True)]
-        answers = [answer for future in futures for answer in future.result()]
+        parts = [future.result() for future in futures]
         if stream is not None:
             return CommandOutcome(command=doc, request_id=ids[0], answers=stream.kept, tally=stream.tally)
-        return CommandOutcome(command=doc, request_id=ids[0], answers=answers)
+        outcome = CommandOutcome(command=doc, request_id=ids[0])
+        outcome.take(parts)
+        return outcome
 
     def _send_one(self, doc: dict[str, Any], name: str, request_id: str, hooks: SendHooks | None,
                   stream: _Stream | None) -> list[ConsumerAnswer]:
@@ -326,6 +340,15 @@ class Producer:
             return self._exchange(command, consumer, request_id)
         if not hooks.before_send(command, consumer, request_id):
             return []
+        if isinstance(hooks, StreamHooks) and self.settings.consumers[consumer].transport == "mqtt":
+            # a fan-out: each answer to the hooks as it is judged, the outcome keeps counts and a sample
+            streaming = hooks
+            stream = _Stream(lambda answer: streaming.on_answer(command, consumer, request_id, answer))
+            self._exchange(command, consumer, request_id, stream)
+            hooks.after_answers(command, consumer, request_id, [])
+            if stream.tally.notices and stream.kept:     # said once, on the first answer kept
+                stream.kept[0].warnings.extend(stream.tally.notices)
+            return Sampled(stream.kept, stream.tally)
         answers = self._exchange(command, consumer, request_id)
         hooks.after_answers(command, consumer, request_id, answers)
         return answers

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from collections.abc import Callable, Mapping
 
 from fn_openc2.lib.language import OpenC2ValidationError, build_command, to_dict
-from fn_openc2.lib.producer import AppSettings, CommandOutcome, ConfigError, ConsumerAnswer
+from fn_openc2.lib.producer import OUTCOME_UNKNOWN, AppSettings, CommandOutcome, ConfigError, ConsumerAnswer
 from fn_openc2.lib.producer.errors import RoutingError
 from fn_openc2.lib.producer.producer import Producer
 from fn_openc2.lib.producer.routing import DEFAULT, Selection, select_consumers
@@ -85,6 +85,13 @@ def _failure_lines(outcome: CommandOutcome, skipped: bool = False) -> tuple[list
         elif state == "failed":
             why = a.error or f"status {a.status} {a.status_text or ''}".strip()
             failed.append(f"{_who(a)}: {why}")
+    counts = outcome.tally          # a streamed fan-out: the rest are counted, not listed
+    if counts is not None and counts.failed > len(failed):
+        failed.append(f"{wb.target_text(outcome.command)}: {counts.failed - len(failed)} more answers failed "
+                      "(every answer is in the incident attachments)")
+    if counts is not None and counts.outcome_unknown > len(unknown):
+        unknown.append(f"{wb.target_text(outcome.command)}: {counts.outcome_unknown - len(unknown)} more "
+                       f"answers: {OUTCOME_UNKNOWN}")
     return failed, unknown
 
 
@@ -92,7 +99,7 @@ def _summary(outcomes: list[CommandOutcome], error: str | None = None,
              journal: Journal | None = None) -> dict[str, Any]:
     skipped = journal.skipped if journal is not None else {}
     unsent = journal.unsent if journal is not None else {}
-    answers = [(o.command, a) for o in outcomes for a in o.answers]
+    counts = [o.counted() for o in outcomes]      # streamed fan-outs: counted, ``answers`` a sample
     failures: list[str] = []
     unknown: list[str] = []
     n_skipped = 0
@@ -111,9 +118,10 @@ def _summary(outcomes: list[CommandOutcome], error: str | None = None,
     if missing:
         failures.append(missing)
     return {"commands": len(outcomes), "sent": sum(1 for o in outcomes if not o.refused and o.answers),
-            "refused": sum(1 for o in outcomes if o.refused), "skipped": n_skipped, "answers": len(answers),
-            "answers_ok": sum(wb.answer_succeeded(a) for _, a in answers),
-            "outcome_unknown": sum(wb.answer_state(c, a) == "unknown" for c, a in answers),
+            "refused": sum(1 for o in outcomes if o.refused), "skipped": n_skipped,
+            "answers": sum(c.total for c in counts),
+            "answers_ok": sum(c.succeeded for c in counts),
+            "outcome_unknown": sum(c.outcome_unknown for c in counts),
             "success": not failures and bool(outcomes), "failures": failures}
 
 
@@ -198,7 +206,7 @@ def _record(outcomes: list[CommandOutcome], journal: Journal | None, comment: st
                      wb.batch_key(outcomes), wb.batch_header(outcomes, held))
     elif outcomes:
         outcome = outcomes[0]
-        consumers = list(dict.fromkeys(a.consumer for a in outcome.answers))
+        consumers = list(outcome.counted().by_consumer)
         command_id = str(outcome.command.get("command_id"))
         journal.note(wb.command_note(outcome, consumers, comment,
                                      journal.skipped.get(command_id, []) + journal.unsent.get(command_id, [])),

@@ -162,27 +162,27 @@ def command_note(outcome: CommandOutcome, consumers: Iterable[str], comment: str
     skipped = list(skipped)
     for reason in skipped:
         lines.append(f"<p><b>Not sent:</b> {escape(reason)}</p>")
+    counts = outcome.counted()      # a streamed fan-out: every answer counted, ``answers`` a sample
     if outcome.refused:
         lines.append(f"<p><b>Refused, nothing was sent:</b> {escape(outcome.refused)}</p>")
     elif outcome.answers or not skipped:
         names = ", ".join(escape(c) for c in consumers) or "(none)"
-        states = [answer_state(outcome.command, a) for a in outcome.answers]
-        ok = sum(s in ("active", "done") for s in states)
-        unknown = states.count("unknown")
-        line = f"<p>Sent to {names}: {ok} of {len(outcome.answers)} answers OK"
+        ok = counts.succeeded
+        unknown = counts.outcome_unknown
+        line = f"<p>Sent to {names}: {ok} of {counts.total} answers OK"
         if unknown:
             line += f", {unknown} outcome unknown (may have been carried out)"
         lines.append(line + ".</p>")
     lines.append(f"<p>Command:</p><pre>{escape(pretty(outcome.command))}</pre>")
     shown = outcome.answers
-    if len(shown) > NOTE_ANSWERS_MAX:
+    if counts.total > NOTE_ANSWERS_MAX:
         not_ok = [a for a in shown if not answer_succeeded(a)]
-        lines.append(f"<p>{len(shown)} responders answered; {len(shown) - len(not_ok)} OK. Answers that were "
-                     f"not OK{f' (first {NOTE_ANSWERS_MAX} of {len(not_ok)})' if len(not_ok) > NOTE_ANSWERS_MAX else ''}"  # noqa: E501
+        n_not_ok = counts.total - counts.succeeded
+        lines.append(f"<p>{counts.total} responders answered; {counts.succeeded} OK. Answers that were "
+                     f"not OK{f' (first {NOTE_ANSWERS_MAX} of {n_not_ok})' if n_not_ok > NOTE_ANSWERS_MAX else ''}"
                      ":</p>")
         shown = not_ok[:NOTE_ANSWERS_MAX]
-        files = ", ".join(fleet_file_name(outcome.command, c, ext) for c in dict.fromkeys(a.consumer for a in
-                                                                                         outcome.answers)
+        files = ", ".join(fleet_file_name(outcome.command, c, ext) for c in counts.by_consumer
                           for ext in ("csv", "json"))
         lines.append(f"<p>Every answer is in the incident attachments {escape(files)}.</p>")
     if shown:
@@ -197,10 +197,10 @@ def outcome_state(outcome: CommandOutcome, skipped: bool = False) -> str:
         return "refused"
     if not outcome.answers:
         return "skipped" if skipped else "failed"
-    states = [answer_state(outcome.command, a) for a in outcome.answers]
-    if "failed" in states:
+    counts = outcome.counted()
+    if counts.failed:
         return "failed"
-    return "unknown" if "unknown" in states else "sent"
+    return "unknown" if counts.outcome_unknown else "sent"
 
 
 def batch_key(outcomes: Iterable[CommandOutcome]) -> str:
@@ -254,22 +254,21 @@ def _batch_lines(outcome: CommandOutcome, source: str, skipped: list[str]) -> li
 
 def _fleet_lines(outcome: CommandOutcome, target: str) -> list[tuple[str, ...]] | None:
     """A fleet's answers in a batch note: counts, then only the answers that were not OK (capped)."""
-    by_consumer: dict[str, list[ConsumerAnswer]] = {}
-    for a in outcome.answers:
-        by_consumer.setdefault(a.consumer, []).append(a)
-    if all(len(group) <= NOTE_ANSWERS_MAX for group in by_consumer.values()):
+    counts = outcome.counted()      # a streamed fan-out: every answer counted, ``answers`` a sample
+    if all(total <= NOTE_ANSWERS_MAX for total, _ in counts.by_consumer.values()):
         return None
     lines: list[tuple[str, ...]] = []
-    for consumer, group in by_consumer.items():
-        bad = [a for a in group if not answer_succeeded(a)]
-        lines.append((target, consumer, "fleet", f"{len(group)} responders, {len(group) - len(bad)} OK", "",
+    for consumer, (total, ok) in counts.by_consumer.items():
+        bad = [a for a in outcome.answers if a.consumer == consumer and not answer_succeeded(a)]
+        n_bad = total - ok
+        lines.append((target, consumer, "fleet", f"{total} responders, {ok} OK", "",
                       outcome.request_id, f"every answer: {fleet_file_name(outcome.command, consumer, 'csv')}"))
         for a in bad[:NOTE_ANSWERS_MAX]:
             lines.append((target, f"{consumer} ({a.responder})", str(a.status) if a.status is not None else
                           answer_state(outcome.command, a), a.status_text or "", a.signature, a.request_id,
                           error_text(a) or ""))
-        if len(bad) > NOTE_ANSWERS_MAX:
-            lines.append((target, consumer, "", "", "", "", f"and {len(bad) - NOTE_ANSWERS_MAX} more not OK "
+        if n_bad > NOTE_ANSWERS_MAX:
+            lines.append((target, consumer, "", "", "", "", f"and {n_bad - NOTE_ANSWERS_MAX} more not OK "
                                                             "(see the attachment)"))
     return lines
 
