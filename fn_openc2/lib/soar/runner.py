@@ -12,6 +12,15 @@ playbooks read under ``content`` (shape: payload_samples/*/output_json_schema.js
                    landed_after_error, errors, unwritten}}
     (+ "consumers": [...] for query features, "duplicates": [...] for send command)
 
+An MQTT fan-out streams (issue 13.5): its answers reach the journal one at a
+time while the collection window is open and the payload stays bounded:
+``commands[].answers`` holds a sample (at most 50 answers that succeeded and
+50 that did not, ``producer.outcome.STREAM_KEEP``) and ``commands[].tally``
+counts every answer (total, delivered, succeeded, outcome_unknown, by_status,
+by_consumer, notices); ``summary`` counts come from the tally and
+``summary.failures`` lists the sampled failures plus one "N more" line. Every
+answer is in the incident attachments (CSV and JSON).
+
 SOAR is the journal (``journal.Journal``): each command's row is written
 before the command goes out and updated as its answers arrive; a target whose
 command is still in effect in the incident is not sent again (unless
