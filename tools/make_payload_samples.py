@@ -63,7 +63,17 @@ CONTENT_DOC = (
     "reason). error: set when the inputs or app.config stopped everything before sending (kind input|config|"
     "soar, with the input field or config section/key). writeback: notes and rows written to the incident "
     "(a batch of several commands gets one summary note). duplicates (send command): targets skipped because an "
-    "earlier value or artifact gave the same OpenC2 target.")
+    "earlier value or artifact gave the same OpenC2 target. tally (a command to an MQTT fleet): every answer was "
+    "streamed into the incident as it came; answers then holds a sample (at most 50 that succeeded and 50 that "
+    "did not) and tally the counts of all of them (total, delivered, succeeded, outcome_unknown, by_status, "
+    "by_consumer: [answers, succeeded], notices).")
+#: Not in the HTTPS runs these samples come from: a fleet's commands carry it (see CONTENT_DOC).
+TALLY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "total": {"type": "integer"}, "delivered": {"type": "integer"}, "succeeded": {"type": "integer"},
+    "outcome_unknown": {"type": "integer"},
+    "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+    "by_consumer": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "integer"}}},
+    "notices": {"type": "array", "items": {"type": "string"}}}}
 GRADE_DOC = (" grade (check consumer): the conformance table, checks[] each with clause, level (MUST/SHOULD/MAY), "
              "title, verdict (pass/fail/n.a.) and detail.")
 
@@ -155,6 +165,9 @@ def main() -> int:
         schema = dict(schema_of(payloads), **{"$schema": "http://json-schema.org/draft-06/schema"})
         schema["properties"]["content"]["description"] = CONTENT_DOC + (GRADE_DOC if name == "openc2_check_consumer"
                                                                         else "")
+        commands = schema["properties"]["content"]["properties"].get("commands", {}).get("items")
+        if commands is not None and "properties" in commands:
+            commands["properties"]["tally"] = TALLY_SCHEMA
         (out / "output_json_example.json").write_text(json.dumps(payloads[0], indent=2) + "\n")
         (out / "output_json_schema.json").write_text(json.dumps(schema, indent=2) + "\n")
     print(f"wrote {', '.join(runs)} under {HERE}")
