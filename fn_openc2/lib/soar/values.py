@@ -11,6 +11,7 @@ import ipaddress
 import re
 import string
 import urllib.parse
+from collections.abc import Callable
 from email.utils import parseaddr
 
 from fn_openc2.lib.language import L4_PROTOCOLS
@@ -109,12 +110,7 @@ def email(text: str) -> tuple[bool, str]:
             any_hostname(domain)
         except ValueError as err:
             raise ValueError(f"the domain of {address!r} is not valid: {err}") from None
-    idn = not is_ascii(address)
-    try:
-        (check_idn_email if idn else check_email)(address)
-    except ValueError as err:
-        raise ValueError(str(err)) from None
-    return idn, address
+    return _language_rule(address, check_email, check_idn_email)
 
 
 def uri(text: str) -> tuple[bool, str]:
@@ -127,12 +123,18 @@ def uri(text: str) -> tuple[bool, str]:
         raise ValueError(f"{text!r} has no scheme (such as https://)")
     if parts.scheme.lower() in ("http", "https", "ftp", "ftps", "ws", "wss") and not parts.hostname:
         raise ValueError(f"{text!r} has no host")
-    iri = not is_ascii(text)
+    return _language_rule(text, check_uri, check_iri)
+
+
+def _language_rule(value: str, ascii_rule: Callable[[str], object],
+                   unicode_rule: Callable[[str], object]) -> tuple[bool, str]:
+    """(not ASCII, value) once the language's own rule for that form accepts it."""
+    wide = not is_ascii(value)
     try:
-        (check_iri if iri else check_uri)(text)
+        (unicode_rule if wide else ascii_rule)(value)
     except ValueError as err:
         raise ValueError(str(err)) from None
-    return iri, text
+    return wide, value
 
 
 def mac(text: str) -> str:
