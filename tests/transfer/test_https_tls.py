@@ -193,3 +193,23 @@ def test_unreachable_proxy_is_a_connect_error_naming_no_credentials(pki: Pki, pe
         _send(server.url, verify=pki.ca_cert, proxies={"https": f"http://user:s3cret@127.0.0.1:{free_port()}"})
     assert err.value.kind == "connect" and "s3cret" not in str(err.value)
     assert server.seen == []
+
+
+def test_proxy_credentials_go_to_the_proxy_only(pki: Pki, peer) -> None:
+    """user:password in the proxy URL becomes Proxy-Authorization on the CONNECT (RFC 9110
+    section 11.7.2), percent-decoded; the consumer never sees it."""
+    import base64
+
+    from tests.fixtures.proxy import ConnectProxy
+
+    server = peer(lambda req: OK)
+    proxy = ConnectProxy()
+    try:
+        _send(server.url, verify=pki.ca_cert, proxies={"https": proxy.url.replace("http://", "http://u%40x:p%3Aw@")})
+    finally:
+        proxy.close()
+    (head,) = proxy.heads
+    expected = b"Proxy-Authorization: Basic " + base64.b64encode(b"u@x:p:w")
+    assert expected.lower() in head.lower()
+    assert not any(k.lower().startswith("proxy-") for k in server.seen[0].headers)
+    assert "Authorization" not in server.seen[0].headers
