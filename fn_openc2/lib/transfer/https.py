@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import http.client
 import logging
-import os
 import socket
 import re
 import ssl
@@ -36,10 +35,10 @@ from requests.models import PreparedRequest
 from requests.utils import check_header_validity, default_headers
 from urllib3.exceptions import ConnectTimeoutError, DecodeError, NewConnectionError, ProxyError
 from urllib3.util import make_headers
-from urllib3.util.ssl_ import create_urllib3_context
 
 from fn_openc2.lib.transfer.dialects import Dialect, encode_request, read_reply, resolve_dialect
 from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, Delivery, Reply, TransferError
+from fn_openc2.lib.transfer.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -70,23 +69,6 @@ class HttpsSettings:
 
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
         return f"HttpsSettings(url={redact_url(self.url)!r}, dialect={self.dialect!r})"
-
-
-def tls_context(verify: bool | str, client_cert: str | None, client_key: str | None) -> ssl.SSLContext:
-    """The consumer's TLS settings, loaded once: TLS 1.2 at least, the CA (a file or a
-    directory; for ``True`` the bundle requests uses, certifi), the hostname checked."""
-    context = create_urllib3_context(ssl_minimum_version=ssl.TLSVersion.TLSv1_2,
-                                     cert_reqs=ssl.CERT_NONE if verify is False else ssl.CERT_REQUIRED)
-    if verify is not False:
-        context.check_hostname = True
-        where = requests_certs.where() if verify is True else verify  # type: ignore[attr-defined]  # (re-export of certifi.where)
-        if os.path.isdir(where):
-            context.load_verify_locations(capath=where)
-        else:
-            context.load_verify_locations(cafile=where)
-    if client_cert:
-        context.load_cert_chain(client_cert, client_key)
-    return context
 
 
 def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
@@ -267,7 +249,9 @@ class HttpsTransport:
             if shared.manager is None:
                 settings = self.settings
                 try:
-                    context = tls_context(settings.verify, settings.client_cert, settings.client_key)
+                    # verify = true: the CA bundle requests uses (certifi), as before the pool was urllib3's
+                    context = client_context(settings.verify, settings.client_cert, settings.client_key,
+                                             default_ca=requests_certs.where())  # type: ignore[attr-defined]
                 except (OSError, ssl.SSLError, ValueError) as exc:
                     raise TransferError("config", f"{self._where}: the TLS files (verify, client certificate "
                                                   f"or key) could not be loaded: {_reason(exc).strip(' ()') or exc}"

@@ -33,6 +33,7 @@ from fn_openc2.lib.transfer.model import (
     Reply,
     TransferError,
 )
+from fn_openc2.lib.transfer.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -291,7 +292,9 @@ class MqttTransport:
         if self.settings.username is not None:
             client.username_pw_set(self.settings.username, self.settings.password)
         if self.tls:
-            client.tls_set_context(self._ssl_context())
+            # verify with no ca: the system's CAs
+            client.tls_set_context(client_context((self.settings.ca or True) if self.settings.verify else False,
+                                                  self.settings.client_cert, self.settings.client_key))
         client.reconnect_delay_set(min_delay=0.2, max_delay=5)  # type: ignore[arg-type]
         client.on_socket_open = _nodelay
         client.on_connect = self._on_connect
@@ -305,21 +308,6 @@ class MqttTransport:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # (paho has no annotation here)
         props.MaximumPacketSize = min(self.settings.max_answer_bytes + 65536, 268435455)
         return props
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        if self.settings.verify:
-            if self.settings.ca:
-                ctx.load_verify_locations(cafile=self.settings.ca)
-            else:
-                ctx.load_default_certs()
-        else:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        if self.settings.client_cert:
-            ctx.load_cert_chain(self.settings.client_cert, self.settings.client_key)
-        return ctx
 
     def _ensure_connected(self) -> paho.Client:
         with self._lock:
