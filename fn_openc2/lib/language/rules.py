@@ -364,7 +364,9 @@ def response_issues(doc: Mapping[str, Any], ctx: Pass | None = None, base: Path 
     ctx = ctx or Pass()
     path = (*base, "results")
     out: list[Issue] = []
-    out += _unique(results.get("versions"), (*path, "versions"), "version")  # "Version unique" (LS 3.3.2.2)
+    versions = results.get("versions")
+    if versions is not None:
+        out += _unique(versions, (*path, "versions"), "version")  # "Version unique" (LS 3.3.2.2)
     # profiles is "Nsid 0..*" without "unique" in LS v2.0: a repeated nsid is tolerated
     pairs = results.get("pairs")
     if isinstance(pairs, dict):

@@ -141,6 +141,8 @@ def _counted(group: list[Reply], verify_key: JWK | None,
     be answering in its name). ``verdicts``: the group's, when already known."""
     if verdicts is None:
         verdicts = [_verdict(r, verify_key) for r in group]
+    if len(group) == 1:     # the usual case: one answer per responder stands for itself, nothing to flag
+        return group[0], verdicts[0], []
     flags: list[str] = []
     if verify_key is not None:
         verified = [r for r, v in zip(group, verdicts, strict=True) if v[0] == "verified"]

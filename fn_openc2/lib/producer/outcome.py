@@ -10,7 +10,7 @@ from fn_openc2.lib.transfer.dialects import printable
 OUTCOME_UNKNOWN = "outcome unknown: may have been carried out"
 
 
-@dataclass
+@dataclass(slots=True)
 class ConsumerAnswer:
     """One consumer's (or one MQTT responder's) answer to one command.
 

@@ -125,7 +125,7 @@ def verify_message(message: Mapping[str, Any], key: JWK) -> dict[str, Any]:
 
 def signature_verdict(message: Mapping[str, Any], key: JWK | None) -> tuple[Verdict, str | None]:
     """Classify a received message's signature for the record; never raises."""
-    if not isinstance(message, Mapping) or SIGNATURE_FIELD not in message:
+    if (type(message) is not dict and not isinstance(message, Mapping)) or SIGNATURE_FIELD not in message:
         return "unsigned", None
     if key is None:
         return "not_checked", "no verification key configured"

@@ -41,7 +41,7 @@ MAX_ANSWERS = 1000
 """Default cap on answers collected for one MQTT command (config key max_answers)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply:
     """One answer, as it arrived and normalised to the Message envelope form.
 
