@@ -138,8 +138,8 @@ profiles = slpf
 #query_profile = none
 # largest answer read, in bytes once decoded (larger or compression bombs are refused)
 max_answer_bytes = 4194304
-# most answers counted for one command on an MQTT topic
-max_answers = 1000
+# most answers counted for one command on an MQTT topic (default: 1000, or twice the number of expected_responders when larger)
+#max_answers = 1000
 # PEM public key: verify signed responses from this consumer
 #response_verify_key = /etc/rescircuits/edge.pub
 # headers.to for this consumer (default: the section's name)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fn_openc2.lib.producer.appconfig import load_settings, settings_from_file
-from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER
+from fn_openc2.lib.producer.settings import CONFIG_KEYS_CONSUMER, CONFIG_KEYS_PRODUCER, ConsumerSettings
 from fn_openc2.lib.producer.errors import ConfigError
 
 
@@ -248,10 +248,11 @@ def test_credentials_with_tls_load(tmp_path: Path) -> None:
 
 def test_settings_repr_masks_url_credentials_and_query_values() -> None:
     reg = load_settings({"fn_openc2:fw1": {"url": "https://admin:pw-secret@fw1.example.com/oc2?token=tok-secret&v=2",
-                                           "bearer_token": "bearer-secret"},
-                         "fn_openc2:m": {"transport": "mqtt", "broker": "mqtts://u:pw-secret@b.example.com",
-                                         "password": "pw2-secret", "username": "u"}})
-    shown = repr(reg)
+                                           "bearer_token": "bearer-secret"}})
+    # load_settings refuses credentials in a broker URL; the repr masks them wherever settings come from
+    broker = ConsumerSettings(name="m", transport="mqtt", broker="mqtts://u:pw-secret@b.example.com",
+                              password="pw2-secret", username="u")
+    shown = repr(reg) + repr(broker)
     assert "secret" not in shown
     assert "https://***@fw1.example.com/oc2?token=***&v=***" in shown and "mqtts://***@b.example.com" in shown
     assert reg.consumers["fw1"].url.endswith("token=tok-secret&v=2")     # the value itself is intact
@@ -341,3 +342,31 @@ def test_unreadable_files_are_config_errors(tmp_path: Path, text: str, expected:
     path.write_text(text)
     with pytest.raises(ConfigError, match=re.escape(expected)):
         settings_from_file(str(path))
+
+
+def _fleet(size: int, **extra: str) -> dict[str, str]:
+    return {"transport": "mqtt", "broker": "mqtts://broker.example.com:8883",
+            "expected_responders": ",".join(f"ep{i}@fleet.example.com" for i in range(size)), **extra}
+
+
+def test_the_answer_cap_follows_a_declared_fleet() -> None:
+    """A fleet of 5,000 under the old fixed cap (1,000) ended collection after 1,000 answers and
+    reported the other 4,000 as silent; unset, the cap leaves room for a 102 and a final answer each."""
+    assert load_settings({"fn_openc2:edge": _fleet(2)}).consumers["edge"].max_answers == 1000
+    assert load_settings({"fn_openc2:edge": _fleet(5000)}).consumers["edge"].max_answers == 10000
+    assert load_settings({"fn_openc2:edge": _fleet(5000, max_answers="5000")}).consumers["edge"].max_answers == 5000
+
+
+def test_an_answer_cap_below_the_declared_fleet_is_an_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"fn_openc2:edge": _fleet(1500, max_answers="1000")})
+    assert (info.value.section, info.value.key) == ("fn_openc2:edge", "max_answers")
+    assert "1000 is below the 1500 names in expected_responders" in str(info.value)
+
+
+def test_credentials_in_a_tls_broker_url_are_an_error_not_dropped() -> None:
+    """mqtts://user:pw@host used to connect without them (the client reads username/password keys only)."""
+    with pytest.raises(ConfigError) as info:
+        load_settings({"fn_openc2:edge": {"transport": "mqtt", "broker": "mqtts://soar:pw-secret@broker.example.com"}})
+    assert (info.value.section, info.value.key) == ("fn_openc2:edge", "broker")
+    assert "put them in the username and password keys" in str(info.value) and "pw-secret" not in str(info.value)

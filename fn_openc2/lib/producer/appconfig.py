@@ -47,6 +47,7 @@ from fn_openc2.lib.producer.settings import (
     known_consumers,
 )
 from fn_openc2.lib.transfer.https import mask_url, url_path_conflict
+from fn_openc2.lib.transfer.model import MAX_ANSWERS
 
 
 
@@ -189,6 +190,13 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
         values.setdefault("ca", values["verify"])
         values["verify"] = True
     _refuse_credentials_in_clear(section, transport, values)
+    if transport == "mqtt":
+        broker = urlsplit(values["broker"] if "://" in values["broker"] else f"mqtt://{values['broker']}")
+        if broker.username is not None or broker.password is not None:   # (without TLS: refused just above)
+            raise ConfigError(section, "broker", f"{mask_url(values['broker'])}: a user name or password in the "
+                                                 "broker URL is not used by the MQTT client; put them in the "
+                                                 "username and password keys")
+        _fit_answer_cap(section, values)
     values.setdefault("timeout", producer.timeout)
     values.setdefault("retries", producer.retries)
     values.setdefault("collect_seconds", producer.collect_seconds)
@@ -198,6 +206,20 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
     if transport == "https":
         values["proxies"] = proxies
     return ConsumerSettings(name=name, **values)
+
+
+def _fit_answer_cap(section: str, values: dict[str, Any]) -> None:
+    """max_answers against the declared fleet: a cap below it would end collection early and
+    report the rest of the fleet as silent. Unset, the cap follows the fleet (room for an
+    interim 102 and a final answer from each responder); set below it, the config is wrong."""
+    fleet = len(values.get("expected_responders") or ())
+    if "max_answers" not in values:
+        if 2 * fleet > MAX_ANSWERS:
+            values["max_answers"] = 2 * fleet
+    elif values["max_answers"] < fleet:
+        raise ConfigError(section, "max_answers", f"{values['max_answers']} is below the {fleet} names in "
+                                                  "expected_responders: collection would end before they all "
+                                                  "answered (leave it unset to follow the fleet)")
 
 
 #: Query parameters that carry a credential (sent in clear over http://).

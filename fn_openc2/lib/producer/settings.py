@@ -167,7 +167,8 @@ class ConsumerSettings:
                                     sample="none")
     max_answer_bytes: int = key(p.parse_positive_int, "largest answer read, in bytes once decoded (larger or "
                                 "compression bombs are refused)", MAX_ANSWER_BYTES)
-    max_answers: int = key(p.parse_positive_int, "most answers counted for one command on an MQTT topic",
+    max_answers: int = key(p.parse_positive_int, "most answers counted for one command on an MQTT topic "
+                           "(default: 1000, or twice the number of expected_responders when larger)",
                            MAX_ANSWERS, transports=_MQTT)
     response_verify_key: str | None = key(p.parse_file, "PEM public key: verify signed responses from this "
                                           "consumer", sample="/etc/rescircuits/<name>.pub")
