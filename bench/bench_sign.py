@@ -2,14 +2,17 @@
 """Per-message cost of OpenC2 message signatures (JCS + JWS detached) for each algorithm.
 
 Measures, on one realistic SLPF deny message: sign, verify, and the unsigned
-encode (fn_openc2.lib.language.dumps) as the reference. The last line is
-``ratio: <n> (ES256 sign+verify time over unsigned encode time)``.
+encode (fn_openc2.lib.language.dumps) as the reference. Then whether the
+ES256 sign and verify let other threads run (see ``gil_share``). The last
+line is ``ratio: <n> (ES256 sign+verify time over unsigned encode time)``.
 Run: .venv/bin/python bench/bench_sign.py [--quick]
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +72,32 @@ def per_call_us(func: Callable[[], object], seconds: float) -> float:
     return best * 1e6
 
 
+def gil_share(func: Callable[[], object], seconds: float) -> float:
+    """How much a pure-Python thread gets done while this thread calls ``func`` in a loop,
+    against while it sleeps: ~1.0 when ``func`` releases the GIL, ~0.5 when it holds it
+    (CPython then hands the GIL over only every switch interval)."""
+
+    def spin_while(work: Callable[[], object]) -> int:
+        count, stop = [0], threading.Event()
+
+        def spin() -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+            count[0] = n
+
+        thread = threading.Thread(target=spin)
+        thread.start()
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            work()
+        stop.set()
+        thread.join()
+        return count[0]
+
+    return spin_while(func) / spin_while(lambda: time.sleep(0.00002))
+
+
 def unsigned_encoder() -> tuple[str, Callable[[], object]]:
     try:
         from fn_openc2.lib.language import dumps
@@ -102,6 +131,16 @@ def main() -> int:
         verify_us = per_call_us(lambda: verify_message(signed, public), seconds)
         results[alg] = sign_us + verify_us
         print(f"{alg:6} {sign_us:9.1f} {verify_us:10.1f} {sign_us + verify_us:9.1f} {1e6 / (sign_us + verify_us):21.0f}")
+    key = KEYS["ES256"]()
+    public = JWK.from_json(key.export_public())
+    signed = sign_message(MESSAGE, key, alg="ES256")
+    data, rows = b"z" * 100_000, sorted(range(3000), reverse=True)
+    print("a Python thread's progress while this one loops over ... (1.0: GIL released, ~0.5: held)")
+    for label, func in (("ES256 sign_message", lambda: sign_message(MESSAGE, key, alg="ES256")),
+                        ("ES256 verify_message", lambda: verify_message(signed, public)),
+                        ("sha256 of 100 kB (releases it)", lambda: hashlib.sha256(data).digest()),
+                        ("sorted() of 3,000 ints (holds it)", lambda: sorted(rows))):
+        print(f"  {label:34} {gil_share(func, seconds):.2f}")
     ratio = results["ES256"] / encode_us
     print(f"ratio: {ratio:.1f} (ES256 sign+verify time over unsigned encode time)")
     return 0

@@ -9,8 +9,9 @@ directly with one reused ECDSA(SHA-256) object and integer conversions
 instead of jwcrypto's hex round trips. With the single copy of the message
 in sign_message and the prebuilt JCS encoder, callgrind counts per SLPF deny
 envelope: sign 451k -> 416k instructions, verify 1,028k -> 1,002k; OpenSSL's
-P-256 sign (271k) and verify (861k) are the rest, and cryptography holds the
-GIL through them. The protected header is encoded once per (alg, kid) and
+P-256 sign (271k) and verify (861k) are the rest; cryptography releases the
+GIL inside them (bench/bench_sign.py measures it), so other request threads
+run meanwhile. The protected header is encoded once per (alg, kid) and
 reused.
 """
 from __future__ import annotations
