@@ -65,3 +65,34 @@ def test_the_rest_is_judged_at_the_end_and_late_answers_are_said_once() -> None:
     assert lines == ["a notice", "1 further answer(s) from responders already counted were not counted: "
                                  "'fw-a' (1)"]
     assert passed[0].warnings == [] and lines[0] in passed[1].warnings
+
+
+def test_facts_worked_out_on_arrival_judge_exactly_as_a_whole_delivery(tmp_path: Path,
+                                                                         monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The accumulated fan-out (Producer.send without on_answer) checks each reply as it arrives
+    (ReplyFacts) and judges the whole delivery at the end: same answers as judging everything
+    then, and each response's schema checked once, not again at the end."""
+    from fn_openc2.lib.producer import answers as answers_module
+    from fn_openc2.lib.producer.answers import ReplyFacts
+
+    private, public = write_keypair(tmp_path, "consumer")
+    key = load_public_key(public)
+    odd = _reply("fw-c", 200)
+    odd.message["body"]["openc2"]["response"]["results"] = {"no_such_result": 1}   # a schema warning
+    replies = [_reply("fw-a", 500), _reply("fw-a", 200, private), _reply("fw-b", 102), _reply("fw-b", 200, private),
+               odd, _reply("fw-d", 200)]
+    consumer = _consumer(response_verify_key=public)
+    expected = answers_for(consumer, "RID", Delivery(replies=replies, missing=["fw-e"]), "complete", key, 1.0)
+    checked: list[object] = []
+    real_check = answers_module.check_response
+    monkeypatch.setattr(answers_module, "check_response", lambda doc: checked.append(doc) or real_check(doc))
+    facts = ReplyFacts(key)
+    for reply in replies:
+        facts.add(reply)
+    assert len(checked) == len(replies)
+    judged = answers_for(consumer, "RID", Delivery(replies=facts.replies, missing=["fw-e"]), "complete", key, 1.0,
+                         facts)
+    assert len(checked) == len(replies)          # nothing checked a second time
+    assert [a.to_dict() for a in judged] == [a.to_dict() for a in expected]
+    assert any(w.startswith("body.openc2.response.results.no_such_result") for w in judged[2].warnings)
+    assert judged[3].error and "response not signed" in judged[3].error    # fw-d unsigned under a verify key

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from jwcrypto.jwk import JWK
@@ -59,7 +59,8 @@ def _schema_warnings(response: dict[str, Any]) -> list[str]:
 
 def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify_key: JWK | None,
                response_requested: str = "complete",
-               verdict: tuple[str, str | None] | None = None) -> ConsumerAnswer:
+               verdict: tuple[str, str | None] | None = None,
+               schema: Sequence[str] | None = None) -> ConsumerAnswer:
     answer = ConsumerAnswer(consumer=consumer.name, responder=reply.responder, request_id=request_id,
                             elapsed_ms=reply.elapsed_ms, attempts=reply.attempts, transport=reply.transport,
                             http_status=reply.http_status, message=reply.message,
@@ -96,7 +97,7 @@ def from_reply(consumer: ConsumerSettings, request_id: str, reply: Reply, verify
             answer.results = results
         elif results is not None:
             answer.warnings.append(f"{RESPONSE_PATH}.results: not an object, ignored")
-        answer.warnings.extend(_schema_warnings(response))
+        answer.warnings.extend(_schema_warnings(response) if schema is None else schema)
     if verdict is None:
         verdict = _verdict(reply, verify_key)
     answer.signature, answer.signature_reason = verdict
@@ -126,8 +127,7 @@ def _final(replies: list[Reply]) -> Reply:
 
 
 def _status(reply: Reply) -> Any:
-    content = (reply.message.get("body") or {}).get("openc2") or {}
-    response = content.get("response") if isinstance(content, dict) else None
+    response = _response_of(reply)
     return response.get("status") if isinstance(response, dict) else None
 
 
@@ -163,10 +163,14 @@ def _counted(group: list[Reply], verify_key: JWK | None,
 
 
 def _judged(consumer: ConsumerSettings, request_id: str, group: list[Reply], verify_key: JWK | None,
-            response_requested: str, verdicts: list[tuple[str, str | None]] | None = None) -> ConsumerAnswer:
+            response_requested: str, verdicts: list[tuple[str, str | None]] | None = None,
+            facts: ReplyFacts | None = None) -> ConsumerAnswer:
     """One responder's answer from all it sent."""
+    if verdicts is None and facts is not None:
+        verdicts = [facts.verdict(reply) for reply in group]
     chosen, verdict, flags = _counted(group, verify_key, verdicts)
-    answer = from_reply(consumer, request_id, chosen, verify_key, response_requested, verdict)
+    answer = from_reply(consumer, request_id, chosen, verify_key, response_requested, verdict,
+                        facts.schema(chosen) if facts is not None else None)
     answer.warnings.extend(flags)
     if response_requested == "complete" and answer.status == 102 and answer.error is None:
         answer.error = "only an interim answer (102 Processing) arrived, no final response"
@@ -201,17 +205,49 @@ def _with_lines(answer: ConsumerAnswer, extra: list[str]) -> ConsumerAnswer:
 
 
 def answers_for(consumer: ConsumerSettings, request_id: str, delivery: Delivery, response_requested: str,
-                verify_key: JWK | None, elapsed_ms: float) -> list[ConsumerAnswer]:
+                verify_key: JWK | None, elapsed_ms: float, facts: ReplyFacts | None = None) -> list[ConsumerAnswer]:
+    """``facts``: what was already worked out per reply as it arrived (ReplyFacts)."""
     by_responder: OrderedDict[str | None, list[Reply]] = OrderedDict()
     for reply in delivery.replies:
         by_responder.setdefault(reply.responder, []).append(reply)
-    answers = [_judged(consumer, request_id, group, verify_key, response_requested)
+    answers = [_judged(consumer, request_id, group, verify_key, response_requested, facts=facts)
                for group in by_responder.values()]
     closing, extra = _closing(consumer, request_id, delivery, response_requested, elapsed_ms, bool(answers))
     answers.extend(closing)
     for answer in answers:
         _with_lines(answer, extra)
     return answers
+
+
+class ReplyFacts:
+    """An MQTT fan-out's replies, kept whole for ``answers_for``, with the per-reply work done
+    as each arrives (signature verdict, schema warnings) while the connection waits for the
+    next: judging 10,000 held answers only after the last one came added ~150 ms to a round."""
+
+    def __init__(self, verify_key: JWK | None) -> None:
+        self.verify_key = verify_key
+        self.replies: list[Reply] = []
+        self._facts: dict[int, tuple[tuple[str, str | None], Sequence[str] | None]] = {}
+
+    def add(self, reply: Reply) -> None:
+        response = _response_of(reply)
+        # () when clean: one shared object instead of an empty list per held reply for the GC to walk
+        schema = (_schema_warnings(response) or ()) if isinstance(response, dict) else None
+        self._facts[id(reply)] = (_verdict(reply, self.verify_key), schema)
+        self.replies.append(reply)   # keeps the reply alive, so its id() stays its own
+
+    def verdict(self, reply: Reply) -> tuple[str, str | None]:
+        known = self._facts.get(id(reply))
+        return known[0] if known is not None else _verdict(reply, self.verify_key)
+
+    def schema(self, reply: Reply) -> Sequence[str] | None:
+        known = self._facts.get(id(reply))
+        return known[1] if known is not None else None
+
+
+def _response_of(reply: Reply) -> Any:
+    content = (reply.message.get("body") or {}).get("openc2") or {}
+    return content.get("response") if isinstance(content, dict) else None
 
 
 LATE_SHOWN = 20
@@ -251,13 +287,21 @@ class AnswerStream:
                 name = printable(who, 120)
                 self._late[name] = self._late.get(name, 0) + 1
             return
-        group, verdicts = self._held.setdefault(who, ([], []))
-        group.append(reply)
         verdict = _verdict(reply, self.verify_key)
+        settles = not (self.response_requested == "complete" and _status(reply) == 102) \
+            and (self.verify_key is None or verdict[0] == "verified")
+        held = self._held.get(who)
+        if held is None:
+            if settles:      # the usual case: a responder's only answer, final at once
+                self._passed.add(who)
+                self.emit(_judged(self.consumer, self.request_id, [reply], self.verify_key,
+                                  self.response_requested, [verdict]))
+                return
+            held = self._held[who] = ([], [])
+        group, verdicts = held
+        group.append(reply)
         verdicts.append(verdict)
-        if self.response_requested == "complete" and _status(reply) == 102:
-            return
-        if self.verify_key is not None and verdict[0] != "verified":
+        if not settles:
             return
         del self._held[who]
         self._passed.add(who)

@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -19,7 +20,7 @@ from jwcrypto.jwk import JWK
 
 from fn_openc2.lib.language import FEATURES, OpenC2ValidationError, parse_command, requested_response, to_dict
 from fn_openc2.lib.language import query_features as build_query_features
-from fn_openc2.lib.producer.answers import AnswerStream, answers_for
+from fn_openc2.lib.producer.answers import AnswerStream, ReplyFacts, answers_for
 from fn_openc2.lib.producer.bulk import OutcomeSink, run_bulk
 from fn_openc2.lib.producer.capabilities import CapabilityCache, merge_results
 from fn_openc2.lib.producer.settings import SECTION, AppSettings, ConsumerSettings
@@ -380,13 +381,18 @@ class Producer:
         limits.wait(name)
         started = time.perf_counter()
         verify_key = self._verify_keys.get(name)
+        fan_out = isinstance(transport, MqttTransport)
         judge = AnswerStream(consumer, request_id, wanted, verify_key, stream.answer) \
-            if stream is not None and isinstance(transport, MqttTransport) else None
+            if stream is not None and fan_out else None
+        facts = ReplyFacts(verify_key) if judge is None and fan_out else None   # kept whole, judged as they come
         try:
             with self._in_flight:   # max_concurrency: messages in flight at once, send and bulk alike
-                if judge is not None:
+                if fan_out:
                     assert isinstance(transport, MqttTransport)
-                    delivery = transport.send(message, await_response=wanted != "none", on_reply=judge.add)
+                    delivery = transport.send(message, await_response=wanted != "none",
+                                              on_reply=judge.add if judge is not None else facts.add)
+                    if facts is not None:
+                        delivery = replace(delivery, replies=facts.replies)
                 else:
                     delivery = transport.send(message, await_response=wanted != "none",
                                               pace=lambda: limits.wait(name))
@@ -399,5 +405,5 @@ class Producer:
         if judge is not None and stream is not None:
             stream.notices(judge.finish(delivery, elapsed))
             return []
-        answers = answers_for(consumer, request_id, delivery, wanted, verify_key, elapsed)
+        answers = answers_for(consumer, request_id, delivery, wanted, verify_key, elapsed, facts)
         return stream.take(answers) if stream is not None else answers
