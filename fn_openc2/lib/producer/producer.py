@@ -32,7 +32,7 @@ from fn_openc2.lib.producer.ratelimit import RateLimits
 from fn_openc2.lib.producer.routing import resolve_consumers
 from fn_openc2.lib.producer.transports import Transport, build_transport
 from fn_openc2.lib.security import algorithms_for, load_private_key, load_public_key
-from fn_openc2.lib.transfer import MqttTransport, TransferError
+from fn_openc2.lib.transfer import MqttTransport, Reply, TransferError
 from fn_openc2.lib.transfer.dialects import printable
 
 log = logging.getLogger(__name__)
@@ -381,16 +381,20 @@ class Producer:
         limits.wait(name)
         started = time.perf_counter()
         verify_key = self._verify_keys.get(name)
-        fan_out = isinstance(transport, MqttTransport)
-        judge = AnswerStream(consumer, request_id, wanted, verify_key, stream.answer) \
-            if stream is not None and fan_out else None
-        facts = ReplyFacts(verify_key) if judge is None and fan_out else None   # kept whole, judged as they come
+        judge: AnswerStream | None = None      # MQTT, streamed: each answer judged and passed on
+        facts: ReplyFacts | None = None        # MQTT, accumulated: kept whole, each checked as it comes
+        collect: Callable[[Reply], None] | None = None
+        if isinstance(transport, MqttTransport):
+            if stream is not None:
+                judge = AnswerStream(consumer, request_id, wanted, verify_key, stream.answer)
+                collect = judge.add
+            else:
+                facts = ReplyFacts(verify_key)
+                collect = facts.add
         try:
             with self._in_flight:   # max_concurrency: messages in flight at once, send and bulk alike
-                if fan_out:
-                    assert isinstance(transport, MqttTransport)
-                    delivery = transport.send(message, await_response=wanted != "none",
-                                              on_reply=judge.add if judge is not None else facts.add)
+                if isinstance(transport, MqttTransport) and collect is not None:
+                    delivery = transport.send(message, await_response=wanted != "none", on_reply=collect)
                     if facts is not None:
                         delivery = replace(delivery, replies=facts.replies)
                 else:
