@@ -325,13 +325,17 @@ def fleet_file_name(command: Mapping[str, Any], consumer: str, ext: str) -> str:
 
 def _csv_cell(value: Any) -> str:
     """Text for a spreadsheet cell; a consumer's '=', '+', '-', '@' cannot start a formula."""
-    text = "" if value is None else value if isinstance(value, str) else compact(value)
+    if value is None:
+        return ""
+    if type(value) is int and value >= 0:   # a status: the JSON text of an integer is its str()
+        return str(value)
+    text = value if isinstance(value, str) else compact(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _fleet_row(command: Mapping[str, Any], a: ConsumerAnswer) -> dict[str, Any]:
+def _fleet_row(command: Mapping[str, Any], a: ConsumerAnswer, state: str | None = None) -> dict[str, Any]:
     return {"consumer": a.consumer, "responder": a.responder, "request_id": a.request_id,
-            "state": answer_state(command, a), "status": a.status, "status_text": a.status_text,
+            "state": state or answer_state(command, a), "status": a.status, "status_text": a.status_text,
             "signature": a.signature, "signature_reason": a.signature_reason, "error": error_text(a),
             "results": a.results}
 
@@ -353,13 +357,13 @@ class FleetSpool:
         self._written = 0
 
     def add(self, answer: ConsumerAnswer) -> None:
-        self.counts.add(self.command, answer)
+        state = self.counts.add(self.command, answer)
         if self._csv is None and len(self.first) < self.keep:
             self.first.append(answer)
             return
         if self._csv is None:
             self._open()
-        self._write(answer)
+        self._write(answer, state)
 
     def _open(self) -> None:
         """The files, with the answers kept so far (a fleet after all)."""
@@ -372,8 +376,8 @@ class FleetSpool:
         for answer in self.first:
             self._write(answer)
 
-    def _write(self, answer: ConsumerAnswer) -> None:
-        row = _fleet_row(self.command, answer)
+    def _write(self, answer: ConsumerAnswer, state: str | None = None) -> None:
+        row = _fleet_row(self.command, answer, state)
         self._writer.writerow([_csv_cell(row[c]) for c in FLEET_COLUMNS])
         self._json.write((", " if self._written else "") + json.dumps(row, ensure_ascii=False))
         self._written += 1
@@ -461,12 +465,14 @@ class AnswerCounts:
         self.by_state: dict[str, int] = {}
         self.by_status: dict[str, int] = {}
 
-    def add(self, command: Mapping[str, Any], a: ConsumerAnswer) -> None:
+    def add(self, command: Mapping[str, Any], a: ConsumerAnswer) -> str:
+        """Count one answer; its row state."""
         self.total += 1
         state = answer_state(command, a)
         self.by_state[state] = self.by_state.get(state, 0) + 1
         key = str(a.status) if a.status is not None else ("unknown" if a.outcome_unknown else "failed")
         self.by_status[key] = self.by_status.get(key, 0) + 1
+        return state
 
 
 def summary_cells(command: Mapping[str, Any], answers: list[ConsumerAnswer] | AnswerCounts,
