@@ -134,17 +134,20 @@ class AnswerTally:
 
     def add(self, answer: ConsumerAnswer) -> bool:
         """Count one answer; True when the outcome should keep it in its sample."""
-        mine = self.by_consumer.setdefault(answer.consumer, [0, 0])
+        succeeded = answer.succeeded     # read once: a fan-out counts thousands of these
+        mine = self.by_consumer.get(answer.consumer)
+        if mine is None:
+            mine = self.by_consumer[answer.consumer] = [0, 0]
         mine[0] += 1
-        mine[1] += answer.succeeded
+        mine[1] += succeeded
         self.total += 1
-        self.delivered += answer.delivered
-        self.succeeded += answer.succeeded
+        self.delivered += answer.error is None
+        self.succeeded += succeeded
         self.outcome_unknown += answer.outcome_unknown
-        key = str(answer.status) if answer.status is not None else ("unknown" if answer.outcome_unknown else
-                                                                    "failed")
+        status = answer.status
+        key = str(status) if status is not None else ("unknown" if answer.outcome_unknown else "failed")
         self.by_status[key] = self.by_status.get(key, 0) + 1
-        kind = self.succeeded if answer.succeeded else self.total - self.succeeded
+        kind = self.succeeded if succeeded else self.total - self.succeeded
         return kind <= STREAM_KEEP
 
     def merge(self, other: AnswerTally) -> None:
