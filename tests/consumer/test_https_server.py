@@ -85,12 +85,36 @@ def test_wrong_content_type_path_and_method(reference_consumer: RunningConsumer)
         assert r.status_code == 200 and r.json()["headers"]["request_id"] == rid
         assert r.json()["body"]["openc2"]["response"] == {
             "status": 400, "status_text": "Content-Type must be application/openc2+json;version=1.0"}
-    wrong_path = c.url.replace("/.well-known/openc2", "/openc2")
-    r = post(c, envelope(DENY, "p"), url=wrong_path)
-    assert r.status_code == 200 and r.json()["body"]["openc2"]["response"]["status"] == 404
     r = requests.get(c.url, verify=c.ca, cert=(c.client_cert, c.client_key), timeout=10)
     assert r.status_code == 405 and r.headers["Allow"] == "POST"
     assert c.actuator.snapshot()["rules"] == []
+
+
+@pytest.mark.parametrize("dialect", ["https-v1.1", "https-v1.1-status", "https-v1.0"])
+def test_wrong_path_is_a_plain_http_404_whatever_the_method(
+        dialect: str, start_consumer: Callable[..., RunningConsumer]) -> None:
+    """An unknown route never reaches the OpenC2 handler of a real consumer's web framework:
+    plain HTTP 404, no OpenC2 body, no X-Request-ID echo, nothing done; still logged."""
+    c = start_consumer(dialect, signed=False)
+    base = c.url[: -len(c.server.dialect.path)]
+    wrong = base + ("/openc2" if c.server.dialect.path != "/openc2" else "/.well-known/openc2")
+    body = envelope(DENY, "p") if dialect != "https-v1.0" else DENY
+    content_type = V10_CMD if dialect == "https-v1.0" else V11
+    with requests.Session() as s:
+        r = post(c, body, content_type=content_type, url=wrong + "?x=1", headers={"X-Request-ID": "p"}, session=s)
+        assert (r.status_code, r.headers["Content-Type"], r.text) == (404, "text/plain; charset=utf-8", "Not Found\n")
+        assert "X-Request-ID" not in r.headers
+        for method in ("GET", "PUT", "DELETE", "OPTIONS"):
+            r = s.request(method, wrong, verify=c.ca, cert=(c.client_cert, c.client_key), timeout=10)
+            assert (r.status_code, r.text, "Allow" in r.headers) == (404, "Not Found\n", False), method
+        r = s.head(wrong, verify=c.ca, cert=(c.client_cert, c.client_key), timeout=10)
+        assert r.status_code == 404 and r.content == b""
+        r = post(c, body, content_type=content_type, session=s)           # same connection, right path
+        assert r.status_code == 200 and "rule_number" in r.text
+    assert [(e.method, e.http_status) for e in c.server.request_log.entries] == [
+        ("POST", 404), ("GET", 404), ("PUT", 404), ("DELETE", 404), ("OPTIONS", 404), ("HEAD", 404), ("POST", 200)]
+    assert c.server.request_log.entries[0].path == wrong.removeprefix(base) + "?x=1"
+    assert len(c.actuator.snapshot()["rules"]) == 1
 
 
 def test_no_response_is_http_204(reference_consumer: RunningConsumer) -> None:

@@ -58,6 +58,12 @@ def test_probe_finds_each_rehearsed_https_dialect_and_send_uses_the_section(
     served = REHEARSED[dialect]
     if served.path != DIALECTS["https-v1.1"].path:
         assert f"path = {served.path}" in section
+        # the spec's path answered like any web server's unknown route: said so once, never tried again
+        assert ("-> HTTP 404 Not Found: 'Not Found' (text/plain; charset=utf-8, not an OpenC2 response) from "
+                f"consumer fw1 at {_base(consumer.url)}/.well-known/openc2: no OpenC2 endpoint at this URL's "
+                "path; check the consumer's url and path keys [no]") in out
+        misses = [e for e in consumer.server.request_log.entries if e.path != served.path]
+        assert [(e.path, e.http_status) for e in misses] == [("/.well-known/openc2", 404)]
     else:
         assert "path =" not in section
     assert "timeout" not in section and "retries" not in section      # probe-only settings stay out
@@ -127,6 +133,34 @@ def test_probe_against_an_all_bad_consumer_exits_1_with_every_attempt_explained(
     assert all(json.loads(s.body).get("body", {}).get("openc2", {}).get("request", json.loads(s.body).get(
         "openc2", {}).get("request", json.loads(s.body)))["action"] == "query" for s in peer.seen)
     assert "stopped after 9 attempts" in out
+
+
+def test_an_openc2_404_keeps_the_path_a_plain_404_ends_it(pki: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A path is dropped only for a web server's unknown route (plain HTTP 404): an OpenC2 404
+    came from the consumer's OpenC2 handler, so the path is right and the probe goes on there
+    (here: asked again naming the profile, which this consumer dispatches on)."""
+    def behave(seen: Seen) -> Answer:
+        if seen.path != "/.well-known/openc2":
+            return Answer(404, {"detail": "Not Found"})                       # FastAPI's unknown route
+        request = json.loads(seen.body)["body"]["openc2"]["request"]
+        rid = json.loads(seen.body)["headers"]["request_id"]
+        if "profile" not in request:
+            return Answer(200, {"headers": {"request_id": rid}, "body": {"openc2": {"response": {
+                "status": 404, "status_text": "no actuator for this command"}}}})
+        results = {"versions": ["2.0"], "profiles": ["slpf"]} if request["target"]["features"] else {}
+        return Answer(200, {"headers": {"request_id": rid, "from": "fw404"},
+                            "body": {"openc2": {"response": {"status": 200, "results": results}}}})
+
+    peer = Oc2Peer(behave, cert=pki.server_cert, key=pki.server_key, client_ca=pki.ca_cert).start()
+    try:
+        code = main(["probe", peer.url, "--ca", pki.ca_cert, "--cert", pki.client_cert, "--key", pki.client_key])
+        out = capsys.readouterr().out
+    finally:
+        peer.stop()
+    assert code == 0, out
+    assert "HTTP 200, consumer said: 404 no actuator for this command [no]" in out
+    assert "[fn_openc2:consumer]" in out and "path =" not in _section(out)
+    assert {s.path for s in peer.seen} == {"/.well-known/openc2"}
 
 
 def test_probe_unreachable_consumer_stops_at_once(pki: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -192,6 +192,29 @@ def test_wrong_ca_is_a_tls_error(reference_consumer: Any, pki: Pki) -> None:
     assert not answer.ok and (answer.error or "").startswith("tls")
 
 
+@pytest.mark.parametrize("dialect", ["https-v1.1", "https-v1.1-status", "https-v1.0"])
+def test_a_wrong_url_path_is_an_http_404_that_is_not_an_openc2_answer(
+        dialect: str, start_consumer: Callable[..., Any]) -> None:
+    """A consumer reached at a path it does not serve answers like any web server (plain HTTP
+    404 "Not Found"): the producer says so in the peer's words first, then what is wrong and
+    where, never as the consumer's OpenC2 404 verdict, even where the status is in the HTTP line."""
+    consumer = start_consumer(dialect)
+    served = consumer.server.dialect.path
+    base = consumer.url[: -len(served)]
+    wrong = base + ("/openc2" if served != "/openc2" else "/.well-known/openc2")
+    extra = {"dialect": "https-v1.0"} if dialect == "https-v1.0" else {}
+    with Producer(registry(fw1=https_section(consumer, url=wrong, **extra))) as producer:
+        (answer,) = producer.send(DENY, "fw1").answers
+    assert not answer.ok and answer.status is None and answer.http_status == 404 and answer.responder is None
+    assert answer.error == (
+        f"http: HTTP 404 Not Found: 'Not Found' (text/plain; charset=utf-8, not an OpenC2 response) from "
+        f"consumer fw1 at {wrong}: no OpenC2 endpoint at this URL's path; check the consumer's url and path keys")
+    assert answer.line() == f"fw1: {answer.error}"            # what the incident note and the CLI show
+    log = consumer.server.request_log.entries
+    assert [(e.method, e.path, e.http_status) for e in log] == [("POST", wrong.removeprefix(base), 404)]
+    assert consumer.actuator.snapshot()["rules"] == []
+
+
 def test_query_features_fills_the_cache_for_auto_routing(start_consumer: Callable[..., Any]) -> None:
     fw = start_consumer(profiles=("slpf",), rate_limit=600, device_id="fw@example.com")
     edr = start_consumer(profiles=("er",), device_id="edr@example.com")

@@ -88,6 +88,33 @@ def test_a_plain_text_error_quotes_the_peer() -> None:
     assert "HTTP 400 Bad Request: 'unsupported <b>x</b>'" in str(caught.value)
 
 
+@pytest.mark.parametrize("status_in", ["body", "http"])
+@pytest.mark.parametrize("body, content_type, quoted", [
+    (b"404 page not found\n", "text/plain; charset=utf-8", "'404 page not found'"),            # Go net/http
+    (b'{"detail":"Not Found"}', "application/json", "'{\"detail\":\"Not Found\"}'"),          # FastAPI
+    (b"<h1>Not Found</h1>\r\n\x1b[31m" + b"x" * 500, None, "'<h1>Not Found</h1> [31m" + "x" * 177 + "…'"),
+], ids=["go", "fastapi", "html-long"])
+def test_a_404_that_is_not_an_openc2_response_is_a_wrong_path(status_in: str, body: bytes,
+                                                              content_type: str | None, quoted: str) -> None:
+    """Whatever status_in says, an HTTP 404 whose body is not OpenC2 is the web server's unknown
+    route: the peer's status and text first (printable, bounded, cut marked), then what and where."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    with pytest.raises(TransferError) as caught:
+        normalize_reply(body, 404, headers, resolve_dialect(status_in=status_in), "r", "consumer fw at https://h/x")
+    sent = f"{content_type}, " if content_type else ""
+    assert (caught.value.kind, caught.value.http_status) == ("http", 404)
+    assert caught.value.detail == (f"HTTP 404 Not Found: {quoted} ({sent}not an OpenC2 response) from consumer fw "
+                                   "at https://h/x: no OpenC2 endpoint at this URL's path; check the consumer's "
+                                   "url and path keys")
+
+
+def test_an_openc2_404_is_still_the_consumers_answer() -> None:
+    for status_in in ("body", "http"):
+        reply = normalize_reply(b'{"status":404,"status_text":"rule 7 not found"}', 404,
+                                {"Content-Type": "text/html"}, resolve_dialect(status_in=status_in), "r", "fw")
+        assert reply["body"]["openc2"]["response"] == {"status": 404, "status_text": "rule 7 not found"}
+
+
 @pytest.mark.parametrize("body,path", [(b'{"status":200,"status":400}', "status"),
                                         (b'{"status":200,"results":{"x":NaN}}', "results.x"),
                                         (b'{"status":200,"results":{"n":' + b"9" * 400 + b"}}", "results.n"),

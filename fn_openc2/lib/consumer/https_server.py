@@ -29,6 +29,7 @@ MAX_BODY = 1 << 20
 MAX_CONNECTIONS = 64          # threads serving connections at once; more wait in the listen backlog
 LISTEN_BACKLOG = 128
 _SAFE_ID = re.compile(r"[!-~]{1,128}")
+NOT_FOUND = b"Not Found\n"       # what a web framework answers for a route it does not have
 
 
 def safe_request_id(value: Any) -> str | None:
@@ -149,14 +150,36 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
+    def _served(self) -> bool:
+        """True for the dialect's one path; any other path gets a plain HTTP 404 and False.
+
+        Real consumers route before any OpenC2 code runs, so an unknown route never reaches
+        their OpenC2 handler: Flask (Werkzeug) answers its HTML "404 Not Found" page, FastAPI
+        (Starlette) {"detail": "Not Found"}, Python's http.server its HTML error page and Go's
+        net/http ServeMux "404 page not found", none with an OpenC2 body or an X-Request-ID
+        echo. The consumers of the interop facts (doc/interop.md) each serve one path ("/",
+        "/.well-known/openc2_command", HTTPS transfer v1.1's "/.well-known/openc2"), so a
+        producer aimed at the wrong one meets exactly that, and so it does here."""
+        if self.path.split("?", 1)[0] == self.server.dialect.path:
+            return True
+        self._discard_body()
+        self.server.request_log.record(LoggedRequest(self.command, self.path, None, 404))
+        self.send_response(404)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(NOT_FOUND)))
+        self._closing()
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(NOT_FOUND)
+        return False
+
     def do_POST(self) -> None:
-        """Every refusal is an OpenC2 answer in the dialect's own form with an OpenC2 status code."""
+        """Every refusal at the OpenC2 path is an OpenC2 answer in the dialect's own form with an
+        OpenC2 status code; other paths are not OpenC2 endpoints at all (``_served``)."""
+        if not self._served():
+            return
         dialect = self.server.dialect
         header_id = safe_request_id(self.headers.get("X-Request-ID"))
-        if self.path.split("?", 1)[0] != dialect.path:
-            where = printable(self.path, 100, mark="")
-            return self._refuse(404, f"no OpenC2 endpoint at {where} (it is {dialect.path})",
-                                self._id_of(self._discard_body()) or header_id)
         if not content_type_ok(self.headers.get("Content-Type"), dialect):
             return self._refuse(400, f"Content-Type must be {dialect.expected_type}",
                                 self._id_of(self._discard_body()) or header_id)
@@ -227,6 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, code: int, request_id: str | None, body: dict[str, Any] | None,
                extra: dict[str, str] | None = None) -> None:
         self.server.request_log.record(LoggedRequest(self.command, self.path, request_id, code))
+        closing = self.close_connection
         if 100 <= code < 200:
             body = None                 # an interim HTTP status cannot carry a body
             self.close_connection = True
@@ -240,16 +264,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("X-Request-ID", request_id)
         for name, value in (extra or {}).items():
             self.send_header(name, value)
+        if closing:
+            self.send_header("Connection", "close")
         self.end_headers()
         if payload:
             self.wfile.write(payload)
 
     def _discard_body(self) -> bytes:
+        """Read a refused request's body so the connection can serve the next one; a request
+        with neither Content-Length nor Transfer-Encoding has none (RFC 9112 section 6.3)."""
         length = self.headers.get("Content-Length")
+        if length is None and "Transfer-Encoding" not in self.headers:
+            return b""
         if length and length.isdigit() and int(length) <= MAX_BODY:
             return self.rfile.read(int(length))
         self.close_connection = True
         return b""
+
+    def _closing(self) -> None:
+        """Say so when this answer ends the connection, so a keep-alive client does not reuse it."""
+        if self.close_connection:
+            self.send_header("Connection", "close")
 
     @staticmethod
     def _id_of(raw: bytes) -> str | None:
@@ -262,11 +297,14 @@ class _Handler(BaseHTTPRequestHandler):
         return safe_request_id(headers.get("request_id")) if isinstance(headers, dict) else None
 
     def _not_allowed(self) -> None:
+        if not self._served():
+            return
         self._discard_body()
         self.server.request_log.record(LoggedRequest(self.command, self.path, None, 405))
         self.send_response(405)
         self.send_header("Allow", "POST")
         self.send_header("Content-Length", "0")
+        self._closing()
         self.end_headers()
 
     do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed

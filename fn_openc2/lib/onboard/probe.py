@@ -6,7 +6,8 @@ the producer's own sources: the HTTPS presets and override choices of
 ``transfer.dialects`` and the consumer keys of ``producer.settings`` (the
 section printed is exactly the one each attempt was made with, so it is
 known to work). The search is bounded (``max_attempts``) and prunes what
-an answer rules out: a path answered 404/405 is not tried again, a
+an answer rules out: a path answered HTTP 404/405 without an OpenC2
+answer (a web server's unknown route) is not tried again, a
 transport failure (TLS, refused connection) ends the probe, since no
 dialect can fix it. Once the wire works, the profile encoding is learned
 on the same connection with ``query features`` naming a profile.
@@ -82,7 +83,7 @@ class Attempt:
 
     def answer_text(self) -> str:
         parts = []
-        if self.http_status is not None:
+        if self.http_status is not None and not (self.error or "").startswith(f"HTTP {self.http_status}"):
             parts.append(f"HTTP {self.http_status}")
         if self.status is not None:
             said = f"{self.status}" + (f" {one_line(self.status_text, 200)!s}" if self.status_text else "")
@@ -325,6 +326,15 @@ def _http_status(exchange: Exchange) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _no_route(exchange: Exchange) -> bool:
+    """The path is not an OpenC2 endpoint: HTTP 404/405 with no OpenC2 answer (a web server's
+    unknown route or method, or an empty 404). An OpenC2 answer, even status 404 in the
+    body or the status line, came from the consumer's OpenC2 handler: the path is right."""
+    if _http_status(exchange) not in DEAD_PATH:
+        return False
+    return exchange.failure is not None or all(reply.empty for reply in exchange.replies)
+
+
 def _features_found(exchange: Exchange) -> dict[str, dict[str, Any]]:
     found = {}
     for answer in exchange.answers:
@@ -473,8 +483,7 @@ class _Prober:
                 return "fatal"
             status = _http_status(exchange)
             answer = exchange.answer
-            if status in DEAD_PATH or (answer is not None and answer.status in DEAD_PATH
-                                       and status in (None, 200)):
+            if _no_route(exchange):
                 return "dead-path"
             if status == 415:
                 return "refused-type"

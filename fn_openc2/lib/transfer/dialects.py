@@ -223,8 +223,10 @@ def read_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], di
     status in the status line), whatever ``status_in`` says. Raises
     TransferError "http" for an answer that carries no OpenC2 status at all
     (the peer's own text quoted) and "decode" for a 2xx body that is not
-    OpenC2 I-JSON. What deviates but is still readable is appended to
-    ``warnings``. `where` names consumer and URL for messages."""
+    OpenC2 I-JSON. An HTTP 404 with a body that is not an OpenC2 response is
+    the web server's "no such route", never an OpenC2 404, whatever
+    ``status_in`` says (``_not_found_error``). What deviates but is still
+    readable is appended to ``warnings``. `where` names consumer and URL for messages."""
     notes = warnings if warnings is not None else []
     is_oc2_status = http_status in OPENC2_STATUS_CODES
     success = 100 <= http_status < 300
@@ -241,6 +243,8 @@ def read_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], di
     except TransferError as exc:
         if success:
             raise
+        if http_status == 404:
+            raise _not_found_error(raw, http_headers, where) from None
         if is_oc2_status and dialect.status_in == "http":
             notes.append(f"body is not OpenC2 JSON, the HTTP status is the answer: {peer_text(raw)}")
             return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id), None
@@ -249,6 +253,8 @@ def read_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], di
                                     f"(not OpenC2 JSON: {detail})") from None
     message = _as_envelope(doc)
     if message is None:
+        if http_status == 404:
+            raise _not_found_error(raw, http_headers, where)
         if success:
             raise TransferError("decode", f"{where}: HTTP {http_status} body is not an OpenC2 response: "
                                           f"{peer_text(raw)}")
@@ -267,6 +273,19 @@ def read_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], di
             notes.append(f"HTTP status {http_status} differs from the body's status {response.get('status')!r}; "
                          "the body's is shown")
     return _fill_headers(message, http_headers, request_id), doc
+
+
+def _not_found_error(raw: bytes, http_headers: Mapping[str, str], where: str) -> TransferError:
+    """An HTTP 404 whose body is not an OpenC2 response: the URL's path is not the consumer's
+    OpenC2 endpoint. Web frameworks route before any OpenC2 code runs (Flask, FastAPI,
+    http.server, Go net/http answer an unknown route with their own "Not Found"), so this is
+    a wrong ``url`` / ``path`` setting, not the consumer's verdict on the command. The peer's
+    status, reason and text come first, quoted and bounded; then what is wrong and where."""
+    content_type = _header(http_headers, "Content-Type")
+    sent = f"{printable(content_type, 80, one_line=True)}, " if content_type else ""
+    return TransferError("http", f"HTTP 404 Not Found: {peer_text(raw)} ({sent}not an OpenC2 response) from "
+                                 f"{where}: no OpenC2 endpoint at this URL's path; check the consumer's url "
+                                 f"and path keys", http_status=404)
 
 
 def _set_status(message: dict[str, Any], response: dict[str, Any], status: int) -> None:
