@@ -30,6 +30,10 @@ class Done:
     command_id: str | None
 
 
+PRUNE_EVERY_MS = 1000
+"""How often records past twice the window are forgotten (kept up to this much longer: stricter)."""
+
+
 class ReplayMemory:
     """request_id -> Done for the window, and command ids cancelled since; thread-safe."""
 
@@ -40,12 +44,16 @@ class ReplayMemory:
         self._lock = threading.Lock()
         self._done: dict[str, Done] = {}
         self._cancelled: dict[str, int] = {}
+        self._next_prune = 0      # clock ms: forgetting walks every record, so at most once a second
         if path:
             self._load(path)
 
     def get(self, request_id: str) -> Done | None:
         with self._lock:
-            self._prune()
+            now = self._clock_ms()
+            if now >= self._next_prune:     # (every read used to walk all of them: O(n) per command)
+                self._prune()
+                self._next_prune = now + PRUNE_EVERY_MS
             return self._done.get(request_id)
 
     def cancelled(self, command_id: str | None) -> bool:
