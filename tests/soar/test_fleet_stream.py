@@ -14,11 +14,11 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 import pytest
 
-from fn_openc2.lib.offline_soar.mock import OfflineSoar
 from fn_openc2.lib.producer.outcome import STREAM_KEEP
-from fn_openc2.lib.soar import producers, runner
+from fn_openc2.lib.soar import runner
 from fn_openc2.lib.soar import writeback as wb
 from fn_openc2.lib.soar.journal import Journal
+from tests.soar.conftest import fresh_store
 
 INCIDENT = 3602
 LOG = logging.getLogger("test-fleet-stream")
@@ -28,10 +28,7 @@ FLEET = 300
 
 @pytest.fixture
 def store():
-    store = OfflineSoar.reset()
-    store.seed({"id": INCIDENT, "name": "fleet stream"})
-    yield store
-    producers.reset()
+    yield from fresh_store(INCIDENT, "fleet stream")
 
 
 class Gateway:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fn_openc2.lib.offline_soar.mock import OfflineSoar
-from fn_openc2.lib.soar import producers, runner
+from fn_openc2.lib.soar import runner
+from tests.soar.conftest import fresh_store
 
 INCIDENT = 3401
 LOG = logging.getLogger("test-runner")
@@ -18,10 +18,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "payload_samples"
 
 @pytest.fixture
 def store():
-    store = OfflineSoar.reset()
-    store.seed({"id": INCIDENT, "name": "runner"})
-    yield store
-    producers.reset()
+    yield from fresh_store(INCIDENT, "runner")
 
 
 
