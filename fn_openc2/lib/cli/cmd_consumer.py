@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import ssl
 import sys
 import threading
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from fn_openc2.lib.consumer.dialects import DIALECTS, KNOBS
+from fn_openc2.lib.transfer.tls import client_context
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,7 +24,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--tls-key", metavar="F", help="server private key PEM")
     parser.add_argument("--client-ca", metavar="F", help="require client certificates signed by this CA")
     parser.add_argument("--dialect", default="https-v1.1", choices=sorted(DIALECTS))
-    parser.add_argument("--mqtt", metavar="HOST:PORT", help="also answer on this MQTT v5 broker")
+    parser.add_argument("--mqtt", metavar="BROKER",
+                        help="also answer on this MQTT v5 broker: mqtts://HOST[:PORT] (TLS, port 8883 by default), "
+                             "mqtt://HOST[:PORT] (plain, 1883) or HOST:PORT (plain; plain MQTT is for test brokers)")
     parser.add_argument("--device-id", default="oc2-consumer@localhost", help="headers.from of the answers")
     parser.add_argument("--profiles", default="slpf,er", help="comma-separated: slpf, er")
     parser.add_argument("--signing-key", metavar="F", help="sign answers with this private key PEM")
@@ -34,6 +40,17 @@ def add_parser(subparsers: Any) -> None:
                         help="with --verify-key: keep the replay memory in this file (survives a restart)")
     parser.add_argument("--max-connections", type=int, default=64, metavar="N",
                         help="connections served at once (default 64; more wait in the listen backlog)")
+    broker = parser.add_argument_group(
+        "MQTT broker access (with --mqtt; never a password on the command line: others see it in ps)")
+    broker.add_argument("--mqtt-ca", metavar="F",
+                        help="CA bundle PEM (file or c_rehash directory) the mqtts:// broker's certificate must "
+                             "chain to (default: the system's CAs; the host name is always checked)")
+    broker.add_argument("--mqtt-client-cert", metavar="F", help="client certificate PEM for mutual TLS (mqtts://)")
+    broker.add_argument("--mqtt-client-key", metavar="F", help="its private key PEM (with --mqtt-client-cert)")
+    broker.add_argument("--mqtt-username", metavar="U", help="MQTT user name (refused over plain mqtt://)")
+    broker.add_argument("--mqtt-password-env", metavar="NAME",
+                        help="name of the environment variable holding the MQTT password (with --mqtt-username); "
+                             "there is deliberately no flag taking the password itself")
     rehearse = parser.add_argument_group(
         "rehearse a consumer's habits (the names are the producer's app.config keys that cope with them)")
     for knob in KNOBS:
@@ -55,11 +72,127 @@ def _host_port(value: str, flag: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+_BROKER_FORMS = "mqtts://HOST[:PORT], mqtt://HOST[:PORT] or HOST:PORT"
+_CREDENTIAL_FLAGS = ("mqtt_username", "mqtt_password_env")
+_ACCESS_FLAGS = ("mqtt_ca", "mqtt_client_cert", "mqtt_client_key", *_CREDENTIAL_FLAGS)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class BrokerAccess:
+    """Where and how the consumer joins its MQTT broker, checked before anything connects."""
+
+    host: str
+    port: int
+    tls: ssl.SSLContext | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+
+
+def _broker_address(value: str) -> tuple[str, int, bool]:
+    """host, port, TLS from --mqtt; a user name or password written in it is refused, never echoed."""
+    if "@" in value:
+        raise ValueError("--mqtt: a user name or password in the broker address is refused (it would show in ps "
+                         "and in logs): give --mqtt-username and --mqtt-password-env instead")
+    if "://" not in value:
+        try:
+            host, port = _host_port(value, "--mqtt")
+        except ValueError:
+            raise ValueError(f"--mqtt: expected {_BROKER_FORMS}, got {value!r}") from None
+        return host, port, False
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:                       # not a number, or beyond 65535
+        port, parts = None, parts._replace(scheme="")
+    if (parts.scheme not in ("mqtt", "mqtts") or not parts.hostname
+            or parts.path not in ("", "/") or parts.query or parts.fragment):
+        raise ValueError(f"--mqtt: expected {_BROKER_FORMS}, got {value!r}")
+    tls = parts.scheme == "mqtts"
+    return parts.hostname, (8883 if tls else 1883) if port is None else port, tls
+
+
+def _readable(flag: str, path: str, directory_ok: bool = False) -> None:
+    """A missing or unreadable file fails here, naming its flag, not later inside OpenSSL."""
+    try:
+        if directory_ok and os.path.isdir(path):
+            os.listdir(path)
+        else:
+            with open(path, "rb"):
+                pass
+    except OSError as exc:
+        raise ValueError(f"{flag}: {path}: {exc.strerror or exc}") from None
+
+
+def broker_access(args: argparse.Namespace) -> BrokerAccess | None:
+    """The --mqtt* flags as one checked whole (ValueError naming the flag), or None without --mqtt.
+    Safe by default: credentials only over TLS, TLS always verified (hostname included), files
+    loaded now, the password read from the environment and never echoed."""
+    given = [d for d in _ACCESS_FLAGS if getattr(args, d, None) is not None]
+    if not args.mqtt:
+        if given:
+            raise ValueError(f"{_flag(given[0])}: only with --mqtt")
+        return None
+    host, port, tls = _broker_address(args.mqtt)
+    if not tls:
+        secret = [d for d in given if d in _CREDENTIAL_FLAGS]
+        if secret:
+            raise ValueError(f"{_flag(secret[0])}: would be sent in clear to {args.mqtt} (MQTT without TLS): use "
+                             "--mqtt mqtts://HOST[:PORT] (plain MQTT is for test brokers only)")
+        if given:
+            raise ValueError(f"{_flag(given[0])}: only for a TLS broker, and --mqtt {args.mqtt} is plain MQTT: "
+                             "use --mqtt mqtts://HOST[:PORT]")
+        return BrokerAccess(host, port)
+    if bool(args.mqtt_client_cert) != bool(args.mqtt_client_key):
+        raise ValueError("--mqtt-client-cert and --mqtt-client-key go together")
+    if args.mqtt_username is not None and not args.mqtt_username.strip():
+        raise ValueError("--mqtt-username: empty")
+    if args.mqtt_password_env is not None and args.mqtt_username is None:
+        raise ValueError("--mqtt-password-env: needs --mqtt-username")
+    password = None
+    if args.mqtt_password_env is not None:
+        name = args.mqtt_password_env
+        # the name is not echoed: a password typed here by mistake must not reach a log as well
+        if not _ENV_NAME.fullmatch(name):
+            raise ValueError("--mqtt-password-env: expects the NAME of an environment variable (letters, digits, "
+                             "_) holding the password, not the password itself")
+        password = os.environ.get(name)
+        if password is None:
+            raise ValueError("--mqtt-password-env: the environment variable it names is not set")
+        if not password:
+            raise ValueError("--mqtt-password-env: the environment variable it names is empty")
+    if args.mqtt_ca:
+        _readable("--mqtt-ca", args.mqtt_ca, directory_ok=True)
+    for dest in ("mqtt_client_cert", "mqtt_client_key"):
+        if getattr(args, dest):
+            _readable(_flag(dest), getattr(args, dest))
+    try:
+        context = client_context(args.mqtt_ca or True, args.mqtt_client_cert, args.mqtt_client_key)
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        try:
+            client_context(args.mqtt_ca or True)
+        except (ssl.SSLError, OSError):
+            raise ValueError(f"--mqtt-ca {args.mqtt_ca}: not a usable PEM CA bundle ({reason})") from None
+        raise ValueError(f"--mqtt-client-cert {args.mqtt_client_cert} / --mqtt-client-key {args.mqtt_client_key}: "
+                         f"not a usable PEM certificate and matching key ({reason})") from None
+    return BrokerAccess(host, port, context, args.mqtt_username, password)
+
+
 def run(args: argparse.Namespace) -> int:
     from fn_openc2.lib.consumer import Actuator, HttpsConsumerServer
 
     if not args.listen and not args.mqtt:
-        print("fn-openc2 consumer: give --listen HOST:PORT and/or --mqtt HOST:PORT", file=sys.stderr)
+        print("fn-openc2 consumer: give --listen HOST:PORT and/or --mqtt BROKER", file=sys.stderr)
         return 2
     if bool(args.tls_cert) != bool(args.tls_key):
         print("fn-openc2 consumer: --tls-cert and --tls-key go together", file=sys.stderr)
@@ -81,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
                             signing_key=args.signing_key, verify_key=args.verify_key, max_age=args.max_age,
                             state_file=args.state_file, **habits)
         listen = _host_port(args.listen, "--listen") if args.listen else None
-        broker = _host_port(args.mqtt, "--mqtt") if args.mqtt else None
+        broker = broker_access(args)
     except (ValueError, OSError) as exc:
         print(f"fn-openc2 consumer: {exc}", file=sys.stderr)
         return 2
@@ -100,9 +233,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"listening on {server.url} ({args.dialect}) as {args.device_id}", flush=True)
         if broker:
             from fn_openc2.lib.consumer.mqtt_consumer import MqttConsumer
-            mqtt = MqttConsumer(actuator, broker[0], broker[1], topics=args.topic,
+            if broker.tls is None:
+                print("WARNING: plain MQTT without TLS: for test brokers only", file=sys.stderr)
+            mqtt = MqttConsumer(actuator, broker.host, broker.port, topics=args.topic, tls=broker.tls,
+                                username=broker.username, password=broker.password,
                                 response_topic=args.response_topic).start()
-            print(f"subscribed on mqtt://{broker[0]}:{broker[1]} to {', '.join(mqtt.topics)}", flush=True)
+            print(f"subscribed on {broker.url} to {', '.join(mqtt.topics)}", flush=True)
         stopping.wait()
     except ssl.SSLError as exc:             # loading the PEM files, before anything listened: invalid input
         print(f"fn-openc2 consumer: --tls-cert {args.tls_cert} / --tls-key {args.tls_key}"

@@ -44,6 +44,13 @@ def _response_properties() -> Properties:
     return props
 
 
+def _tls_reason(exc: ssl.SSLError) -> str:
+    """'certificate verify failed: unable to get local issuer certificate': OpenSSL's words, short."""
+    reason = (exc.reason or "").replace("_", " ").lower() or str(exc)
+    detail = getattr(exc, "verify_message", None)
+    return f"{reason}: {detail}" if detail else reason
+
+
 class _Connection:
     """One MQTT v5 session: connect, subscribe, dispatch, publish answers."""
 
@@ -52,6 +59,7 @@ class _Connection:
                  response_topic: str = RESPONSE_TOPIC) -> None:
         self.host, self.port, self.topics = host, port, list(topics)
         self.response_topic = response_topic
+        self.tls = tls is not None
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if tls is not None:
             self.client.tls_set_context(tls)
@@ -59,24 +67,42 @@ class _Connection:
             self.client.username_pw_set(username, password)
         self.client.on_socket_open = self._on_socket_open
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_log = self._on_log            # only until started: paho logs every packet to it
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self._subscribed = threading.Event()
+        self._settled = threading.Event()     # subscribed, or the broker said no: start() need not wait longer
         self._props = _response_properties()
         self._error: str | None = None
+        self._log_error: str | None = None    # paho's last error line while starting (why a socket died)
+
+    @property
+    def broker(self) -> str:
+        """mqtts://host:port or mqtt://host:port: how errors name the broker."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
 
     def dispatch(self, topic: str, doc: Any) -> Iterable[dict[str, Any]]:
         raise NotImplementedError
 
     def start(self) -> None:
+        """Connect and subscribe, or ConnectionError naming the broker and why not (TLS handshake,
+        refused CONNACK or SUBACK, connection closed, nothing within CONNECT_TIMEOUT)."""
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # (paho has no annotation here)
         props.SessionExpiryInterval = 300   # clean_start False keeps the session across reconnects
-        self.client.connect(self.host, self.port, keepalive=60, clean_start=False, properties=props)
+        try:
+            self.client.connect(self.host, self.port, keepalive=60, clean_start=False, properties=props)
+        except ssl.SSLError as exc:          # paho does the handshake inside connect(): unknown CA, wrong name
+            raise ConnectionError(f"{self.broker}: TLS handshake failed ({_tls_reason(exc)})") from None
+        except OSError as exc:
+            raise ConnectionError(f"{self.broker}: cannot connect ({exc.strerror or exc})") from None
         self.client.loop_start()
-        if not self._subscribed.wait(CONNECT_TIMEOUT):
+        self._settled.wait(CONNECT_TIMEOUT)
+        self.client.on_log = None
+        if not self._subscribed.is_set():
             self.stop()
-            raise ConnectionError(f"mqtt {self.host}:{self.port}: not subscribed within {CONNECT_TIMEOUT:g}s"
-                                  + (f" ({self._error})" if self._error else ""))
+            raise ConnectionError(f"{self.broker}: " + (self._error or f"not subscribed within {CONNECT_TIMEOUT:g}s"))
 
     def stop(self) -> None:
         self.client.disconnect()
@@ -91,16 +117,33 @@ class _Connection:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            self._error = f"CONNACK {reason}"
+            self._fail(f"the broker refused the connection (CONNACK {reason})")
             return
         client.subscribe([(t, 1) for t in self.topics])
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
         failed = [str(r) for r in reasons if r.is_failure]
         if failed:
-            self._error = f"SUBACK {', '.join(failed)}"
+            self._fail(f"the broker refused the subscription (SUBACK {', '.join(failed)})")
             return
         self._subscribed.set()
+        self._settled.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        # while starting, e.g. a TLS 1.3 broker's alert that it wanted a client certificate
+        # (it comes after the handshake, on the first read); later, paho reconnects by itself
+        if not self._subscribed.is_set():
+            self._fail(f"the broker closed the connection ({self._log_error or reason})")
+
+    def _on_log(self, client: mqtt.Client, userdata: Any, level: int, text: str) -> None:
+        if level == mqtt.MQTT_LOG_ERR:
+            self._log_error = text
+
+    def _fail(self, why: str) -> None:
+        """The first reason start() gives up for wins (a refusal is followed by its disconnect)."""
+        if self._error is None:
+            self._error = why
+        self._settled.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
