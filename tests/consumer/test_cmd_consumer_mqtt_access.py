@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -224,3 +224,22 @@ def test_a_refused_flag_exits_2_from_the_real_process(listener: socket.socket) -
     assert result.stderr.startswith("fn-openc2 consumer: --mqtt: a user name or password in the broker address "
                                     "is refused") and "s3cret-pw" not in result.stderr
     assert _nobody_connected(listener)
+
+
+@pytest.mark.parametrize("value, url, tls", [
+    ("mqtts://broker.example", "mqtts://broker.example:8883", True),
+    ("mqtts://broker.example:18883/", "mqtts://broker.example:18883", True),
+    ("mqtt://broker.example", "mqtt://broker.example:1883", False),
+    ("broker.example:1884", "mqtt://broker.example:1884", False),
+    ("mqtts://[::1]", "mqtts://[::1]:8883", True),
+])
+def test_broker_forms_and_their_default_ports(value: str, url: str, tls: bool, pki: Pki) -> None:
+    from fn_openc2.lib.cli.cmd_consumer import broker_access
+    from fn_openc2.lib.cli.main import build_parser
+
+    access = broker_access(build_parser().parse_args(["consumer", "--mqtt", value, "--mqtt-ca", pki.ca_cert]
+                                                     if tls else ["consumer", "--mqtt", value]))
+    assert access is not None and access.url == url and (access.tls is not None) == tls
+    if access.tls is not None:      # the producer's client context: verified, host name checked, TLS 1.2+
+        assert access.tls.verify_mode == ssl.CERT_REQUIRED and access.tls.check_hostname
+        assert access.tls.minimum_version >= ssl.TLSVersion.TLSv1_2

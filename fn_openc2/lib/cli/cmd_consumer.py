@@ -110,15 +110,17 @@ def _broker_address(value: str) -> tuple[str, int, bool]:
             raise ValueError(f"--mqtt: expected {_BROKER_FORMS}, got {value!r}") from None
         return host, port, False
     parts = urlsplit(value)
+    given: int | None = None
     try:
-        port = parts.port
-    except ValueError:                       # not a number, or beyond 65535
-        port, parts = None, parts._replace(scheme="")
-    if (parts.scheme not in ("mqtt", "mqtts") or not parts.hostname
-            or parts.path not in ("", "/") or parts.query or parts.fragment):
+        given = parts.port
+        usable = (parts.scheme in ("mqtt", "mqtts") and bool(parts.hostname) and parts.path in ("", "/")
+                  and not parts.query and not parts.fragment)
+    except ValueError:                       # the port is not a number, or beyond 65535
+        usable = False
+    if not usable or not parts.hostname:
         raise ValueError(f"--mqtt: expected {_BROKER_FORMS}, got {value!r}")
     tls = parts.scheme == "mqtts"
-    return parts.hostname, (8883 if tls else 1883) if port is None else port, tls
+    return parts.hostname, (8883 if tls else 1883) if given is None else given, tls
 
 
 def _readable(flag: str, path: str, directory_ok: bool = False) -> None:
