@@ -213,3 +213,27 @@ def test_proxy_credentials_go_to_the_proxy_only(pki: Pki, peer) -> None:
     assert expected.lower() in head.lower()
     assert not any(k.lower().startswith("proxy-") for k in server.seen[0].headers)
     assert "Authorization" not in server.seen[0].headers
+
+
+def test_plain_http_consumer_goes_through_a_forwarding_proxy(peer) -> None:
+    """A plain-http consumer (test consumers only) behind an HTTP proxy: the request goes in
+    absolute form to the proxy with Proxy-Authorization (RFC 9112 section 3.2.2, RFC 9110
+    section 11.7.2), and the consumer sees neither the proxy's credentials nor its headers."""
+    import base64
+
+    from tests.fixtures.proxy import ConnectProxy
+
+    server = peer(lambda req: OK, cert=None, key=None)
+    assert server.url.startswith("http://")
+    proxy = ConnectProxy()
+    try:
+        replies = _send(server.url + "/.well-known/openc2",
+                        proxies={"http": proxy.url.replace("http://", "http://u%40x:p%3Aw@")})
+    finally:
+        proxy.close()
+    assert proxy.forwards == [server.url + "/.well-known/openc2"] and proxy.tunnels == []
+    (head,) = proxy.heads
+    assert (b"Proxy-Authorization: Basic " + base64.b64encode(b"u@x:p:w")).lower() in head.lower()
+    (seen,) = server.seen
+    assert not any(k.lower().startswith("proxy-") for k in seen.headers) and "Authorization" not in seen.headers
+    assert replies[0].message["body"]["openc2"]["response"]["status"] == 200
