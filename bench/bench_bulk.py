@@ -36,15 +36,15 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
 
-import common  # noqa: E402  (puts the repository on sys.path)
+import common  # puts the repository on sys.path, so it comes before the app's imports
 
-import requests  # noqa: E402
+import requests
 
-from fn_openc2.lib.language import build_command, dumps  # noqa: E402
-from fn_openc2.lib.producer import load_settings  # noqa: E402
-from fn_openc2.lib.producer.producer import Producer  # noqa: E402
-from fn_openc2.lib.transfer.devpki import Pki, make_pki  # noqa: E402
-from fn_openc2.lib.transfer.dialects import resolve_dialect  # noqa: E402
+from fn_openc2.lib.language import build_command, dumps
+from fn_openc2.lib.producer import load_settings
+from fn_openc2.lib.producer.producer import Producer
+from fn_openc2.lib.transfer.devpki import Pki, make_pki
+from fn_openc2.lib.transfer.dialects import resolve_dialect
 
 CONCURRENCY = 4          # 2 cores: more threads only add GIL contention (see interop facts)
 WARMUP = 50
@@ -289,7 +289,8 @@ def main() -> None:
     finally:
         server.stop()
     print(f"{'full, signed':>14}: {results['signed']:8.0f} cmds/s ({1e3 / results['signed']:.3f} ms/cmd; "
-          f"client CPU {CPU_MS['full, signed']:.3f} ms/cmd; commands ES256-signed, responses signed by the consumer and verified)")
+          f"client CPU {CPU_MS['full, signed']:.3f} ms/cmd; commands ES256-signed, "
+          "responses signed by the consumer and verified)")
     growth = {phase: peak - resident for phase, (resident, peak) in PEAK.items()}
     for phase, (resident, peak) in PEAK.items():
         print(f"{phase:>14}: peak RSS {peak / 2**20:.1f} MiB during the timed {count:,} commands "
@@ -299,11 +300,11 @@ def main() -> None:
         print(profile_text)
     if options.rounds > 1:
         print(f"medians of {options.rounds} rounds: bare {results['bare']:.0f}, full {results['full']:.0f} cmds/s; "
-              f"per-round ratios {', '.join(f'{f / b:.3f}' for b, f in zip(runs['bare'], runs['full']))}")
+              f"per-round ratios {', '.join(f'{f / b:.3f}' for b, f in zip(runs['bare'], runs['full'], strict=True))}")
     over = {phase: g for phase, g in growth.items() if g > MAX_GROWTH}
     if over:
-        raise SystemExit(f"memory not bounded: peak grew {', '.join(f'{p} +{g / 2**20:.0f} MiB' for p, g in over.items())}"
-                         f" (limit {MAX_GROWTH / 2**20:.0f} MiB)")
+        grew = ", ".join(f"{p} +{g / 2**20:.0f} MiB" for p, g in over.items())
+        raise SystemExit(f"memory not bounded: peak grew {grew} (limit {MAX_GROWTH / 2**20:.0f} MiB)")
     print("signed: full path with ES256 signatures both ways over the bare unsigned loop")
     print(f"signed ratio: {results['signed'] / results['bare']:.3f}")
     print(f"ratio: {results['full'] / results['bare']:.3f} "

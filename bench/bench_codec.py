@@ -67,7 +67,8 @@ def _corpus() -> list[tuple[str, Doc, Doc | None]]:
               "args": {"response_requested": "complete"}}),
         ("command", {"action": "query", "target": {"features": ["versions", "profiles", "pairs", "rate_limit"]}},
          {"action": "query", "target": {"features": ["versions", "profiles", "pairs", "rate_limit"]}}),
-        ("command", {"action": "contain", "target": {"device": {"hostname": "ws-17.example.com", "device_id": "9b8d-22"}},
+        ("command", {"action": "contain",
+                     "target": {"device": {"hostname": "ws-17.example.com", "device_id": "9b8d-22"}},
                      "args": {"response_requested": "complete", "er": {"device_containment": "network_isolation"}},
                      "profile": "er"},
          # lycan has no ER actuator; the same command without the profile and its args is what it can read
@@ -243,10 +244,11 @@ def main() -> int:
           f"{sum(k == 'response' for k, _ in full)} responses, {sum(k == 'message' for k, _ in full)} messages); "
           f"{len(shared_v2)} that both libraries understand")
     print("(every rate below is per second of the process's own CPU time: fair between sides on a shared machine)")
-    print(f"fn_openc2 decode+validate+encode, shared docs : {ours_shared:10.0f} msgs/s ({1e6 / ours_shared:7.1f} us/msg)")
-    print(f"fn_openc2 decode+validate+encode, full mix    : {ours_full:10.0f} msgs/s ({1e6 / ours_full:7.1f} us/msg)")
-    print(f"openc2-lycan {lycan_version} parse+serialize, shared docs: {lycan:10.0f} msgs/s ({1e6 / lycan:7.1f} us/msg)")
-    print(f"floor: json.loads+json.dumps, shared docs     : {floor_shared:10.0f} msgs/s ({1e6 / floor_shared:7.1f} us/msg)")
+    for label, rate in (("fn_openc2 decode+validate+encode, shared docs ", ours_shared),
+                        ("fn_openc2 decode+validate+encode, full mix    ", ours_full),
+                        (f"openc2-lycan {lycan_version} parse+serialize, shared docs", lycan),
+                        ("floor: json.loads+json.dumps, shared docs     ", floor_shared)):
+        print(f"{label}: {rate:10.0f} msgs/s ({1e6 / rate:7.1f} us/msg)")
     print(f"json ratio: {floor_shared / ours_shared:.2f} (fn_openc2 time per msg over bare json.loads+json.dumps, "
           "shared docs, alternating rounds)")
     print(f"ratio: {ours_shared / lycan:.1f} (fn_openc2 msgs/s over openc2-lycan msgs/s)")

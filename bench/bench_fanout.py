@@ -28,12 +28,12 @@ import time
 import uuid
 from typing import Any
 
-import common  # noqa: E402  (puts the repository on sys.path)
+import common  # puts the repository on sys.path, so it comes before the app's imports
 
-import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
-from paho.mqtt.packettypes import PacketTypes  # noqa: E402
-from paho.mqtt.properties import Properties  # noqa: E402
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 PROCESSES = 4
 PER_PROCESS = 50

@@ -59,12 +59,12 @@ import tracemalloc
 import uuid
 from typing import Any
 
-import common  # noqa: E402  (puts the repository on sys.path)
+import common  # puts the repository on sys.path, so it comes before the app's imports
 
-import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
-from paho.mqtt.packettypes import PacketTypes  # noqa: E402
-from paho.mqtt.properties import Properties  # noqa: E402
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 PROCESSES = 4
 PER_CONNECTION = 500
@@ -224,8 +224,12 @@ def fn_openc2_producer(port: int, n: int, rounds: int, stream: bool = False) -> 
             started = time.perf_counter()
             if stream:     # each answer passed on as it is judged; only who answered is kept (as the floor does)
                 answered: set[str | None] = set()
-                outcome = producer.send(command, "fleet", on_answer=lambda a: answered.add(a.responder)
-                                        if a.ok and a.status == 200 else None)
+
+                def note(a: Any, seen: set[str | None] = answered) -> None:
+                    if a.ok and a.status == 200:
+                        seen.add(a.responder)
+
+                outcome = producer.send(command, "fleet", on_answer=note)
             else:
                 outcome = producer.send(command, "fleet")
                 answered = {a.responder for a in outcome.answers if a.ok and a.status == 200}

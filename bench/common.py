@@ -28,7 +28,7 @@ BENCH_NET = ipaddress.IPv4Network("198.18.0.0/15")
 
 
 def parse_args(description: str,
-               extra: "Callable[[argparse.ArgumentParser], None] | None" = None) -> argparse.Namespace:
+               extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
     """--quick for a short development run; every script takes it."""
     parser = argparse.ArgumentParser(description=description)
     if extra is not None:
