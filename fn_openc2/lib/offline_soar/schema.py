@@ -74,18 +74,35 @@ class Table:
 
 _cache_lock = threading.Lock()
 _cache: dict[tuple[str, int, int], dict[str, Table]] = {}   # the last export read, by (path, mtime, size)
+_documents: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def _file_key(path: str | os.PathLike[str] | None) -> tuple[str, int, int]:
+    resolved = Path(path or EXPORT_PATH)
+    stat = resolved.stat()
+    return str(resolved), stat.st_mtime_ns, stat.st_size
+
+
+def export_document(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The export at ``path`` (default: the app's own) as JSON, read once per version of the file:
+    the one reader of export.res here (tables below, layouts and forms in ui.py). Shared: copy
+    before changing anything in it."""
+    key = _file_key(path)
+    with _cache_lock:
+        doc = _documents.get(key)
+        if doc is None:
+            doc = _documents[key] = json.loads(Path(key[0]).read_text(encoding="utf-8"))
+        return doc
 
 
 def export_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Table]:
     """Data tables of the export at ``path`` (default: the app's own), re-read when the file changes."""
-    path = Path(path or EXPORT_PATH)
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    key = _file_key(path)
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
             return cached
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc = export_document(path)
     tables: dict[str, Table] = {}
     for dt in doc.get("types") or []:
         if dt.get("type_id") != 8:           # 8: data table (the export format's type id for tables)

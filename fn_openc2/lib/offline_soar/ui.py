@@ -18,23 +18,21 @@ State lives per org in ``ui_state(org)``; ``ui_state(org).reset()`` starts over.
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from requests import Response
 
 from .endpoint import endpoint
+from .schema import export_document
 from .store import DEFAULT_ORG, SoarStoreError
 
 if TYPE_CHECKING:   # a name of requests_mock's stubs only (see endpoint.py)
     from requests_mock.request import Request
 
-EXPORT = Path(__file__).resolve().parents[2] / "util" / "data" / "export.res"   # the app's own
 ORGANIZATION_TYPE_ID = 1000  # any id: resilient-lib reads it from GET /types before asking for layouts
 INCIDENT_LAYOUT_ID = 1
 
@@ -47,7 +45,7 @@ class UiState:
         self.reset()
 
     def reset(self) -> None:
-        doc = json.loads(EXPORT.read_text(encoding="utf-8"))
+        doc = export_document()     # the app's own export.res (form fields are copied below)
         self.tables = {t["type_name"] for t in doc.get("types") or []}
         self.form_fields: dict[tuple[str, str], dict[str, Any]] = {}
         for pb in doc.get("playbooks") or []:
