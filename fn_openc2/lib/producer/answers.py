@@ -122,13 +122,8 @@ def _verdict(reply: Reply, verify_key: JWK | None) -> tuple[str, str | None]:
 
 def _final(replies: list[Reply]) -> Reply:
     """The last non-interim answer of one responder, else its last answer."""
-    finals = [r for r in replies if _status(r) != 102]
+    finals = [r for r in replies if r.status != 102]
     return (finals or replies)[-1]
-
-
-def _status(reply: Reply) -> Any:
-    response = _response_of(reply)
-    return response.get("status") if isinstance(response, dict) else None
 
 
 def _counted(group: list[Reply], verify_key: JWK | None,
@@ -230,7 +225,7 @@ class ReplyFacts:
         self._facts: dict[int, tuple[tuple[str, str | None], Sequence[str] | None]] = {}
 
     def add(self, reply: Reply) -> None:
-        response = _response_of(reply)
+        response = reply.response
         # () when clean: one shared object instead of an empty list per held reply for the GC to walk
         schema = (_schema_warnings(response) or ()) if isinstance(response, dict) else None
         self._facts[id(reply)] = (_verdict(reply, self.verify_key), schema)
@@ -243,11 +238,6 @@ class ReplyFacts:
     def schema(self, reply: Reply) -> Sequence[str] | None:
         known = self._facts.get(id(reply))
         return known[1] if known is not None else None
-
-
-def _response_of(reply: Reply) -> Any:
-    content = (reply.message.get("body") or {}).get("openc2") or {}
-    return content.get("response") if isinstance(content, dict) else None
 
 
 LATE_SHOWN = 20
@@ -288,7 +278,7 @@ class AnswerStream:
                 self._late[name] = self._late.get(name, 0) + 1
             return
         verdict = _verdict(reply, self.verify_key)
-        settles = not (self.response_requested == "complete" and _status(reply) == 102) \
+        settles = not (self.response_requested == "complete" and reply.status == 102) \
             and (self.verify_key is None or verdict[0] == "verified")
         held = self._held.get(who)
         if held is None:

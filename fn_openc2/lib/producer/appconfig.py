@@ -191,11 +191,6 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
         values["verify"] = True
     _refuse_credentials_in_clear(section, transport, values)
     if transport == "mqtt":
-        broker = urlsplit(values["broker"] if "://" in values["broker"] else f"mqtt://{values['broker']}")
-        if broker.username is not None or broker.password is not None:   # (without TLS: refused just above)
-            raise ConfigError(section, "broker", f"{mask_url(values['broker'])}: a user name or password in the "
-                                                 "broker URL is not used by the MQTT client; put them in the "
-                                                 "username and password keys")
         _fit_answer_cap(section, values)
     values.setdefault("timeout", producer.timeout)
     values.setdefault("retries", producer.retries)
@@ -228,7 +223,8 @@ _CREDENTIAL_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "k
 
 
 def _refuse_credentials_in_clear(section: str, transport: str, values: Mapping[str, Any]) -> None:
-    """A secret sent without TLS is a secret given away: refuse the combination at load time."""
+    """A secret sent without TLS is a secret given away: refuse the combination at load time.
+    (A TLS broker URL with user:password in it is refused too: the MQTT client would drop them.)"""
     if transport == "https":
         parts = urlsplit(values["url"])
         if parts.scheme != "http":
@@ -250,6 +246,10 @@ def _refuse_credentials_in_clear(section: str, transport: str, values: Mapping[s
     parts = urlsplit(broker if "://" in broker else f"mqtt://{broker}")
     tls = parts.scheme == "mqtts" or "ca" in values or "client_auth_cert" in values
     if tls:
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError(section, "broker", f"{mask_url(broker)}: a user name or password in the broker URL "
+                                                 "is not used by the MQTT client; put them in the username and "
+                                                 "password keys")
         return
     for key in ("password", "username"):
         if key in values:

@@ -75,6 +75,19 @@ class Reply:
     envelope: str = "full"
 
     @property
+    def response(self) -> Any:
+        """body.openc2.response of the normalised envelope, None when there is none."""
+        body = self.message.get("body")
+        content = body.get("openc2") if isinstance(body, dict) else None
+        return content.get("response") if isinstance(content, dict) else None
+
+    @property
+    def status(self) -> Any:
+        """The response's "status" member as sent (any JSON value), None when absent."""
+        response = self.response
+        return response.get("status") if isinstance(response, dict) else None
+
+    @property
     def signed(self) -> bool:
         """The answer carries a "signature" member (as received)."""
         return "signature" in self.as_signed

@@ -76,13 +76,6 @@ def response_requested(message: dict[str, Any]) -> str:
     return requested_response(command)
 
 
-def _status(reply: Reply) -> Any:
-    try:
-        return reply.message["body"]["openc2"]["response"]["status"]
-    except (KeyError, TypeError):
-        return None
-
-
 PER_RESPONDER = 16
 """Most answers kept from one sender for one command (102s, a final, QoS duplicates aside)."""
 
@@ -122,8 +115,8 @@ class _Pending:
 
     With ``on_reply`` set, counted answers are handed to it (``hand_over``, in
     the network thread, outside the collection lock) instead of kept in
-    ``replies``: what stays is a few bytes per sender (who answered, a digest
-    of each answer for QoS 1 duplicates). The end of collection is then
+    ``replies``: what stays is a few bytes per sender (who answered, the hash
+    of each answer's bytes for QoS 1 duplicates). The end of collection is then
     signalled after the last answer was handed over, and nothing is handed
     over once the sender has closed it."""
 
@@ -176,7 +169,7 @@ class _Pending:
             self.outbox = reply
         else:
             self.replies.append(reply)
-        if not self.wants_final or _status(reply) != 102:
+        if not self.wants_final or reply.status != 102:
             self.settled.add(reply.responder)
         if self.counted >= self.cap:
             self.capped = True
