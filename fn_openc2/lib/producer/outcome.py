@@ -109,6 +109,12 @@ class ConsumerAnswer:
         return out
 
 
+def status_key(answer: ConsumerAnswer) -> str:
+    """How counts by status name an answer: "200", "501", ... or "unknown" / "failed" without a status."""
+    status = answer.status
+    return str(status) if status is not None else ("unknown" if answer.outcome_unknown else "failed")
+
+
 STREAM_KEEP = 50
 """Answers of each kind (succeeded, not) a streamed outcome keeps as a sample (the first ones)."""
 
@@ -144,8 +150,7 @@ class AnswerTally:
         self.delivered += answer.error is None
         self.succeeded += succeeded
         self.outcome_unknown += answer.outcome_unknown
-        status = answer.status
-        key = str(status) if status is not None else ("unknown" if answer.outcome_unknown else "failed")
+        key = status_key(answer)
         self.by_status[key] = self.by_status.get(key, 0) + 1
         kind = self.succeeded if succeeded else self.total - self.succeeded
         return kind <= STREAM_KEEP

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping
 
 from fn_openc2.lib.language import STATUS_TEXT
 from fn_openc2.lib.producer import OUTCOME_UNKNOWN, CommandOutcome, ConsumerAnswer
+from fn_openc2.lib.producer.outcome import status_key
 from fn_openc2.lib.soar.inputs import iso_utc
 
 COMMANDS_TABLE = "openc2_commands"
@@ -470,7 +471,7 @@ class AnswerCounts:
         self.total += 1
         state = answer_state(command, a)
         self.by_state[state] = self.by_state.get(state, 0) + 1
-        key = str(a.status) if a.status is not None else ("unknown" if a.outcome_unknown else "failed")
+        key = status_key(a)
         self.by_status[key] = self.by_status.get(key, 0) + 1
         return state
 
