@@ -218,7 +218,7 @@ def test_proxy_credentials_go_to_the_proxy_only(pki: Pki, peer) -> None:
 def test_plain_http_consumer_goes_through_a_forwarding_proxy(peer) -> None:
     """A plain-http consumer (test consumers only) behind an HTTP proxy: the request goes in
     absolute form to the proxy with Proxy-Authorization (RFC 9112 section 3.2.2, RFC 9110
-    section 11.7.2), and the consumer sees neither the proxy's credentials nor its headers."""
+    section 11.7.2) and no Authorization header, so nothing of the proxy's reaches the consumer."""
     import base64
 
     from tests.fixtures.proxy import ConnectProxy
@@ -234,6 +234,9 @@ def test_plain_http_consumer_goes_through_a_forwarding_proxy(peer) -> None:
     assert proxy.forwards == [server.url + "/.well-known/openc2"] and proxy.tunnels == []
     (head,) = proxy.heads
     assert (b"Proxy-Authorization: Basic " + base64.b64encode(b"u@x:p:w")).lower() in head.lower()
+    # the proxy's credentials travel only as Proxy-Authorization (which a proxy consumes, as ours
+    # does), never as an Authorization header that would be passed on to the consumer
+    assert b"\r\nauthorization:" not in head.lower()
     (seen,) = server.seen
-    assert not any(k.lower().startswith("proxy-") for k in seen.headers) and "Authorization" not in seen.headers
+    assert "Authorization" not in seen.headers
     assert replies[0].message["body"]["openc2"]["response"]["status"] == 200
