@@ -11,9 +11,9 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from fn_openc2.lib.consumer.dialects import DIALECTS, KNOBS
+from fn_openc2.lib.transfer.address import BrokerAddress, broker_address, broker_url
 from fn_openc2.lib.transfer.tls import client_context
 
 
@@ -72,7 +72,6 @@ def _host_port(value: str, flag: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-_BROKER_FORMS = "mqtts://HOST[:PORT], mqtt://HOST[:PORT] or HOST:PORT"
 _CREDENTIAL_FLAGS = ("mqtt_username", "mqtt_password_env")
 _ACCESS_FLAGS = ("mqtt_ca", "mqtt_client_cert", "mqtt_client_key", *_CREDENTIAL_FLAGS)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -94,33 +93,18 @@ class BrokerAccess:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+        return broker_url(self.host, self.port, self.tls is not None)
 
 
-def _broker_address(value: str) -> tuple[str, int, bool]:
-    """host, port, TLS from --mqtt; a user name or password written in it is refused, never echoed."""
+def _broker_address(value: str) -> BrokerAddress:
+    """--mqtt in the app's broker grammar; a user name or password written in it is refused, never echoed."""
     if "@" in value:
         raise ValueError("--mqtt: a user name or password in the broker address is refused (it would show in ps "
                          "and in logs): give --mqtt-username and --mqtt-password-env instead")
-    if "://" not in value:
-        try:
-            host, port = _host_port(value, "--mqtt")
-        except ValueError:
-            raise ValueError(f"--mqtt: expected {_BROKER_FORMS}, got {value!r}") from None
-        return host, port, False
-    parts = urlsplit(value)
-    given: int | None = None
     try:
-        given = parts.port
-        usable = (parts.scheme in ("mqtt", "mqtts") and bool(parts.hostname) and parts.path in ("", "/")
-                  and not parts.query and not parts.fragment)
-    except ValueError:                       # the port is not a number, or beyond 65535
-        usable = False
-    if not usable or not parts.hostname:
-        raise ValueError(f"--mqtt: expected {_BROKER_FORMS}, got {value!r}")
-    tls = parts.scheme == "mqtts"
-    return parts.hostname, (8883 if tls else 1883) if given is None else given, tls
+        return broker_address(value)
+    except ValueError as exc:
+        raise ValueError(f"--mqtt: {exc}, got {value!r}") from None
 
 
 def _readable(flag: str, path: str, directory_ok: bool = False) -> None:
@@ -144,8 +128,9 @@ def broker_access(args: argparse.Namespace) -> BrokerAccess | None:
         if given:
             raise ValueError(f"{_flag(given[0])}: only with --mqtt")
         return None
-    host, port, tls = _broker_address(args.mqtt)
-    if not tls:
+    address = _broker_address(args.mqtt)
+    host, port = address.host, address.port
+    if not address.tls:
         secret = [d for d in given if d in _CREDENTIAL_FLAGS]
         if secret:
             raise ValueError(f"{_flag(secret[0])}: would be sent in clear to {args.mqtt} (MQTT without TLS): use "

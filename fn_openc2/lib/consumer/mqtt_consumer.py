@@ -23,6 +23,7 @@ from paho.mqtt.properties import Properties
 
 from fn_openc2.lib.consumer.actuator import Actuator
 from fn_openc2.lib.language import loads as _loads
+from fn_openc2.lib.transfer.address import broker_url
 from fn_openc2.lib.transfer.model import COMMAND_TOPIC
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,7 @@ class _Connection:
     @property
     def broker(self) -> str:
         """mqtts://host:port or mqtt://host:port: how errors name the broker."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+        return broker_url(self.host, self.port, self.tls)
 
     def dispatch(self, topic: str, doc: Any) -> Iterable[dict[str, Any]]:
         raise NotImplementedError

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from fn_openc2.lib.transfer.address import broker_address
 from fn_openc2.lib.transfer.https import mask_url
 
 Parser = Callable[[str], object]
@@ -205,19 +206,12 @@ def parse_https_url(raw: str) -> str:
 
 
 def parse_broker(raw: str) -> str:
-    """mqtt://host[:port], mqtts://host[:port] or host:port."""
+    """mqtts://host[:port], mqtt://host[:port] or host:port (the grammar the MQTT transport connects by)."""
     value = raw.strip()
-    probe = value if "://" in value else f"mqtt://{value}"
-    parts = urlsplit(probe)
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ValueError(f"expected mqtts://host:port, mqtt://host:port or host:port, got {_shown_url(raw)}")
     try:
-        _ = parts.port
-    except ValueError:
-        raise ValueError(f"expected a broker with a valid port, got {_shown_url(raw)}") from None
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"expected mqtts://host:port without a path or query (MQTT has no URL path; "
-                         f"the topic is its own key), got {_shown_url(raw)}")
+        broker_address(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, got {_shown_url(raw)}") from None
     return value
 
 

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -22,7 +21,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from fn_openc2.lib.language import OpenC2ValidationError, loads, requested_response
+from fn_openc2.lib.transfer.address import broker_address
 from fn_openc2.lib.transfer.dialects import dumps, printable
+from fn_openc2.lib.transfer.https import mask_url
 from fn_openc2.lib.transfer.model import (
     COMMAND_TOPIC,
     MAX_ANSWER_BYTES,
@@ -228,20 +229,6 @@ class _Pending:
         return out
 
 
-def parse_broker(url: str, tls_hint: bool) -> tuple[str, int, bool]:
-    """host, port, tls from mqtt://, mqtts:// or host:port."""
-    text = url if "://" in url else f"{'mqtts' if tls_hint else 'mqtt'}://{url}"
-    parts = urlsplit(text)
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-        raise TransferError("config", f"broker = {url!r}: expected mqtt[s]://host[:port]")
-    tls = parts.scheme in ("mqtts", "ssl") or tls_hint
-    try:
-        port = parts.port or (8883 if tls else 1883)
-    except ValueError:
-        raise TransferError("config", f"broker = {url!r}: bad port") from None
-    return parts.hostname, port, tls
-
-
 def command_properties() -> Properties:
     """PUBLISH properties MQTT transfer v1.0 asks for (never Response Topic)."""
     props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # (paho has no annotation here)
@@ -262,7 +249,11 @@ class MqttTransport:
         for topic in (settings.topic, settings.producer_id):
             if any(c in topic for c in "+#"):
                 raise TransferError("config", f"consumer {name}: {topic!r} must not contain MQTT wildcards")
-        self.host, self.port, self.tls = parse_broker(settings.broker, bool(settings.ca or settings.client_cert))
+        try:
+            address = broker_address(settings.broker, tls_hint=bool(settings.ca or settings.client_cert))
+        except ValueError as exc:
+            raise TransferError("config", f"consumer {name}: broker = {mask_url(settings.broker)}: {exc}") from None
+        self.host, self.port, self.tls = address.host, address.port, address.tls
         self._where = f"consumer {name} via broker {self.host}:{self.port} topic {settings.topic}"
         if not self.tls:
             log.warning("%s: plain MQTT without TLS (testing only; use mqtts://)", self._where)
