@@ -76,6 +76,19 @@ def test_an_empty_1xx_or_2xx_answer_is_a_status_answer(status: int, status_in: s
     assert bool(notes) == (status == 202)          # 202 is no OpenC2 status code: read, but said so
 
 
+@pytest.mark.parametrize("status_in", ["body", "http"])
+def test_an_empty_404_is_read_as_the_consumers_404_with_a_warning_about_the_path(status_in: str) -> None:
+    """Nothing tells an OpenC2 404 sent status-only from a server that routes to nothing: the
+    answer stands as the consumer's 404, and the warning recorded with it says what else it may be."""
+    notes: list[str] = []
+    reply = normalize_reply(b"", 404, {}, resolve_dialect(status_in=status_in), "r", "fw", notes)
+    assert reply == {"headers": {"request_id": "r"}, "body": {"openc2": {"response": {"status": 404}}}}
+    assert len(notes) == 1 and "check the consumer's url and path keys" in notes[0], notes
+    quiet: list[str] = []
+    normalize_reply(b"", 400, {}, resolve_dialect(status_in=status_in), "r", "fw", quiet)
+    assert quiet == []
+
+
 def test_an_empty_non_openc2_error_is_a_transfer_error_naming_the_status() -> None:
     with pytest.raises(TransferError) as caught:
         normalize_reply(b"", 415, {}, resolve_dialect(), "r", "consumer fw")

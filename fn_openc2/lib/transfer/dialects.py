@@ -236,6 +236,10 @@ def read_reply(raw: bytes, http_status: int, http_headers: Mapping[str, str], di
             if not is_oc2_status and http_status != 204:
                 notes.append(f"HTTP {http_status}{reason} with an empty body read as status {http_status} "
                              "(not an OpenC2 status code)")
+            elif http_status == 404:     # an OpenC2 "not found", or a server routing to nothing: cannot tell
+                notes.append("HTTP 404 with an empty body read as the consumer's OpenC2 404; a web server "
+                             "answers an unknown path this way too: if every command gets it, check the "
+                             "consumer's url and path keys")
             return _fill_headers(_wrap({"status": http_status}, "response"), http_headers, request_id), None
         raise TransferError("http", f"{where}: HTTP {http_status}{reason} with an empty body")
     try:
