@@ -91,6 +91,8 @@ verify = true
 #client_auth_cert = /etc/rescircuits/soar.crt
 # PEM private key of client_auth_cert
 #client_auth_key = /etc/rescircuits/soar.key
+# password of client_auth_key, if it is encrypted
+#client_auth_key_password = $OPENC2_FW1_KEY_PASSWORD
 # HTTP bearer token
 #bearer_token = $OPENC2_FW1_TOKEN
 # HTTP basic auth user (with basic_auth_password)
@@ -130,6 +132,8 @@ verify = true
 #client_auth_cert = /etc/rescircuits/soar.crt
 # PEM private key of client_auth_cert
 #client_auth_key = /etc/rescircuits/soar.key
+# password of client_auth_key, if it is encrypted
+#client_auth_key_password = $OPENC2_FW1_KEY_PASSWORD
 # per-request timeout in seconds (default: [fn_openc2] timeout)
 #timeout = 30
 # comma list of actuator profiles this consumer serves

@@ -32,7 +32,8 @@ REFUSED = [
     "mqtt://broker.example.com:1883?x=1",
     "mqtts://:8883",
 ]
-NO_FLAGS = {"mqtt_ca": None, "mqtt_client_cert": None, "mqtt_client_key": None, "mqtt_username": None,
+NO_FLAGS = {"mqtt_ca": None, "mqtt_client_cert": None, "mqtt_client_key": None, "mqtt_client_key_password_env": None,
+            "mqtt_username": None,
             "mqtt_password_env": None}
 
 

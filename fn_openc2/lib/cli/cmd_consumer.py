@@ -14,7 +14,7 @@ from typing import Any
 
 from fn_openc2.lib.consumer.dialects import DIALECTS, KNOBS
 from fn_openc2.lib.transfer.address import BrokerAddress, broker_address, broker_url
-from fn_openc2.lib.transfer.tls import client_context
+from fn_openc2.lib.transfer.tls import ClientKeyError, client_context
 
 
 def add_parser(subparsers: Any) -> None:
@@ -47,6 +47,9 @@ def add_parser(subparsers: Any) -> None:
                              "chain to (default: the system's CAs; the host name is always checked)")
     broker.add_argument("--mqtt-client-cert", metavar="F", help="client certificate PEM for mutual TLS (mqtts://)")
     broker.add_argument("--mqtt-client-key", metavar="F", help="its private key PEM (with --mqtt-client-cert)")
+    broker.add_argument("--mqtt-client-key-password-env", metavar="NAME",
+                        help="name of the environment variable holding the password of an encrypted "
+                             "--mqtt-client-key")
     broker.add_argument("--mqtt-username", metavar="U", help="MQTT user name (refused over plain mqtt://)")
     broker.add_argument("--mqtt-password-env", metavar="NAME",
                         help="name of the environment variable holding the MQTT password (with --mqtt-username); "
@@ -73,7 +76,8 @@ def _host_port(value: str, flag: str) -> tuple[str, int]:
 
 
 _CREDENTIAL_FLAGS = ("mqtt_username", "mqtt_password_env")
-_ACCESS_FLAGS = ("mqtt_ca", "mqtt_client_cert", "mqtt_client_key", *_CREDENTIAL_FLAGS)
+_ACCESS_FLAGS = ("mqtt_ca", "mqtt_client_cert", "mqtt_client_key", "mqtt_client_key_password_env",
+                 *_CREDENTIAL_FLAGS)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -119,6 +123,22 @@ def _readable(flag: str, path: str, directory_ok: bool = False) -> None:
         raise ValueError(f"{flag}: {path}: {exc.strerror or exc}") from None
 
 
+def _password_from_env(flag: str, name: str | None) -> str | None:
+    """The password held in the environment variable NAME (None without the flag)."""
+    if name is None:
+        return None
+    # the name is not echoed: a password typed here by mistake must not reach a log as well
+    if not _ENV_NAME.fullmatch(name):
+        raise ValueError(f"{flag}: expects the NAME of an environment variable (letters, digits, _) holding the "
+                         "password, not the password itself")
+    password = os.environ.get(name)
+    if password is None:
+        raise ValueError(f"{flag}: the environment variable it names is not set")
+    if not password:
+        raise ValueError(f"{flag}: the environment variable it names is empty")
+    return password
+
+
 def broker_access(args: argparse.Namespace) -> BrokerAccess | None:
     """The --mqtt* flags as one checked whole (ValueError naming the flag), or None without --mqtt.
     Safe by default: credentials only over TLS, TLS always verified (hostname included), files
@@ -145,25 +165,21 @@ def broker_access(args: argparse.Namespace) -> BrokerAccess | None:
         raise ValueError("--mqtt-username: empty")
     if args.mqtt_password_env is not None and args.mqtt_username is None:
         raise ValueError("--mqtt-password-env: needs --mqtt-username")
-    password = None
-    if args.mqtt_password_env is not None:
-        name = args.mqtt_password_env
-        # the name is not echoed: a password typed here by mistake must not reach a log as well
-        if not _ENV_NAME.fullmatch(name):
-            raise ValueError("--mqtt-password-env: expects the NAME of an environment variable (letters, digits, "
-                             "_) holding the password, not the password itself")
-        password = os.environ.get(name)
-        if password is None:
-            raise ValueError("--mqtt-password-env: the environment variable it names is not set")
-        if not password:
-            raise ValueError("--mqtt-password-env: the environment variable it names is empty")
+    if args.mqtt_client_key_password_env is not None and args.mqtt_client_key is None:
+        raise ValueError("--mqtt-client-key-password-env: needs --mqtt-client-key")
+    password = _password_from_env("--mqtt-password-env", args.mqtt_password_env)
+    key_password = _password_from_env("--mqtt-client-key-password-env", args.mqtt_client_key_password_env)
     if args.mqtt_ca:
         _readable("--mqtt-ca", args.mqtt_ca, directory_ok=True)
     for dest in ("mqtt_client_cert", "mqtt_client_key"):
         if getattr(args, dest):
             _readable(_flag(dest), getattr(args, dest))
     try:
-        context = client_context(args.mqtt_ca or True, args.mqtt_client_cert, args.mqtt_client_key)
+        context = client_context(args.mqtt_ca or True, args.mqtt_client_cert, args.mqtt_client_key,
+                                 key_password=key_password)
+    except ClientKeyError as exc:
+        raise ValueError(f"--mqtt-client-key {args.mqtt_client_key}: {exc} (--mqtt-client-key-password-env)"
+                         ) from None
     except (ssl.SSLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
         try:

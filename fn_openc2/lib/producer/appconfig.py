@@ -180,6 +180,8 @@ def _load_consumer(section: str, raw: Mapping[str, Any], producer: ProducerSetti
     if ("client_auth_cert" in values) != ("client_auth_key" in values):
         missing = "client_auth_key" if "client_auth_cert" in values else "client_auth_cert"
         raise ConfigError(section, missing, "missing: client_auth_cert and client_auth_key go together")
+    if "client_auth_key_password" in values and "client_auth_key" not in values:
+        raise ConfigError(section, "client_auth_key_password", "set without client_auth_key")
     if ("basic_auth_user" in values) != ("basic_auth_password" in values):
         missing = "basic_auth_password" if "basic_auth_user" in values else "basic_auth_user"
         raise ConfigError(section, missing, "missing: basic_auth_user and basic_auth_password go together")

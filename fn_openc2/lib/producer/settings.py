@@ -146,6 +146,8 @@ class ConsumerSettings:
                                        sample="/etc/rescircuits/soar.crt")
     client_auth_key: str | None = key(p.parse_file, "PEM private key of client_auth_cert",
                                       sample="/etc/rescircuits/soar.key")
+    client_auth_key_password: str | None = key(p.parse_secret, "password of client_auth_key, if it is encrypted",
+                                               secret=True, sample="$OPENC2_FW1_KEY_PASSWORD")
     bearer_token: str | None = key(p.parse_secret, "HTTP bearer token", secret=True, transports=_HTTPS,
                                    sample="$OPENC2_FW1_TOKEN")
     basic_auth_user: str | None = key(p.parse_text, "HTTP basic auth user (with basic_auth_password)",

@@ -33,7 +33,8 @@ def https_settings(consumer: ConsumerSettings, pool_size: int = 16) -> HttpsSett
                          client_key=consumer.client_auth_key, bearer_token=consumer.bearer_token,
                          basic_auth=basic, proxies={k: v for k, v in (consumer.proxies or {}).items() if v} or None,
                          timeout=consumer.timeout, retries=consumer.retries, pool_size=pool_size,
-                         max_answer_bytes=consumer.max_answer_bytes)
+                         max_answer_bytes=consumer.max_answer_bytes,
+                         client_key_password=consumer.client_auth_key_password)
 
 
 def mqtt_settings(consumer: ConsumerSettings, producer: ProducerSettings) -> MqttSettings:
@@ -44,7 +45,8 @@ def mqtt_settings(consumer: ConsumerSettings, producer: ProducerSettings) -> Mqt
                         verify=consumer.verify is not False, expected_responders=consumer.expected_responders,
                         collect_seconds=consumer.collect_seconds, producer_id=producer.producer_id,
                         max_answers=consumer.max_answers, max_answer_bytes=consumer.max_answer_bytes,
-                        profile_encoding=consumer.profile_encoding)
+                        profile_encoding=consumer.profile_encoding,
+                        client_key_password=consumer.client_auth_key_password)
 
 
 def build_transport(consumer: ConsumerSettings, producer: ProducerSettings, pool_size: int = 16) -> Transport:

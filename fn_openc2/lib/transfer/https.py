@@ -38,7 +38,7 @@ from urllib3.util import make_headers
 
 from fn_openc2.lib.transfer.dialects import Dialect, encode_request, read_reply, resolve_dialect
 from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, Delivery, Reply, TransferError
-from fn_openc2.lib.transfer.tls import client_context
+from fn_openc2.lib.transfer.tls import ClientKeyError, client_context
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class HttpsSettings:
     backoff: float = 0.5
     pool_size: int = 16
     max_answer_bytes: int = MAX_ANSWER_BYTES
+    client_key_password: str | None = None      # of an encrypted client_key
 
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
         return f"HttpsSettings(url={redact_url(self.url)!r}, dialect={self.dialect!r})"
@@ -251,7 +252,11 @@ class HttpsTransport:
                 try:
                     # verify = true: the CA bundle requests uses (certifi), as before the pool was urllib3's
                     context = client_context(settings.verify, settings.client_cert, settings.client_key,
-                                             default_ca=requests_certs.where())  # type: ignore[attr-defined]
+                                             default_ca=requests_certs.where(),  # type: ignore[attr-defined]
+                                             key_password=settings.client_key_password)
+                except ClientKeyError as exc:
+                    raise TransferError("config", f"{self._where}: client_auth_key: {exc} "
+                                                  "(client_auth_key_password)") from None
                 except (OSError, ssl.SSLError, ValueError) as exc:
                     raise TransferError("config", f"{self._where}: the TLS files (verify, client certificate "
                                                   f"or key) could not be loaded: {_reason(exc).strip(' ()') or exc}"

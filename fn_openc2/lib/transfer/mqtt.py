@@ -33,7 +33,7 @@ from fn_openc2.lib.transfer.model import (
     Reply,
     TransferError,
 )
-from fn_openc2.lib.transfer.tls import client_context
+from fn_openc2.lib.transfer.tls import ClientKeyError, client_context
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class MqttSettings:
     max_answers: int = MAX_ANSWERS
     max_answer_bytes: int = MAX_ANSWER_BYTES
     profile_encoding: str | None = None      # how commands name their profile (None: as the producer wrote it)
+    client_key_password: str | None = None   # of an encrypted client_key
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return f"MqttSettings(broker={self.broker!r}, topic={self.topic!r})"
@@ -277,15 +278,28 @@ class MqttTransport:
         if self.settings.username is not None:
             client.username_pw_set(self.settings.username, self.settings.password)
         if self.tls:
-            # verify with no ca: the system's CAs
-            client.tls_set_context(client_context((self.settings.ca or True) if self.settings.verify else False,
-                                                  self.settings.client_cert, self.settings.client_key))
+            client.tls_set_context(self._tls_context())
         client.reconnect_delay_set(min_delay=0.2, max_delay=5)  # type: ignore[arg-type]
         client.on_socket_open = _nodelay
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """verify with no ca: the system's CAs. A file that cannot be loaded is a config error
+        naming the key, not an OpenSSL traceback out of the first send."""
+        settings = self.settings
+        try:
+            return client_context((settings.ca or True) if settings.verify else False, settings.client_cert,
+                                  settings.client_key, key_password=settings.client_key_password)
+        except ClientKeyError as exc:
+            raise TransferError("config", f"{self._where}: client_auth_key: {exc} (client_auth_key_password)"
+                                ) from None
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+            raise TransferError("config", f"{self._where}: the TLS files (ca, client certificate or key) could "
+                                          f"not be loaded: {reason}") from None
 
     def _connect_properties(self) -> Properties:
         """Maximum Packet Size: the broker must not deliver an answer beyond max_answer_bytes

@@ -1,17 +1,24 @@
 """The client side of TLS, one way for both transfers: TLS 1.2 at least, the peer's
 certificate checked against a CA (a file or a directory) and its name, an optional
-client certificate for mutual TLS."""
+client certificate for mutual TLS, its key possibly encrypted."""
 from __future__ import annotations
 
 import os
 import ssl
 
+from fn_openc2.lib.errors import OpenC2Error
+
+
+class ClientKeyError(OpenC2Error, ValueError):
+    """The client key is encrypted and no password, or not the right one, was given."""
+
 
 def client_context(verify: bool | str, client_cert: str | None = None, client_key: str | None = None, *,
-                   default_ca: str | None = None) -> ssl.SSLContext:
+                   default_ca: str | None = None, key_password: str | None = None) -> ssl.SSLContext:
     """``verify``: False (nothing checked: tests only), True (``default_ca``, else the
     system's CAs) or the path of a CA bundle or directory. Loads every file once, now,
-    so a missing or unreadable one fails here (OSError / ssl.SSLError)."""
+    so a missing or unreadable one fails here (OSError / ssl.SSLError; ClientKeyError
+    for an encrypted key without its password)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if verify is False:
@@ -26,5 +33,30 @@ def client_context(verify: bool | str, client_cert: str | None = None, client_ke
         else:
             context.load_verify_locations(cafile=where)
     if client_cert:
-        context.load_cert_chain(client_cert, client_key)
+        _load_client_pair(context, client_cert, client_key, key_password)
     return context
+
+
+def _load_client_pair(context: ssl.SSLContext, cert: str, key: str | None, password: str | None) -> None:
+    """Always with a password callback: without one, OpenSSL asks for an encrypted key's
+    pass phrase on the terminal, which hangs a service started from a shell."""
+    def give_password() -> str:
+        if password is None:
+            raise ClientKeyError("the client key is encrypted and no password was given for it")
+        return password
+
+    try:
+        context.load_cert_chain(cert, key, password=give_password)
+    except ssl.SSLError:
+        if password is not None and _encrypted(key or cert):
+            raise ClientKeyError("the password given does not decrypt the client key") from None
+        raise
+
+
+def _encrypted(path: str) -> bool:
+    """PKCS#8 "ENCRYPTED PRIVATE KEY" or a traditional key with a Proc-Type: 4,ENCRYPTED header."""
+    try:
+        with open(path, "rb") as pem:
+            return b"ENCRYPTED" in pem.read(1 << 20)
+    except OSError:
+        return False
