@@ -150,6 +150,18 @@ def test_tls_to_a_broker_with_an_untrusted_ca_is_refused(mosquitto: Broker, pki:
     transport.close()
 
 
+def test_a_tls_file_that_cannot_be_loaded_is_a_config_error_naming_the_broker(mosquitto: Broker, tmp_path) -> None:
+    """Not an OpenSSL traceback out of the first send: what failed, for which consumer and broker."""
+    assert mosquitto.tls_url is not None
+    transport = MqttTransport(_settings(mosquitto, broker=mosquitto.tls_url, ca=str(tmp_path / "no-ca.pem")), "tls")
+    with pytest.raises(TransferError) as err:
+        transport.send(envelope(), await_response=False)
+    transport.close()
+    assert err.value.kind == "config"
+    assert "consumer tls via broker" in err.value.detail and "could not be loaded" in err.value.detail
+    assert "No such file" in err.value.detail
+
+
 def test_broker_down_is_a_connect_error_and_recovers_after_restart(fresh_mosquitto: Broker) -> None:
     transport = MqttTransport(_settings(fresh_mosquitto, connect_timeout=0.5), "edge")
     try:
