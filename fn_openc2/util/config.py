@@ -150,7 +150,7 @@ max_answer_bytes = 4194304
 #device_id = edge.example.com
 # most commands per minute sent to this consumer
 #rate_limit = 60
-# mqtts://host[:port] (TLS, 8883 by default; mqtt://host[:port] or host:port for test brokers)
+# mqtts://host[:port] (TLS, 8883 by default); mqtt://host[:port] and host[:port] are plain MQTT (1883) for test brokers, TLS when ca or client_auth_cert is set
 broker = mqtts://broker.example.com:8883
 # command topic
 topic = oc2/cmd/ap/slpf

@@ -18,11 +18,11 @@ ACCEPTED = [
     ("mqtts://broker.example.com:8884/", ("broker.example.com", 8884, True)),
     ("mqtt://broker.example.com", ("broker.example.com", 1883, False)),
     ("broker.example.com:1884", ("broker.example.com", 1884, False)),
+    ("broker.example.com", ("broker.example.com", 1883, False)),     # as before: the default port
     ("mqtt://[::1]:1883", ("::1", 1883, False)),
     ("  mqtts://10.0.0.5:8883  ", ("10.0.0.5", 8883, True)),
 ]
 REFUSED = [
-    "broker.example.com",                       # no scheme and no port: neither how nor where
     "tcp://broker.example.com:1883",            # once taken by the transport alone
     "https://broker.example.com",
     "mqtts://broker.example.com:99999",
@@ -31,6 +31,7 @@ REFUSED = [
     "mqtts://broker.example.com:8883/oc2",
     "mqtt://broker.example.com:1883?x=1",
     "mqtts://:8883",
+    "mqtts://",
 ]
 NO_FLAGS = {"mqtt_ca": None, "mqtt_client_cert": None, "mqtt_client_key": None, "mqtt_client_key_password_env": None,
             "mqtt_username": None,
@@ -75,7 +76,7 @@ def test_every_reader_refuses_the_same_address_naming_where(value: str) -> None:
     config = _config(value)
     assert isinstance(config, ConfigError), config
     assert (config.section, config.key) == ("fn_openc2:m", "broker")
-    assert "expected mqtts://HOST[:PORT], mqtt://HOST[:PORT] or HOST:PORT" in str(config)
+    assert "expected mqtts://HOST[:PORT], mqtt://HOST[:PORT] or HOST[:PORT]" in str(config)
     transport = _transport(value)
     assert isinstance(transport, TransferError) and transport.kind == "config", transport
     assert "broker = " in str(transport)
@@ -83,23 +84,31 @@ def test_every_reader_refuses_the_same_address_naming_where(value: str) -> None:
     assert isinstance(cli, ValueError) and str(cli).startswith("--mqtt: expected mqtts://HOST[:PORT]"), cli
 
 
-def test_a_bare_host_is_refused_saying_the_port_is_missing() -> None:
-    with pytest.raises(ValueError, match="without a scheme the port must be given"):
-        broker_address("broker.example.com")
-
-
 def test_tls_settings_make_a_schemeless_or_mqtt_address_tls() -> None:
     assert broker_address("broker.example.com:8883", tls_hint=True).tls
     assert broker_address("mqtt://broker.example.com", tls_hint=True).port == 8883
+    assert broker_address("broker.example.com", tls_hint=True).port == 8883
     assert broker_address("mqtt://u:p@broker.example.com:1883").credentials
     assert not broker_address("mqtt://broker.example.com:1883").credentials
 
 
-def test_no_reason_repeats_a_password_written_into_the_address() -> None:
-    value = "mqtts://soar:pw-secret-41@broker.example.com:99999"
+@pytest.mark.parametrize("value", ["mqtts://soar:pw-secret-41@broker.example.com:99999",
+                                   "soar:pw-secret-41@broker.example.com:99999",
+                                   "soar:pw-secret-41@broker.example.com/oc2"])
+def test_no_reason_repeats_a_password_written_into_the_address(value: str) -> None:
     with pytest.raises(ValueError) as direct:
         broker_address(value)
     config = _config(value)
     transport = _transport(value)
+    assert isinstance(config, ConfigError) and isinstance(transport, TransferError)
     for error in (direct.value, config, transport):
         assert "pw-secret-41" not in str(error), error
+    assert "***@broker.example.com" in str(config) and "***@broker.example.com" in str(transport)
+
+
+@pytest.mark.parametrize("value", ["soar:pw-secret-41@broker.example.com:1883",
+                                   "mqtt://soar:pw-secret-41@broker.example.com"])
+def test_credentials_written_into_a_plain_address_are_refused_masked(value: str) -> None:
+    config = _config(value)
+    assert isinstance(config, ConfigError) and config.key == "broker", config
+    assert "pw-secret-41" not in str(config) and "***@broker.example.com" in str(config)

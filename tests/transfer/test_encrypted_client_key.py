@@ -4,6 +4,10 @@ OpenSSL asking for a pass phrase on the terminal, never the password in a messag
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,9 +30,9 @@ FORMATS = {"pkcs8": serialization.PrivateFormat.PKCS8,
            "traditional": serialization.PrivateFormat.TraditionalOpenSSL}
 
 
-def _encrypted_copy(pki: Pki, directory: Path, form: str = "pkcs8") -> str:
-    key = serialization.load_pem_private_key(Path(pki.client_key).read_bytes(), password=None)
-    path = directory / f"client-{form}.enc.key"
+def _encrypted_copy(pki: Pki, directory: Path, form: str = "pkcs8", source: str | None = None) -> str:
+    key = serialization.load_pem_private_key(Path(source or pki.client_key).read_bytes(), password=None)
+    path = directory / f"client-{form}-{Path(source or pki.client_key).stem}.enc.key"
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM, FORMATS[form],
                                        serialization.BestAvailableEncryption(PASSWORD.encode())))
     return str(path)
@@ -75,6 +79,43 @@ def test_a_wrong_password_is_a_config_error_that_does_not_repeat_it(pki: Pki, pe
     assert err.value.kind == "config" and "does not decrypt the client key" in err.value.detail
     assert "not-the-password-77" not in str(err.value)
     assert server.seen == []
+
+
+def test_the_right_password_on_another_certificates_key_is_not_called_a_wrong_password(
+        pki: Pki, peer, tmp_path: Path) -> None:
+    server = peer(lambda req: OK, client_ca=pki.ca_cert)
+    with pytest.raises(TransferError) as err:
+        _https_send(server.url, pki, _encrypted_copy(pki, tmp_path, source=pki.server_key), PASSWORD)
+    assert err.value.kind == "config" and "could not be loaded" in err.value.detail
+    assert "KEY_VALUES_MISMATCH" in err.value.detail and "does not decrypt" not in err.value.detail
+
+
+def test_ad_hoc_send_and_probe_take_the_key_password_from_the_environment(
+        reference_consumer, pki: Pki, tmp_path: Path) -> None:
+    """`fn-openc2 send --url ... --key-password-env VAR` and `fn-openc2 probe` reach a consumer that
+    requires a client certificate whose key is encrypted; without the flag, a config error."""
+    assert reference_consumer.client_key == pki.client_key
+    key = _encrypted_copy(pki, tmp_path)
+    env = {**os.environ, "FW_KEY_PASSWORD": PASSWORD}
+    base = [sys.executable, "-m", "fn_openc2.lib.cli.main"]
+    tls = ["--ca", reference_consumer.ca, "--cert", reference_consumer.client_cert, "--key", key]
+    deny = json.dumps({"action": "deny", "target": {"ipv4_net": "198.51.100.0/24"}})
+    sent = subprocess.run([*base, "send", "--url", reference_consumer.url, *tls, "--key-password-env",
+                           "FW_KEY_PASSWORD", "-"], input=deny, env=env, capture_output=True, text=True, timeout=60)
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["answers"][0]["status"] == 200
+    without = subprocess.run([*base, "send", "--url", reference_consumer.url, *tls, "-"], input=deny, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert without.returncode == 1 and "the client key is encrypted and no password was given" in without.stderr
+    unset = subprocess.run([*base, "send", "--url", reference_consumer.url, *tls, "--key-password-env", "NOPE_42",
+                            "-"], input=deny, env=env, capture_output=True, text=True, timeout=60)
+    assert unset.returncode == 2 and "--key-password-env: the environment variable NOPE_42 is not set" in unset.stderr
+    probed = subprocess.run([*base, "probe", reference_consumer.url.rsplit("/.well-known", 1)[0], *tls,
+                             "--key-password-env", "FW_KEY_PASSWORD"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert probed.returncode == 0, probed.stdout + probed.stderr
+    assert "# client_auth_key_password = ...  (given to probe; not printed: fill it in)" in probed.stdout
+    assert PASSWORD not in probed.stdout + probed.stderr + sent.stdout + sent.stderr
 
 
 def test_a_key_password_without_a_key_is_a_config_error() -> None:

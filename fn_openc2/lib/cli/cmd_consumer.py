@@ -180,7 +180,7 @@ def broker_access(args: argparse.Namespace) -> BrokerAccess | None:
     except ClientKeyError as exc:
         raise ValueError(f"--mqtt-client-key {args.mqtt_client_key}: {exc} (--mqtt-client-key-password-env)"
                          ) from None
-    except (ssl.SSLError, OSError) as exc:
+    except (ssl.SSLError, OSError, ValueError) as exc:     # ValueError: e.g. a password over 1023 bytes
         reason = getattr(exc, "reason", None) or exc
         try:
             client_context(args.mqtt_ca or True)

@@ -5,7 +5,14 @@ import argparse
 import os
 import sys
 
-from fn_openc2.lib.cli.util import add_json_flag, print_report, quiet_transfer_log, report_command
+from fn_openc2.lib.cli.util import (
+    UsageError,
+    add_json_flag,
+    key_password_from_env,
+    print_report,
+    quiet_transfer_log,
+    report_command,
+)
 from fn_openc2.lib.transfer.model import PRODUCER_ID
 
 EXIT_FOUND, EXIT_NONE, EXIT_USAGE = 0, 1, 2
@@ -29,6 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--ca", help="CA bundle (PEM) that signed the consumer's or broker's certificate")
     parser.add_argument("--cert", help="client certificate (PEM) for mutual TLS")
     parser.add_argument("--key", help="private key (PEM) of --cert")
+    parser.add_argument("--key-password-env", metavar="VAR",
+                        help="name of an environment variable holding the password of an encrypted --key")
     parser.add_argument("--user", help="HTTP basic auth user, or MQTT user name")
     parser.add_argument("--password", help="HTTP basic auth or MQTT password (prefer FN_OPENC2_PASSWORD)")
     parser.add_argument("--bearer-token", help="HTTP bearer token (prefer FN_OPENC2_BEARER_TOKEN)")
@@ -65,9 +74,14 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0 or args.collect_seconds <= 0:
         print("error: --timeout and --collect-seconds must be positive", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        key_password = key_password_from_env(args.key_password_env)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     request = ProbeRequest(
         url=args.url, name=args.name, topics=_split(args.topic), response_topics=_split(args.response_topic),
-        profile=args.profile, ca=args.ca, cert=args.cert, key=args.key,
+        profile=args.profile, ca=args.ca, cert=args.cert, key=args.key, key_password=key_password,
         bearer_token=args.bearer_token or os.environ.get("FN_OPENC2_BEARER_TOKEN") or None,
         user=args.user, password=args.password or os.environ.get("FN_OPENC2_PASSWORD") or None,
         producer_id=args.producer_id, signing_key=args.signing_key, timeout=args.timeout,

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 
 _HTTPS_FLAGS = ("dialect", "path", "content_type", "accept", "status_in", "envelope")
-_ADHOC_FLAGS = (*_HTTPS_FLAGS, "ca", "cert", "key", "timeout", "profile_encoding", "topic", "expected_responders",
-                "collect_seconds", "response_verify_key", "producer_id", "signing_key", "signing_alg")
+_ADHOC_FLAGS = (*_HTTPS_FLAGS, "ca", "cert", "key", "key_password_env", "timeout", "profile_encoding", "topic",
+                "expected_responders", "collect_seconds", "response_verify_key", "producer_id", "signing_key",
+                "signing_alg")
 
 EXIT_CODES = """exit codes:
   0  every awaited consumer answered with a 1xx/2xx status (or, for response_requested none, took the command)
@@ -91,6 +92,8 @@ def add_consumer_arguments(parser: argparse.ArgumentParser) -> None:
     adhoc.add_argument("--ca", default=None, help="CA bundle that signed the consumer's (or broker's) certificate")
     adhoc.add_argument("--cert", default=None, help="client certificate (PEM) for mutual TLS")
     adhoc.add_argument("--key", default=None, help="private key (PEM) of --cert")
+    adhoc.add_argument("--key-password-env", default=None, metavar="VAR",
+                       help="name of an environment variable holding the password of an encrypted --key")
     adhoc.add_argument("--timeout", default=None, help="seconds to wait for an answer")
     adhoc.add_argument("--profile-encoding", default=None, help="string, object or actuator")
     adhoc.add_argument("--topic", default=None, help=f"MQTT command topic (default {COMMAND_TOPIC})")
@@ -101,6 +104,17 @@ def add_consumer_arguments(parser: argparse.ArgumentParser) -> None:
     signing.add_argument("--producer-id", default=None, help=f"headers.from (default {PRODUCER_ID})")
     signing.add_argument("--signing-key", default=None, help="private key (PEM) to sign the command with")
     signing.add_argument("--signing-alg", default=None, choices=SIGNING_ALGORITHMS, help="JWS algorithm")
+
+
+def key_password_from_env(name: str | None) -> str | None:
+    """--key-password-env VAR: the password held in VAR (its value is never printed)."""
+    if name is None:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        state = "empty" if value == "" else "not set"
+        raise UsageError(f"--key-password-env: the environment variable {name} is {state}")
+    return value
 
 
 def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str, str]]:
@@ -128,7 +142,9 @@ def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str
         options = (("dialect", args.dialect), ("path", args.path), ("content_type", args.content_type),
                    ("accept", args.accept), ("status_in", args.status_in), ("envelope", args.envelope),
                    ("verify", args.ca))
+    key_password = key_password_from_env(args.key_password_env)
     for key, value in options + (("client_auth_cert", args.cert), ("client_auth_key", args.key),
+                                 ("client_auth_key_password", key_password),
                                  ("timeout", args.timeout), ("profile_encoding", args.profile_encoding),
                                  ("response_verify_key", args.response_verify_key)):
         if value is not None:
@@ -141,6 +157,8 @@ def settings_and_consumers(args: argparse.Namespace, err: TextIO = sys.stderr) -
     if args.url:
         if (args.cert is None) != (args.key is None):
             raise UsageError("--cert and --key go together")
+        if args.key_password_env is not None and args.key is None:
+            raise UsageError("--key-password-env: needs --key")
         return load_settings(_adhoc_sections(args, err)), [ADHOC]
     adhoc_only = ["--" + dest.replace("_", "-") for dest in _ADHOC_FLAGS if getattr(args, dest) is not None]
     if adhoc_only:

@@ -58,6 +58,7 @@ class ProbeRequest:
     ca: str | None = None
     cert: str | None = None
     key: str | None = None
+    key_password: str | None = field(default=None, repr=False)     # of an encrypted key
     bearer_token: str | None = field(default=None, repr=False)
     user: str | None = None
     password: str | None = field(default=None, repr=False)
@@ -246,6 +247,10 @@ def _base(request: ProbeRequest) -> tuple[str, dict[str, str], dict[str, str]]:
     if request.cert:
         keys["client_auth_cert"] = request.cert
         keys["client_auth_key"] = request.key or ""
+    if request.key_password:
+        if not request.key:
+            raise ProbeInputError("--key-password-env: needs --key")
+        secrets["client_auth_key_password"] = request.key_password
     if request.max_attempts < 1:
         raise ProbeInputError("--max-attempts: at least 1")
     return transport, keys, secrets

@@ -46,7 +46,7 @@ from fn_openc2.lib.producer.settings import (
     ProducerSettings,
     known_consumers,
 )
-from fn_openc2.lib.transfer.address import broker_address
+from fn_openc2.lib.transfer.address import broker_address, shown_broker
 from fn_openc2.lib.transfer.https import mask_url, url_path_conflict
 from fn_openc2.lib.transfer.model import MAX_ANSWERS
 
@@ -249,16 +249,16 @@ def _refuse_credentials_in_clear(section: str, transport: str, values: Mapping[s
     address = broker_address(broker, tls_hint="ca" in values or "client_auth_cert" in values)
     if address.tls:
         if address.credentials:
-            raise ConfigError(section, "broker", f"{mask_url(broker)}: a user name or password in the broker URL "
+            raise ConfigError(section, "broker", f"{shown_broker(broker)}: a user name or password in the broker URL "
                                                  "is not used by the MQTT client; put them in the username and "
                                                  "password keys")
         return
     for key in ("password", "username"):
         if key in values:
-            raise ConfigError(section, key, f"would be sent in clear to {mask_url(broker)} (MQTT without TLS): "
+            raise ConfigError(section, key, f"would be sent in clear to {shown_broker(broker)} (MQTT without TLS): "
                                             "use mqtts:// (plain mqtt:// is for test brokers only)")
     if address.credentials:
-        raise ConfigError(section, "broker", f"{mask_url(broker)} carries credentials that would be sent in "
+        raise ConfigError(section, "broker", f"{shown_broker(broker)} carries credentials that would be sent in "
                                              "clear: use mqtts://")
 
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from fn_openc2.lib.transfer.address import broker_address
+from fn_openc2.lib.transfer.address import broker_address, shown_broker
 from fn_openc2.lib.transfer.https import mask_url
 
 Parser = Callable[[str], object]
@@ -206,12 +206,12 @@ def parse_https_url(raw: str) -> str:
 
 
 def parse_broker(raw: str) -> str:
-    """mqtts://host[:port], mqtt://host[:port] or host:port (the grammar the MQTT transport connects by)."""
+    """mqtts://host[:port], mqtt://host[:port] or host[:port] (the grammar the MQTT transport connects by)."""
     value = raw.strip()
     try:
         broker_address(value)
     except ValueError as exc:
-        raise ValueError(f"{exc}, got {_shown_url(raw)}") from None
+        raise ValueError(f"{exc}, got {shown_broker(raw)!r}") from None
     return value
 
 

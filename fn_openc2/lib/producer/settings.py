@@ -177,8 +177,9 @@ class ConsumerSettings:
     device_id: str | None = key(p.parse_text, "headers.to for this consumer (default: the section's name)",
                                 sample="<name>.example.com")
     rate_limit: float | None = key(p.parse_rate, "most commands per minute sent to this consumer", sample="60")
-    broker: str | None = key(p.parse_broker, "mqtts://host[:port] (TLS, 8883 by default; mqtt://host[:port] "
-                             "or host:port for test brokers)", transports=_MQTT)
+    broker: str | None = key(p.parse_broker, "mqtts://host[:port] (TLS, 8883 by default); mqtt://host[:port] "
+                             "and host[:port] are plain MQTT (1883) for test brokers, TLS when ca or "
+                             "client_auth_cert is set", transports=_MQTT)
     topic: str = key(p.parse_topic, "command topic", COMMAND_TOPIC, transports=_MQTT)
     expected_responders: tuple[str, ...] = key(p.parse_list, "comma list of headers.from values expected to "
                                                "answer", (), transports=_MQTT)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-BROKER_FORMS = "mqtts://HOST[:PORT], mqtt://HOST[:PORT] or HOST:PORT"
+from fn_openc2.lib.transfer.https import mask_url
+
+BROKER_FORMS = "mqtts://HOST[:PORT], mqtt://HOST[:PORT] or HOST[:PORT]"
 PLAIN_PORT = 1883   # IANA "mqtt"
 TLS_PORT = 8883     # IANA "secure-mqtt"
 
@@ -31,6 +33,15 @@ class BrokerAddress:
         return broker_url(self.host, self.port, self.tls)
 
 
+def shown_broker(raw: str) -> str:
+    """The address as given, for messages, with a user name or password written into it masked
+    (with or without a scheme: ``mask_url`` alone misses ``user:pw@host:1883``)."""
+    value = raw.strip()
+    if "://" in value:
+        return mask_url(value)
+    return mask_url(f"mqtt://{value}").removeprefix("mqtt://")
+
+
 def broker_url(host: str, port: int, tls: bool) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"{'mqtts' if tls else 'mqtt'}://{shown}:{port}"
@@ -39,13 +50,12 @@ def broker_url(host: str, port: int, tls: bool) -> str:
 def broker_address(raw: str, *, tls_hint: bool = False) -> BrokerAddress:
     """Parse a broker address; ValueError(reason) otherwise.
 
-    ``mqtts://`` is TLS; ``mqtt://`` and ``HOST:PORT`` are TLS when ``tls_hint``
-    says TLS settings (a CA, a client certificate) came with it. Without a scheme
-    the port is required: a bare host name says neither how nor where to connect.
+    ``mqtts://`` is TLS; ``mqtt://`` and ``HOST[:PORT]`` are TLS when ``tls_hint``
+    says TLS settings (a CA, a client certificate) came with them. No port: 8883
+    with TLS, 1883 without.
     """
     value = raw.strip()
-    has_scheme = "://" in value
-    parts = urlsplit(value if has_scheme else f"mqtt://{value}")
+    parts = urlsplit(value if "://" in value else f"mqtt://{value}")
     try:
         port = parts.port
     except ValueError:          # not a number, or beyond 65535
@@ -54,8 +64,6 @@ def broker_address(raw: str, *, tls_hint: bool = False) -> BrokerAddress:
         raise ValueError(f"expected {BROKER_FORMS}")
     if port == 0:
         raise ValueError(f"expected {BROKER_FORMS} (a port is a number from 1 to 65535)")
-    if not has_scheme and port is None:
-        raise ValueError(f"expected {BROKER_FORMS} (without a scheme the port must be given)")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(f"expected {BROKER_FORMS} without a path or query (MQTT has no URL path; "
                          "the topic is its own key)")

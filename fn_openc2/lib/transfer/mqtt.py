@@ -21,9 +21,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from fn_openc2.lib.language import OpenC2ValidationError, loads, requested_response
-from fn_openc2.lib.transfer.address import broker_address
+from fn_openc2.lib.transfer.address import broker_address, shown_broker
 from fn_openc2.lib.transfer.dialects import dumps, printable
-from fn_openc2.lib.transfer.https import mask_url
 from fn_openc2.lib.transfer.model import (
     COMMAND_TOPIC,
     MAX_ANSWER_BYTES,
@@ -253,7 +252,8 @@ class MqttTransport:
         try:
             address = broker_address(settings.broker, tls_hint=bool(settings.ca or settings.client_cert))
         except ValueError as exc:
-            raise TransferError("config", f"consumer {name}: broker = {mask_url(settings.broker)}: {exc}") from None
+            raise TransferError("config", f"consumer {name}: broker = {shown_broker(settings.broker)}: {exc}"
+                                ) from None
         self.host, self.port, self.tls = address.host, address.port, address.tls
         self._where = f"consumer {name} via broker {self.host}:{self.port} topic {settings.topic}"
         if not self.tls:
@@ -298,8 +298,9 @@ class MqttTransport:
                                 ) from None
         except (OSError, ssl.SSLError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+            where = getattr(exc, "filename", None)
             raise TransferError("config", f"{self._where}: the TLS files (ca, client certificate or key) could "
-                                          f"not be loaded: {reason}") from None
+                                          f"not be loaded: {f'{where}: ' if where else ''}{reason}") from None
 
     def _connect_properties(self) -> Properties:
         """Maximum Packet Size: the broker must not deliver an answer beyond max_answer_bytes

@@ -47,8 +47,10 @@ def _load_client_pair(context: ssl.SSLContext, cert: str, key: str | None, passw
 
     try:
         context.load_cert_chain(cert, key, password=give_password)
-    except ssl.SSLError:
-        if password is not None and _encrypted(key or cert):
+    except ssl.SSLError as exc:
+        # OpenSSL names a key that is not the certificate's (KEY_VALUES_MISMATCH); a wrong
+        # password surfaces only as a PEM read failure, without a reason
+        if password is not None and exc.reason != "KEY_VALUES_MISMATCH" and _encrypted(key or cert):
             raise ClientKeyError("the password given does not decrypt the client key") from None
         raise
 
