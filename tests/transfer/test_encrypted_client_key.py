@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from fn_openc2.lib.cli.cmd_consumer import broker_access
 from fn_openc2.lib.producer.errors import ConfigError
 from fn_openc2.lib.producer.producer import Producer
+from fn_openc2.lib.producer.transports import build_transport
 from fn_openc2.lib.transfer import HttpsSettings, HttpsTransport, TransferError
 from fn_openc2.lib.transfer.broker import start_mosquitto
 from fn_openc2.lib.transfer.devpki import Pki
@@ -149,6 +150,15 @@ def test_mqtt_mutual_tls_with_an_encrypted_key(pki: Pki, tmp_path: Path) -> None
         publish(PASSWORD)                    # PUBACKed: the broker took the client certificate
         with pytest.raises(TransferError) as err:
             publish(None)
+        # the same through the app.config keys, as the SOAR function builds its transport
+        settings = registry(edge={"transport": "mqtt", "broker": str(broker.tls_url), "ca": pki.ca_cert,
+                                  "client_auth_cert": pki.client_cert, "client_auth_key": key,
+                                  "client_auth_key_password": PASSWORD})
+        transport = build_transport(settings.consumers["edge"], settings.producer)
+        try:
+            assert transport.send(envelope(), await_response=False).missing == []
+        finally:
+            transport.close()
     assert err.value.kind == "config"
     assert "client_auth_key: the client key is encrypted" in err.value.detail
 
