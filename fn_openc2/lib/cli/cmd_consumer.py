@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import ssl
 import sys
@@ -12,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from fn_openc2.lib.cli.util import password_from_env
 from fn_openc2.lib.consumer.dialects import DIALECTS, KNOBS
 from fn_openc2.lib.transfer.address import BrokerAddress, broker_address, broker_url
 from fn_openc2.lib.transfer.tls import ClientKeyError, client_context
@@ -78,7 +78,6 @@ def _host_port(value: str, flag: str) -> tuple[str, int]:
 _CREDENTIAL_FLAGS = ("mqtt_username", "mqtt_password_env")
 _ACCESS_FLAGS = ("mqtt_ca", "mqtt_client_cert", "mqtt_client_key", "mqtt_client_key_password_env",
                  *_CREDENTIAL_FLAGS)
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _flag(dest: str) -> str:
@@ -123,22 +122,6 @@ def _readable(flag: str, path: str, directory_ok: bool = False) -> None:
         raise ValueError(f"{flag}: {path}: {exc.strerror or exc}") from None
 
 
-def _password_from_env(flag: str, name: str | None) -> str | None:
-    """The password held in the environment variable NAME (None without the flag)."""
-    if name is None:
-        return None
-    # the name is not echoed: a password typed here by mistake must not reach a log as well
-    if not _ENV_NAME.fullmatch(name):
-        raise ValueError(f"{flag}: expects the NAME of an environment variable (letters, digits, _) holding the "
-                         "password, not the password itself")
-    password = os.environ.get(name)
-    if password is None:
-        raise ValueError(f"{flag}: the environment variable it names is not set")
-    if not password:
-        raise ValueError(f"{flag}: the environment variable it names is empty")
-    return password
-
-
 def broker_access(args: argparse.Namespace) -> BrokerAccess | None:
     """The --mqtt* flags as one checked whole (ValueError naming the flag), or None without --mqtt.
     Safe by default: credentials only over TLS, TLS always verified (hostname included), files
@@ -167,8 +150,8 @@ def broker_access(args: argparse.Namespace) -> BrokerAccess | None:
         raise ValueError("--mqtt-password-env: needs --mqtt-username")
     if args.mqtt_client_key_password_env is not None and args.mqtt_client_key is None:
         raise ValueError("--mqtt-client-key-password-env: needs --mqtt-client-key")
-    password = _password_from_env("--mqtt-password-env", args.mqtt_password_env)
-    key_password = _password_from_env("--mqtt-client-key-password-env", args.mqtt_client_key_password_env)
+    password = password_from_env("--mqtt-password-env", args.mqtt_password_env)
+    key_password = password_from_env("--mqtt-client-key-password-env", args.mqtt_client_key_password_env)
     if args.mqtt_ca:
         _readable("--mqtt-ca", args.mqtt_ca, directory_ok=True)
     for dest in ("mqtt_client_cert", "mqtt_client_key"):

@@ -8,7 +8,7 @@ import sys
 from fn_openc2.lib.cli.util import (
     UsageError,
     add_json_flag,
-    key_password_from_env,
+    password_from_env,
     print_report,
     quiet_transfer_log,
     report_command,
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: --timeout and --collect-seconds must be positive", file=sys.stderr)
         return EXIT_USAGE
     try:
-        key_password = key_password_from_env(args.key_password_env)
+        key_password = password_from_env("--key-password-env", args.key_password_env)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +42,7 @@ EXIT_CODES = """exit codes:
   2  bad input or configuration: nothing was sent"""
 
 
-class UsageError(OpenC2Error):
+class UsageError(OpenC2Error, ValueError):
     """Bad flags or input: exit 2 with this message."""
 
 
@@ -106,15 +107,24 @@ def add_consumer_arguments(parser: argparse.ArgumentParser) -> None:
     signing.add_argument("--signing-alg", default=None, choices=SIGNING_ALGORITHMS, help="JWS algorithm")
 
 
-def key_password_from_env(name: str | None) -> str | None:
-    """--key-password-env VAR: the password held in VAR (its value is never printed)."""
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def password_from_env(flag: str, name: str | None) -> str | None:
+    """The password held in the environment variable NAME given to ``flag`` (None without the
+    flag): there is no flag taking a password itself, since others see command lines in ps.
+    The name is not echoed either: a password typed there by mistake must not reach a log."""
     if name is None:
         return None
-    value = os.environ.get(name)
-    if not value:
-        state = "empty" if value == "" else "not set"
-        raise UsageError(f"--key-password-env: the environment variable {name} is {state}")
-    return value
+    if not _ENV_NAME.fullmatch(name):
+        raise UsageError(f"{flag}: expects the NAME of an environment variable (letters, digits, _) holding the "
+                         "password, not the password itself")
+    password = os.environ.get(name)
+    if password is None:
+        raise UsageError(f"{flag}: the environment variable it names is not set")
+    if not password:
+        raise UsageError(f"{flag}: the environment variable it names is empty")
+    return password
 
 
 def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str, str]]:
@@ -142,7 +152,7 @@ def _adhoc_sections(args: argparse.Namespace, err: TextIO) -> dict[str, dict[str
         options = (("dialect", args.dialect), ("path", args.path), ("content_type", args.content_type),
                    ("accept", args.accept), ("status_in", args.status_in), ("envelope", args.envelope),
                    ("verify", args.ca))
-    key_password = key_password_from_env(args.key_password_env)
+    key_password = password_from_env("--key-password-env", args.key_password_env)
     for key, value in options + (("client_auth_cert", args.cert), ("client_auth_key", args.key),
                                  ("client_auth_key_password", key_password),
                                  ("timeout", args.timeout), ("profile_encoding", args.profile_encoding),
