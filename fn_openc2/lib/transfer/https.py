@@ -38,7 +38,7 @@ from urllib3.util import make_headers
 
 from fn_openc2.lib.transfer.dialects import Dialect, encode_request, read_reply, resolve_dialect
 from fn_openc2.lib.transfer.model import MAX_ANSWER_BYTES, Delivery, Reply, TransferError
-from fn_openc2.lib.transfer.tls import ClientKeyError, client_context
+from fn_openc2.lib.transfer.tls import config_context
 
 log = logging.getLogger(__name__)
 
@@ -249,18 +249,11 @@ class HttpsTransport:
         with shared.lock:
             if shared.manager is None:
                 settings = self.settings
-                try:
-                    # verify = true: the CA bundle requests uses (certifi), as before the pool was urllib3's
-                    context = client_context(settings.verify, settings.client_cert, settings.client_key,
-                                             default_ca=requests_certs.where(),  # type: ignore[attr-defined]
-                                             key_password=settings.client_key_password)
-                except ClientKeyError as exc:
-                    raise TransferError("config", f"{self._where}: client_auth_key: {exc} "
-                                                  "(client_auth_key_password)") from None
-                except (OSError, ssl.SSLError, ValueError) as exc:
-                    raise TransferError("config", f"{self._where}: the TLS files (verify, client certificate "
-                                                  f"or key) could not be loaded: {_reason(exc).strip(' ()') or exc}"
-                                        ) from None
+                # verify = true: the CA bundle requests uses (certifi), as before the pool was urllib3's
+                context = config_context(self._where, "verify", settings.verify, settings.client_cert,
+                                         settings.client_key,
+                                         default_ca=requests_certs.where(),  # type: ignore[attr-defined]
+                                         key_password=settings.client_key_password)
                 cert_reqs = "CERT_NONE" if settings.verify is False else "CERT_REQUIRED"
                 options: dict[str, Any] = {"num_pools": 1, "maxsize": max(1, settings.pool_size), "retries": False,
                                            "ssl_context": context, "cert_reqs": cert_reqs}

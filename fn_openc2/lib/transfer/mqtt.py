@@ -32,7 +32,7 @@ from fn_openc2.lib.transfer.model import (
     Reply,
     TransferError,
 )
-from fn_openc2.lib.transfer.tls import ClientKeyError, client_context
+from fn_openc2.lib.transfer.tls import config_context
 
 log = logging.getLogger(__name__)
 
@@ -278,29 +278,16 @@ class MqttTransport:
         if self.settings.username is not None:
             client.username_pw_set(self.settings.username, self.settings.password)
         if self.tls:
-            client.tls_set_context(self._tls_context())
+            settings = self.settings
+            verify = (settings.ca or True) if settings.verify else False     # no ca: the system's CAs
+            client.tls_set_context(config_context(self._where, "ca", verify, settings.client_cert,
+                                                  settings.client_key, key_password=settings.client_key_password))
         client.reconnect_delay_set(min_delay=0.2, max_delay=5)  # type: ignore[arg-type]
         client.on_socket_open = _nodelay
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
-
-    def _tls_context(self) -> ssl.SSLContext:
-        """verify with no ca: the system's CAs. A file that cannot be loaded is a config error
-        naming the key, not an OpenSSL traceback out of the first send."""
-        settings = self.settings
-        try:
-            return client_context((settings.ca or True) if settings.verify else False, settings.client_cert,
-                                  settings.client_key, key_password=settings.client_key_password)
-        except ClientKeyError as exc:
-            raise TransferError("config", f"{self._where}: client_auth_key: {exc} (client_auth_key_password)"
-                                ) from None
-        except (OSError, ssl.SSLError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
-            where = getattr(exc, "filename", None)
-            raise TransferError("config", f"{self._where}: the TLS files (ca, client certificate or key) could "
-                                          f"not be loaded: {f'{where}: ' if where else ''}{reason}") from None
 
     def _connect_properties(self) -> Properties:
         """Maximum Packet Size: the broker must not deliver an answer beyond max_answer_bytes

@@ -7,6 +7,7 @@ import os
 import ssl
 
 from fn_openc2.lib.errors import OpenC2Error
+from fn_openc2.lib.transfer.model import TransferError
 
 
 class ClientKeyError(OpenC2Error, ValueError):
@@ -35,6 +36,23 @@ def client_context(verify: bool | str, client_cert: str | None = None, client_ke
     if client_cert:
         _load_client_pair(context, client_cert, client_key, key_password)
     return context
+
+
+def config_context(where: str, ca_key: str, verify: bool | str, client_cert: str | None = None,
+                   client_key: str | None = None, *, default_ca: str | None = None,
+                   key_password: str | None = None) -> ssl.SSLContext:
+    """``client_context`` for a transport: a file that cannot be loaded is the config error its
+    send reports (TransferError "config": the consumer, the keys to look at, the file and why),
+    not an OpenSSL exception. ``ca_key``: what the transport's config calls its CA ("verify", "ca")."""
+    try:
+        return client_context(verify, client_cert, client_key, default_ca=default_ca, key_password=key_password)
+    except ClientKeyError as exc:
+        raise TransferError("config", f"{where}: client_auth_key: {exc} (client_auth_key_password)") from None
+    except (OSError, ValueError) as exc:      # ssl.SSLError is an OSError
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        path = getattr(exc, "filename", None)
+        raise TransferError("config", f"{where}: the TLS files ({ca_key}, client certificate or key) could not be "
+                                      f"loaded: {f'{path}: ' if path else ''}{reason}") from None
 
 
 def _load_client_pair(context: ssl.SSLContext, cert: str, key: str | None, password: str | None) -> None:
