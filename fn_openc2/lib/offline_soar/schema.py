@@ -87,7 +87,10 @@ def export_document(path: str | os.PathLike[str] | None = None) -> dict[str, Any
     """The export at ``path`` (default: the app's own) as JSON, read once per version of the file:
     the one reader of export.res here (tables below, layouts and forms in ui.py). Shared: copy
     before changing anything in it."""
-    key = _file_key(path)
+    return _document(_file_key(path))
+
+
+def _document(key: tuple[str, int, int]) -> dict[str, Any]:
     with _cache_lock:
         doc = _documents.get(key)
         if doc is None:
@@ -102,7 +105,7 @@ def export_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Table
         cached = _cache.get(key)
         if cached is not None:
             return cached
-    doc = export_document(path)
+    doc = _document(key)      # the same version of the file as the key just looked up
     tables: dict[str, Table] = {}
     for dt in doc.get("types") or []:
         if dt.get("type_id") != 8:           # 8: data table (the export format's type id for tables)
